@@ -1,0 +1,12 @@
+/**
+ * `npm run bench`: runs every `bench/*.bench.ts` in turn, each printing its own numbers.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = __dirname;
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()) {
+  console.log(`\n## ${file}`);
+  execFileSync(process.execPath, [require.resolve('tsx/cli'), join(dir, file)], { stdio: 'inherit' });
+}

@@ -1,0 +1,181 @@
+import * as os from 'node:os';
+
+/** An AWS account and region pair. */
+export interface AccountEnvironment {
+  /** 12-digit AWS account ID. */
+  readonly account: string;
+  /** Region name, e.g. `us-east-1`. */
+  readonly region: string;
+}
+
+/** The Git repository the pipeline builds, reached through an AWS CodeConnections connection. */
+export interface SourceRepository {
+  /** `owner/name` as the Git host spells it. */
+  readonly fullName: string;
+  /** The branch whose pushes start a release. */
+  readonly branch: string;
+  /** ARN of the CodeConnections (formerly CodeStar Connections) connection to the Git host. */
+  readonly connectionArn: string;
+}
+
+/** Everything Tollgate needs to know about the accounts it releases into. */
+export interface TollgateConfig {
+  /** Name of the CodePipeline pipeline; also the prefix of its run-time controls. */
+  readonly pipelineName: string;
+  /** Where the pipeline runs. */
+  readonly deployment: AccountEnvironment;
+  readonly dev: AccountEnvironment;
+  readonly prod: AccountEnvironment;
+  /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
+  readonly sandbox: AccountEnvironment;
+  readonly repository: SourceRepository;
+}
+
+/** A configuration value that cannot be used; the message names the field and the value. */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    expectation: string,
+  ) {
+    super(`invalid configuration: ${field} ${expectation}, got ${JSON.stringify(value)}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The example values a fresh clone synthesizes with. They are obviously fake: the pipeline refuses nothing
+ * at synth, but no real account has these IDs.
+ */
+export const EXAMPLE_CONFIG: TollgateConfig = {
+  pipelineName: 'Tollgate',
+  deployment: { account: '111111111111', region: 'us-east-1' },
+  dev: { account: '222222222222', region: 'us-east-1' },
+  prod: { account: '333333333333', region: 'us-east-1' },
+  sandbox: { account: '222222222222', region: 'us-east-1' },
+  repository: {
+    fullName: 'example-org/tollgate',
+    branch: 'main',
+    connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
+  },
+};
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
+const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
+const SANDBOX_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const RESERVED_SANDBOX_NAMES = ['dev', 'prod'];
+
+/** Where configuration comes from: `cdk.json`/`-c` context and the process environment. */
+export interface ConfigSources {
+  /** The `tollgate` context object (from `cdk.json` or `-c tollgate=...`), if any. */
+  readonly context?: unknown;
+  /** Environment variables; `TOLLGATE_*` ones override the context. */
+  readonly env?: Record<string, string | undefined>;
+}
+
+type Raw = Record<string, unknown>;
+
+function asObject(value: unknown, field: string): Raw {
+  if (value === undefined) return {};
+  if (typeof value === 'string') {
+    // `-c tollgate='{"dev":...}'` arrives as a string.
+    try {
+      return asObject(JSON.parse(value), field);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(field, value, 'must be a JSON object');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(field, value, 'must be an object');
+  }
+  return value as Raw;
+}
+
+function environment(raw: Raw, name: string, env: Record<string, string | undefined>, fallback: AccountEnvironment): AccountEnvironment {
+  const section = asObject(raw[name], name);
+  const upper = name.toUpperCase();
+  const account = env[`TOLLGATE_${upper}_ACCOUNT`] ?? section.account ?? fallback.account;
+  const region = env[`TOLLGATE_${upper}_REGION`] ?? section.region ?? fallback.region;
+  if (typeof account !== 'string' || !ACCOUNT.test(account)) {
+    throw new ConfigError(`${name}.account`, account, 'must be a 12-digit AWS account ID');
+  }
+  if (typeof region !== 'string' || !REGION.test(region)) {
+    throw new ConfigError(`${name}.region`, region, 'must be an AWS region name like us-east-1');
+  }
+  return { account, region };
+}
+
+/**
+ * Reads and validates the configuration: context first, then `TOLLGATE_*` environment variables over it,
+ * with {@link EXAMPLE_CONFIG} for whatever neither sets.
+ *
+ * @throws ConfigError naming the first field that is wrong.
+ */
+export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
+  const env = sources.env ?? {};
+  const raw = asObject(sources.context, 'tollgate');
+
+  const pipelineName = env.TOLLGATE_PIPELINE_NAME ?? raw.pipelineName ?? EXAMPLE_CONFIG.pipelineName;
+  if (typeof pipelineName !== 'string' || !PIPELINE_NAME.test(pipelineName)) {
+    throw new ConfigError('pipelineName', pipelineName, 'must be 1-100 characters of A-Z a-z 0-9 . @ _ -');
+  }
+
+  const deployment = environment(raw, 'deployment', env, EXAMPLE_CONFIG.deployment);
+  const dev = environment(raw, 'dev', env, EXAMPLE_CONFIG.dev);
+  const prod = environment(raw, 'prod', env, EXAMPLE_CONFIG.prod);
+  const sandbox = environment(raw, 'sandbox', env, dev);
+  if (sandbox.account === prod.account) {
+    throw new ConfigError('sandbox.account', sandbox.account, "must not be prod's account");
+  }
+
+  const repo = asObject(raw.repository, 'repository');
+  const fullName = env.TOLLGATE_REPOSITORY ?? repo.fullName ?? EXAMPLE_CONFIG.repository.fullName;
+  if (typeof fullName !== 'string' || !REPOSITORY.test(fullName)) {
+    throw new ConfigError('repository.fullName', fullName, 'must be a non-empty "owner/name"');
+  }
+  const branch = env.TOLLGATE_BRANCH ?? repo.branch ?? EXAMPLE_CONFIG.repository.branch;
+  if (typeof branch !== 'string' || branch.trim() === '') {
+    throw new ConfigError('repository.branch', branch, 'must be a non-empty branch name');
+  }
+  const connectionArn = env.TOLLGATE_CONNECTION_ARN ?? repo.connectionArn ?? EXAMPLE_CONFIG.repository.connectionArn;
+  if (typeof connectionArn !== 'string' || !CONNECTION_ARN.test(connectionArn)) {
+    throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
+  }
+
+  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn } };
+}
+
+/**
+ * Validates an explicit sandbox name (`-c sandbox=<name>`).
+ *
+ * @throws ConfigError unless it matches `[a-z][a-z0-9-]{0,19}` and is not `dev` or `prod`.
+ */
+export function validateSandboxName(name: unknown): string {
+  if (typeof name !== 'string' || !SANDBOX_NAME.test(name)) {
+    throw new ConfigError('sandbox', name, 'must match [a-z][a-z0-9-]{0,19}');
+  }
+  if (RESERVED_SANDBOX_NAMES.includes(name)) {
+    throw new ConfigError('sandbox', name, 'must not be "dev" or "prod"');
+  }
+  return name;
+}
+
+/** Turns an OS user name into a sandbox name: lower case, other characters to `-`, at most 20 long. */
+export function normalizeSandboxName(userName: string): string {
+  return userName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 20)
+    .replace(/-+$/, '');
+}
+
+/** The sandbox to synthesize: the explicit `sandbox` context value, else the OS user name, normalized. */
+export function resolveSandboxName(explicit: unknown, userName: () => string = () => os.userInfo().username): string {
+  if (explicit !== undefined) return validateSandboxName(explicit);
+  return validateSandboxName(normalizeSandboxName(userName()));
+}

@@ -1,0 +1,117 @@
+/**
+ * The run-time controls that on-call sets and the bake gate honours, kept in SSM Parameter Store in the
+ * deployment account so that no redeploy of the pipeline stack can undo them silently.
+ *
+ * Every control of one pipeline lives under `/tollgate/<pipelineName>/`, so one GetParametersByPath call
+ * reads them all.
+ */
+
+/** Parameter path under which every control of one pipeline lives. */
+export function controlsPath(pipelineName: string): string {
+  return `/tollgate/${pipelineName}/`;
+}
+
+/** `stop`/`resume`: while present and `halted`, the gate promotes nothing. */
+export function haltParameterName(pipelineName: string): string {
+  return `${controlsPath(pipelineName)}halt`;
+}
+
+/** Run-time freezes declared by on-call (a JSON array of {@link Freeze}). */
+export function freezesParameterName(pipelineName: string): string {
+  return `${controlsPath(pipelineName)}freezes`;
+}
+
+/** Break-glass override of the release calendar for one pipeline execution. */
+export function overrideParameterName(pipelineName: string, executionId: string): string {
+  return `${controlsPath(pipelineName)}override/${executionId}`;
+}
+
+/** Who did something, when and why: the audit record every control carries. */
+export interface ControlRecord {
+  /** Free text from the operator; never empty. */
+  readonly reason: string;
+  /** The caller's identity ARN as STS reported it. */
+  readonly by: string;
+  /** ISO-8601 instant. */
+  readonly at: string;
+}
+
+export interface Halt extends ControlRecord {
+  readonly halted: boolean;
+}
+
+export interface Freeze extends ControlRecord {
+  /** Short name shown in reasons, e.g. `year-end`. */
+  readonly name: string;
+  /** ISO-8601 instant the freeze starts; absent means it is in force from `at`. */
+  readonly start?: string;
+  /** ISO-8601 instant the freeze ends. */
+  readonly end: string;
+}
+
+export type Override = ControlRecord;
+
+/** A control parameter that exists but cannot be understood; the gate treats it as "cannot decide". */
+export class ControlParseError extends Error {
+  constructor(parameterName: string, detail: string) {
+    super(`control parameter ${parameterName} is unreadable: ${detail}`);
+    this.name = 'ControlParseError';
+  }
+}
+
+function parseRecord(parameterName: string, raw: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ControlParseError(parameterName, `not JSON: ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ControlParseError(parameterName, 'expected a JSON object');
+  }
+  const record = value as Record<string, unknown>;
+  for (const field of ['reason', 'by', 'at']) {
+    if (typeof record[field] !== 'string' || record[field] === '') {
+      throw new ControlParseError(parameterName, `field "${field}" must be a non-empty string`);
+    }
+  }
+  if (Number.isNaN(Date.parse(record.at as string))) {
+    throw new ControlParseError(parameterName, `field "at" is not an ISO-8601 time: ${record.at}`);
+  }
+  return record;
+}
+
+export function parseHalt(parameterName: string, raw: string): Halt {
+  const record = parseRecord(parameterName, raw);
+  if (typeof record.halted !== 'boolean') {
+    throw new ControlParseError(parameterName, 'field "halted" must be true or false');
+  }
+  return record as unknown as Halt;
+}
+
+export function parseOverride(parameterName: string, raw: string): Override {
+  return parseRecord(parameterName, raw) as unknown as Override;
+}
+
+export function parseFreezes(parameterName: string, raw: string): Freeze[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ControlParseError(parameterName, 'not JSON');
+  }
+  if (!Array.isArray(value)) throw new ControlParseError(parameterName, 'expected a JSON array of freezes');
+  return value.map((item, i) => {
+    const record = parseRecord(`${parameterName}[${i}]`, JSON.stringify(item));
+    if (typeof record.name !== 'string' || record.name === '') {
+      throw new ControlParseError(`${parameterName}[${i}]`, 'field "name" must be a non-empty string');
+    }
+    for (const field of ['start', 'end']) {
+      const v = record[field];
+      if ((field === 'end' || v !== undefined) && (typeof v !== 'string' || Number.isNaN(Date.parse(v)))) {
+        throw new ControlParseError(`${parameterName}[${i}]`, `field "${field}" is not an ISO-8601 time: ${v}`);
+      }
+    }
+    return record as unknown as Freeze;
+  });
+}
