@@ -1,4 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerResumeCommand } from './commands/resume';
+import { registerRollbackCommand } from './commands/rollback';
+import { registerStatusCommand } from './commands/status';
+import { registerStopCommand } from './commands/stop';
 import { CliContext, CliError } from './context';
 
 /** Builds the `tollgate` program; each command registers itself from its own file under `commands/`. */
@@ -8,6 +12,10 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.out(s.replace(/\n$/, '')), writeErr: (s) => ctx.err(s.replace(/\n$/, '')) });
+  registerStatusCommand(program, ctx);
+  registerStopCommand(program, ctx);
+  registerResumeCommand(program, ctx);
+  registerRollbackCommand(program, ctx);
   return program;
 }
 

@@ -1,0 +1,137 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AccountEnvironment, TollgateConfig } from '../cdk/config';
+import { CliError } from './context';
+
+/** The clients of one account and region. */
+export interface AwsClients {
+  readonly region: string;
+  readonly codePipeline: CodePipelineClient;
+  readonly ssm: SSMClient;
+  readonly sts: STSClient;
+  readonly cloudFormation: CloudFormationClient;
+  readonly cloudWatch: CloudWatchClient;
+}
+
+/**
+ * Clients for `region`, built with nothing but the region: credentials, endpoint and retries come from the
+ * SDK's default resolution (AWS_PROFILE, AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS, ...), exactly as for the AWS CLI.
+ */
+export function awsClients(region: string): AwsClients {
+  return {
+    region,
+    codePipeline: new CodePipelineClient({ region }),
+    ssm: new SSMClient({ region }),
+    sts: new STSClient({ region }),
+    cloudFormation: new CloudFormationClient({ region }),
+    cloudWatch: new CloudWatchClient({ region }),
+  };
+}
+
+/** Whom the credentials belong to. */
+export interface CallerIdentity {
+  readonly account: string;
+  /** The identity's ARN, recorded as `by` in every control the CLI writes. */
+  readonly arn: string;
+}
+
+/** Where a command works; named in every error so the person knows which account and region to look at. */
+export interface AwsScope {
+  readonly account: string;
+  readonly region: string;
+  readonly pipelineName?: string;
+}
+
+const NO_CREDENTIALS =
+  'no AWS credentials found: set AWS_PROFILE (and run `aws sso login` if it is an SSO profile) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+const REJECTED_CREDENTIALS = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'RequestExpired',
+]);
+
+/** `Name: message` of an SDK error, the form every partial-failure report uses. */
+export function describeError(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  if (e?.name && e.name !== 'Error' && !String(e.message).startsWith(e.name)) return `${e.name}: ${e.message}`;
+  return e?.message ?? String(err);
+}
+
+/**
+ * Turns the SDK errors a person can act on into a {@link CliError} (exit 2) with the fix in its message;
+ * returns anything else unchanged.
+ */
+export function explainAwsError(err: unknown, scope: AwsScope): unknown {
+  if (err instanceof CliError) return err;
+  const name = (err as { name?: string })?.name ?? '';
+  if (name === 'CredentialsProviderError' || name === 'TokenProviderError') {
+    return new CliError(`${NO_CREDENTIALS} (${(err as Error).message})`);
+  }
+  if (REJECTED_CREDENTIALS.has(name)) {
+    return new CliError(`AWS rejected your credentials (${describeError(err)}): refresh them, e.g. \`aws sso login\`, or check AWS_PROFILE`);
+  }
+  if (name === 'PipelineNotFoundException' && scope.pipelineName) {
+    return new CliError(
+      `pipeline ${scope.pipelineName} not found in account ${scope.account} region ${scope.region}: check pipelineName in cdk.json (or TOLLGATE_PIPELINE_NAME) and that the pipeline stack is deployed`,
+    );
+  }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied') {
+    return new Error(`access denied in account ${scope.account} region ${scope.region}: ${(err as Error).message}`);
+  }
+  return err;
+}
+
+/** Runs `work`, translating the errors {@link explainAwsError} knows. */
+export async function withAwsErrors<T>(scope: AwsScope, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw explainAwsError(err, scope);
+  }
+}
+
+async function callerIdentity(sts: STSClient, scope: AwsScope): Promise<CallerIdentity> {
+  const identity = await withAwsErrors(scope, () => sts.send(new GetCallerIdentityCommand({})));
+  if (!identity.Account || !identity.Arn) throw new Error('STS GetCallerIdentity returned no account or ARN');
+  return { account: identity.Account, arn: identity.Arn };
+}
+
+/**
+ * Checks that the credentials are for `expected`'s account before anything is changed, so that a command
+ * run with the wrong AWS_PROFILE fails with one line and does nothing.
+ *
+ * @param purpose what the account is, e.g. `the deployment account (pipeline Tollgate)`.
+ */
+export async function requireAccount(sts: STSClient, expected: AccountEnvironment, purpose: string): Promise<CallerIdentity> {
+  const identity = await callerIdentity(sts, expected);
+  if (identity.account !== expected.account) {
+    throw new CliError(
+      `wrong account: your credentials (${identity.arn}) are for account ${identity.account}, but ${purpose} is account ${expected.account}; switch AWS_PROFILE`,
+    );
+  }
+  return identity;
+}
+
+/**
+ * {@link requireAccount} for sandbox commands, which also refuse the prod account outright — even when the
+ * configuration would (wrongly) point the sandbox at it.
+ */
+export async function requireSandboxAccount(sts: STSClient, config: TollgateConfig): Promise<CallerIdentity> {
+  const identity = await callerIdentity(sts, config.sandbox);
+  if (identity.account === config.prod.account) {
+    throw new CliError(`refusing to touch sandboxes in the prod account ${identity.account} (credentials ${identity.arn}); switch AWS_PROFILE to the sandbox account ${config.sandbox.account}`);
+  }
+  if (identity.account !== config.sandbox.account) {
+    throw new CliError(
+      `wrong account: your credentials (${identity.arn}) are for account ${identity.account}, but the sandbox account is ${config.sandbox.account}; switch AWS_PROFILE`,
+    );
+  }
+  return identity;
+}

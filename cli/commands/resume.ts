@@ -1,0 +1,64 @@
+import { EnableStageTransitionCommand } from '@aws-sdk/client-codepipeline';
+import { Command } from 'commander';
+import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { awsClients, requireAccount, withAwsErrors } from '../aws';
+import { loadProjectConfig } from '../config';
+import { CliContext, CliError } from '../context';
+import { writeHalt } from '../controls';
+import { parseReason } from '../options';
+import { BAKE_STAGE, PROD_STAGE, findStage, getPipelineState } from '../pipeline';
+import { runSteps } from '../steps';
+
+interface ResumeOptions {
+  readonly reason: string;
+}
+
+async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
+  const config = loadProjectConfig();
+  const { pipelineName } = config;
+  const scope = { ...config.deployment, pipelineName };
+  const aws = awsClients(config.deployment.region);
+  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
+  const state = await withAwsErrors(scope, () => getPipelineState(aws.codePipeline, pipelineName));
+  if (!findStage(state, PROD_STAGE)) {
+    throw new CliError(`pipeline ${pipelineName} has no stage named ${PROD_STAGE}; nothing was changed`);
+  }
+
+  ctx.out(`Resuming releases to ${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
+  ctx.out(`  reason: ${options.reason}`);
+  const ok = await runSteps(
+    ctx,
+    [
+      {
+        name: `enable the transition into ${PROD_STAGE}`,
+        run: async () => {
+          await aws.codePipeline.send(new EnableStageTransitionCommand({ pipelineName, stageName: PROD_STAGE, transitionType: 'Inbound' }));
+          return ['enabled'];
+        },
+      },
+      {
+        name: `clear halt flag ${haltParameterName(pipelineName)}`,
+        run: async () => {
+          // halted:false with who and why, rather than a deletion: the record of the resume stays.
+          await writeHalt(aws.ssm, pipelineName, { halted: false, reason: options.reason, by: identity.arn, at: ctx.now().toISOString() });
+          return ['halted: false'];
+        },
+      },
+    ],
+    { continueAfterFailure: false },
+  );
+  if (ok) {
+    ctx.out(`Approvals rejected by stop stay rejected: release again by pushing or with \`aws codepipeline start-pipeline-execution --name ${pipelineName}\`; builds now in ${BAKE_STAGE} are decided by the gate.`);
+  } else {
+    ctx.err('tollgate: resume is incomplete: the steps marked FAILED or not done did not happen; fix the cause and run the same command again');
+    ctx.setExitCode(1);
+  }
+}
+
+export function registerResumeCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('resume')
+    .description(`Undo stop: enable the transition into ${PROD_STAGE} and clear the halt flag (keeping who and why); re-approves nothing`)
+    .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag', parseReason)
+    .action((options: ResumeOptions) => resume(ctx, options));
+}

@@ -1,0 +1,71 @@
+import { GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
+import { Command } from 'commander';
+import { awsClients, requireAccount, withAwsErrors } from '../aws';
+import { loadProjectConfig } from '../config';
+import { CliContext, CliError } from '../context';
+import { parseReason } from '../options';
+import { PROD_STAGE, describeRevision, formatRevision, getPipelineState, recentExecutions, rollbackTarget } from '../pipeline';
+import * as prompt from '../prompt';
+
+interface RollbackOptions {
+  readonly reason: string;
+  readonly yes?: boolean;
+}
+
+async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void> {
+  const config = loadProjectConfig();
+  const { pipelineName } = config;
+  const scope = { ...config.deployment, pipelineName };
+  const aws = awsClients(config.deployment.region);
+  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
+
+  await withAwsErrors(scope, async () => {
+    const state = await getPipelineState(aws.codePipeline, pipelineName);
+    const executions = await recentExecutions(aws.codePipeline, pipelineName);
+    const found = rollbackTarget(state, executions);
+    if (found.kind === 'none') throw new CliError(`cannot roll back ${PROD_STAGE}: ${found.reason}; nothing was changed`, 1);
+
+    const { position, target } = found;
+    const current = executions.find((e) => e.pipelineExecutionId === position.releaseExecutionId);
+    const detail = (await aws.codePipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: target.pipelineExecutionId }))).pipelineExecution;
+    ctx.out(`${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}):`);
+    ctx.out(
+      `  now:          ${position.latestStatus} ${position.rollbackExecutionId ? `rollback ${position.rollbackExecutionId} to ` : ''}execution ${position.releaseExecutionId} ${formatRevision(describeRevision(current?.sourceRevisions?.[0]))}`,
+    );
+    ctx.out(
+      `  roll back to: execution ${target.pipelineExecutionId} ${formatRevision(describeRevision(detail?.artifactRevisions?.[0] ?? target.sourceRevisions?.[0]))}, released ${target.lastUpdateTime?.toISOString() ?? 'at an unknown time'}`,
+    );
+    // RollbackStage only targets executions of the pipeline's current structure version.
+    if (detail?.pipelineVersion !== undefined && state.pipelineVersion !== undefined && detail.pipelineVersion !== state.pipelineVersion) {
+      throw new CliError(
+        `cannot roll back: execution ${target.pipelineExecutionId} ran on pipeline version ${detail.pipelineVersion}, the pipeline is now at version ${state.pipelineVersion} and RollbackStage only targets the current version; release a revert commit instead. Nothing was changed`,
+        1,
+      );
+    }
+
+    if (!options.yes) {
+      if (!prompt.isInteractive()) {
+        throw new CliError('refusing to roll back without confirmation: no terminal to ask on; add --yes to confirm. Nothing was changed');
+      }
+      if (!(await prompt.confirm(`Roll ${PROD_STAGE} back to execution ${target.pipelineExecutionId}?`))) {
+        ctx.out('Not confirmed; nothing was changed.');
+        ctx.setExitCode(1);
+        return;
+      }
+    }
+    const started = await aws.codePipeline.send(
+      new RollbackStageCommand({ pipelineName, stageName: PROD_STAGE, targetPipelineExecutionId: target.pipelineExecutionId }),
+    );
+    ctx.out(`Rollback started by ${identity.arn}: execution ${started.pipelineExecutionId} (reason: ${options.reason}).`);
+    ctx.out(`Follow it with \`tollgate status\`. To keep new builds out of ${PROD_STAGE} meanwhile: \`tollgate stop --reason "..."\`.`);
+  });
+}
+
+export function registerRollbackCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('rollback')
+    .description(`Roll ${PROD_STAGE} back to the release before the one it runs now (RollbackStage), after showing both and asking`)
+    .requiredOption('--reason <text>', 'why (printed with your identity)', parseReason)
+    .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
+    .action((options: RollbackOptions) => rollback(ctx, options));
+}

@@ -1,0 +1,267 @@
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
+import { Command } from 'commander';
+import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
+import { Freeze, Halt } from '../../lambdas/shared/pipeline-controls';
+import { AwsClients, CallerIdentity, awsClients, describeError, requireAccount, withAwsErrors } from '../aws';
+import { loadProjectConfig } from '../config';
+import { CliContext } from '../context';
+import { ControlView, ControlsView, readControls } from '../controls';
+import { CalendarAnswer, bakeMinutes, calendarAt } from '../integrations';
+import {
+  BAKE_STAGE,
+  PROD_STAGE,
+  Revision,
+  describeRevision,
+  findStage,
+  formatRevision,
+  getPipelineState,
+  lastSuccessfulRelease,
+  prodPosition,
+  recentExecutions,
+} from '../pipeline';
+
+export interface StageReport {
+  readonly name: string;
+  readonly status?: string;
+  readonly executionId?: string;
+  /** `ROLLBACK` when the stage last ran a rollback. */
+  readonly executionType?: string;
+  readonly revision?: Revision;
+  readonly transition: { readonly enabled: boolean; readonly reason?: string; readonly by?: string; readonly at?: string };
+  readonly actions: { readonly name: string; readonly status?: string; readonly summary?: string; readonly at?: string }[];
+}
+
+export interface BakeReport {
+  readonly action: string;
+  readonly executionId?: string;
+  readonly startedAt?: string;
+  readonly bakeMinutes: number;
+  readonly endsAt?: string;
+  readonly minutesLeft?: number;
+  /** What the bake gate last wrote on the approval. */
+  readonly gateSummary?: string;
+}
+
+export interface AlarmReport {
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly state?: string;
+  readonly note?: string;
+}
+
+export interface ReleaseReport {
+  readonly executionId: string;
+  readonly revision: Revision;
+  readonly finishedAt?: string;
+}
+
+/** Everything `status` knows; `--json` prints exactly this. */
+export interface StatusReport {
+  readonly pipeline: { readonly name: string; readonly account: string; readonly region: string; readonly version?: number; readonly at: string };
+  readonly stages: StageReport[];
+  readonly bake: { readonly stagePresent: boolean; readonly pending: BakeReport[] };
+  readonly gates: {
+    readonly halt: ControlView<Halt> | { readonly state: 'error'; readonly error: string };
+    readonly activeFreezes: Freeze[];
+    readonly freezesError?: string;
+    readonly calendar: CalendarAnswer | { readonly available: false; readonly note: string };
+  };
+  readonly disabledTransitions: { readonly stage: string; readonly reason?: string; readonly by?: string; readonly at?: string }[];
+  readonly alarms: AlarmReport[];
+  readonly prod: {
+    readonly latestExecutionId?: string;
+    readonly latestStatus?: string;
+    readonly rollbackExecutionId?: string;
+    readonly lastSuccessfulRelease?: ReleaseReport;
+  };
+}
+
+function stageReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[]): StageReport[] {
+  return (state.stageStates ?? []).map((stage) => {
+    const executionId = stage.latestExecution?.pipelineExecutionId;
+    const summary = executions.find((e) => e.pipelineExecutionId === executionId);
+    const transition = stage.inboundTransitionState;
+    return {
+      name: stage.stageName ?? '?',
+      status: stage.latestExecution?.status,
+      executionId,
+      executionType: stage.latestExecution?.type,
+      revision: summary ? describeRevision(summary.sourceRevisions?.[0]) : undefined,
+      transition: {
+        // No transition state (the first stage) means nothing can be disabled there.
+        enabled: transition?.enabled ?? true,
+        reason: transition?.disabledReason,
+        by: transition?.lastChangedBy,
+        at: transition?.lastChangedAt?.toISOString(),
+      },
+      actions: (stage.actionStates ?? []).map((a) => ({
+        name: a.actionName ?? '?',
+        status: a.latestExecution?.status,
+        summary: a.latestExecution?.summary,
+        at: a.latestExecution?.lastStatusChange?.toISOString(),
+      })),
+    };
+  });
+}
+
+function bakeReports(state: GetPipelineStateOutput, minutes: number, now: Date): BakeReport[] {
+  const bake = findStage(state, BAKE_STAGE);
+  return (bake?.actionStates ?? [])
+    .filter((a) => a.latestExecution?.status === 'InProgress')
+    .map((a) => {
+      const started = a.latestExecution?.lastStatusChange;
+      const ends = started ? new Date(started.getTime() + minutes * 60_000) : undefined;
+      return {
+        action: a.actionName ?? '?',
+        executionId: bake?.latestExecution?.pipelineExecutionId,
+        startedAt: started?.toISOString(),
+        bakeMinutes: minutes,
+        endsAt: ends?.toISOString(),
+        minutesLeft: ends ? Math.max(0, Math.ceil((ends.getTime() - now.getTime()) / 60_000)) : undefined,
+        gateSummary: a.latestExecution?.summary,
+      };
+    });
+}
+
+/**
+ * The health alarms live in the dev and prod accounts; they are read only when the credentials are for that
+ * account, so that status never guesses from the wrong one.
+ */
+async function alarmReports(config: TollgateConfig, identity: CallerIdentity, clients: AwsClients): Promise<AlarmReport[]> {
+  const watched: [string, AccountEnvironment][] = [
+    ['Dev-Service-Health', config.dev],
+    [`${PROD_STAGE}-Service-Health`, config.prod],
+  ];
+  return Promise.all(
+    watched.map(async ([name, env]): Promise<AlarmReport> => {
+      if (env.account !== identity.account) {
+        return { name, ...env, note: `in account ${env.account}; not readable with credentials for ${identity.account}` };
+      }
+      try {
+        const cloudWatch = env.region === clients.region ? clients.cloudWatch : awsClients(env.region).cloudWatch;
+        const found = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }));
+        const alarm = [...(found.CompositeAlarms ?? []), ...(found.MetricAlarms ?? [])][0];
+        return alarm ? { name, ...env, state: alarm.StateValue } : { name, ...env, note: 'does not exist' };
+      } catch (err) {
+        return { name, ...env, note: `unreadable: ${describeError(err)}` };
+      }
+    }),
+  );
+}
+
+async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: AwsClients, identity: CallerIdentity): Promise<StatusReport> {
+  const { pipelineName } = config;
+  const now = ctx.now();
+  const [state, executions] = await Promise.all([
+    getPipelineState(clients.codePipeline, pipelineName),
+    recentExecutions(clients.codePipeline, pipelineName),
+  ]);
+  let controls: ControlsView | { error: string };
+  try {
+    controls = await readControls(clients.ssm, pipelineName);
+  } catch (err) {
+    controls = { error: describeError(err) };
+  }
+  const freezes = 'error' in controls ? [] : controls.freezes.state === 'set' ? controls.freezes.value : [];
+  const activeFreezes = freezes.filter((f) => Date.parse(f.end) > now.getTime() && (!f.start || Date.parse(f.start) <= now.getTime()));
+  const stages = stageReports(state, executions);
+  const position = prodPosition(state, executions);
+  const release = lastSuccessfulRelease(executions);
+  return {
+    pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: now.toISOString() },
+    stages,
+    bake: { stagePresent: Boolean(findStage(state, BAKE_STAGE)), pending: bakeReports(state, bakeMinutes(config), now) },
+    gates: {
+      halt: 'error' in controls ? { state: 'error', error: controls.error } : controls.halt,
+      activeFreezes,
+      freezesError: 'error' in controls ? controls.error : controls.freezes.state === 'unreadable' ? controls.freezes.error : undefined,
+      calendar: calendarAt(config, now, freezes) ?? { available: false, note: 'the release calendar is not part of this build' },
+    },
+    disabledTransitions: stages.filter((s) => !s.transition.enabled).map((s) => ({ stage: s.name, ...s.transition })),
+    alarms: await alarmReports(config, identity, clients),
+    prod: {
+      latestExecutionId: position?.latestExecutionId,
+      latestStatus: position?.latestStatus,
+      rollbackExecutionId: position?.rollbackExecutionId,
+      lastSuccessfulRelease: release && {
+        executionId: release.pipelineExecutionId!,
+        revision: describeRevision(release.sourceRevisions?.[0]),
+        finishedAt: release.lastUpdateTime?.toISOString(),
+      },
+    },
+  };
+}
+
+function haltLine(halt: StatusReport['gates']['halt']): string {
+  switch (halt.state) {
+    case 'absent':
+      return 'not set';
+    case 'error':
+      return `UNKNOWN (${halt.error})`;
+    case 'unreadable':
+      return `UNREADABLE, the gate promotes nothing (${halt.error})`;
+    case 'set':
+      return `${halt.value.halted ? 'HALTED' : 'not halted'} by ${halt.value.by} at ${halt.value.at}: ${halt.value.reason}`;
+  }
+}
+
+function printStatus(ctx: CliContext, report: StatusReport): void {
+  const { pipeline, gates, prod } = report;
+  ctx.out(`Pipeline ${pipeline.name} (account ${pipeline.account}, ${pipeline.region}, version ${pipeline.version ?? '?'}) at ${pipeline.at}`);
+  ctx.out('');
+  ctx.out('Gates');
+  ctx.out(`  halt flag:   ${haltLine(gates.halt)}`);
+  const calendar = gates.calendar;
+  ctx.out(
+    `  calendar:    ${'available' in calendar ? `unknown (${calendar.note})` : calendar.open ? 'open' : `closed (${calendar.reasons.join('; ')}), opens ${calendar.nextOpen ?? 'never'}`}`,
+  );
+  if (gates.freezesError) ctx.out(`  freezes:     UNREADABLE (${gates.freezesError})`);
+  else ctx.out(`  freezes:     ${gates.activeFreezes.length === 0 ? 'none in force' : gates.activeFreezes.map((f) => `${f.name} until ${f.end} (${f.reason})`).join('; ')}`);
+  for (const t of report.disabledTransitions) ctx.out(`  transition into ${t.stage}: DISABLED by ${t.by ?? '?'} at ${t.at ?? '?'}: ${t.reason ?? ''}`);
+  if (report.disabledTransitions.length === 0) ctx.out('  transitions: all enabled');
+  ctx.out('');
+  ctx.out('Stages');
+  const width = Math.max(...report.stages.map((s) => s.name.length), 5);
+  for (const stage of report.stages) {
+    const execution = stage.executionId ? ` ${stage.executionType === 'ROLLBACK' ? 'rollback ' : ''}${stage.executionId.slice(0, 8)} ${stage.revision ? formatRevision(stage.revision) : ''}` : '';
+    ctx.out(`  ${stage.name.padEnd(width)}  ${(stage.status ?? 'never run').padEnd(10)}${execution.trimEnd()}`);
+    if (stage.name === BAKE_STAGE) {
+      for (const b of report.bake.pending) {
+        const left = b.minutesLeft === undefined ? 'bake start unknown' : b.minutesLeft > 0 ? `${b.minutesLeft} min of ${b.bakeMinutes} min bake left (ends ${b.endsAt})` : `bake time over since ${b.endsAt}`;
+        ctx.out(`  ${''.padEnd(width)}  ${b.action} pending: ${left}${b.gateSummary ? `; gate: ${b.gateSummary}` : ''}`);
+      }
+    }
+  }
+  if (!report.bake.stagePresent) ctx.out(`  (no ${BAKE_STAGE} stage in this pipeline)`);
+  ctx.out('');
+  ctx.out('Health alarms');
+  for (const a of report.alarms) ctx.out(`  ${a.name}: ${a.state ?? 'unknown'}${a.note ? ` (${a.note})` : ''}`);
+  ctx.out('');
+  ctx.out('Prod');
+  if (prod.latestExecutionId) {
+    ctx.out(`  latest run:   ${prod.latestStatus} ${prod.rollbackExecutionId ? 'rollback ' : ''}${prod.latestExecutionId}`);
+  } else {
+    ctx.out('  latest run:   never');
+  }
+  const release = prod.lastSuccessfulRelease;
+  ctx.out(`  last release: ${release ? `${release.executionId} ${formatRevision(release.revision)}, finished ${release.finishedAt ?? '?'}` : 'none in the execution history'}`);
+}
+
+async function status(ctx: CliContext, options: { json?: boolean }): Promise<void> {
+  const config = loadProjectConfig();
+  const clients = awsClients(config.deployment.region);
+  const identity = await requireAccount(clients.sts, config.deployment, `the deployment account of pipeline ${config.pipelineName}`);
+  const report = await withAwsErrors({ ...config.deployment, pipelineName: config.pipelineName }, () => gatherStatus(ctx, config, clients, identity));
+  if (options.json) ctx.out(JSON.stringify(report, null, 2));
+  else printStatus(ctx, report);
+}
+
+export function registerStatusCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('status')
+    .description('The pipeline at a glance: stages and their commits, the bake, the gates (halt, calendar, freezes), disabled transitions, the last prod release')
+    .option('--json', 'print the report as JSON')
+    .action((options: { json?: boolean }) => status(ctx, options));
+}

@@ -1,0 +1,138 @@
+import {
+  CodePipelineClient,
+  DisableStageTransitionCommand,
+  PutApprovalResultCommand,
+  StopPipelineExecutionCommand,
+} from '@aws-sdk/client-codepipeline';
+import { Command } from 'commander';
+import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { CallerIdentity, awsClients, requireAccount, withAwsErrors } from '../aws';
+import { loadProjectConfig } from '../config';
+import { CliContext, CliError } from '../context';
+import { writeHalt } from '../controls';
+import { parseReason } from '../options';
+import { BAKE_STAGE, PROD_STAGE, findStage, getPipelineState, recentExecutions } from '../pipeline';
+import { Step, runSteps } from '../steps';
+
+interface StopOptions {
+  readonly reason: string;
+  readonly abort?: boolean;
+}
+
+/** The name part of an identity ARN (`.../OnCall/alice` → `alice`), for texts that must stay short. */
+function shortIdentity(arn: string): string {
+  return arn.split('/').pop() || arn;
+}
+
+/** DisableStageTransition accepts only `[a-zA-Z0-9!@ ().*?-]`, 1-300 characters. */
+export function transitionReason(identity: CallerIdentity, reason: string): string {
+  return `tollgate stop by ${shortIdentity(identity.arn)} - ${reason}`
+    .replace(/[^a-zA-Z0-9!@ ().*?-]+/g, ' ')
+    .replace(/ +/g, ' ')
+    .trim()
+    .slice(0, 300);
+}
+
+const ALREADY_DECIDED = new Set(['ApprovalAlreadyCompletedException', 'InvalidApprovalTokenException']);
+const ALREADY_STOPPED = new Set(['DuplicatedStopRequestException', 'PipelineExecutionNotStoppableException']);
+
+async function rejectBakeApprovals(client: CodePipelineClient, pipelineName: string, summary: string): Promise<string[]> {
+  // Read the state again: an approval may have started since the command began.
+  const bake = findStage(await getPipelineState(client, pipelineName), BAKE_STAGE);
+  if (!bake) return [`no ${BAKE_STAGE} stage in this pipeline`];
+  const pending = (bake.actionStates ?? []).filter((a) => a.latestExecution?.status === 'InProgress' && a.latestExecution.token);
+  if (pending.length === 0) return ['none pending'];
+  const lines: string[] = [];
+  for (const action of pending) {
+    try {
+      await client.send(
+        new PutApprovalResultCommand({
+          pipelineName,
+          stageName: BAKE_STAGE,
+          actionName: action.actionName,
+          token: action.latestExecution!.token,
+          result: { status: 'Rejected', summary },
+        }),
+      );
+      lines.push(`rejected ${BAKE_STAGE}/${action.actionName}`);
+    } catch (err) {
+      if (!ALREADY_DECIDED.has((err as Error).name)) throw err;
+      lines.push(`${BAKE_STAGE}/${action.actionName} was already decided`);
+    }
+  }
+  return lines;
+}
+
+async function abortInFlight(client: CodePipelineClient, pipelineName: string, reason: string): Promise<string[]> {
+  const inFlight = (await recentExecutions(client, pipelineName, 100)).filter((e) => e.status === 'InProgress');
+  if (inFlight.length === 0) return ['none in flight'];
+  const lines: string[] = [];
+  for (const execution of inFlight) {
+    try {
+      await client.send(new StopPipelineExecutionCommand({ pipelineName, pipelineExecutionId: execution.pipelineExecutionId, abandon: true, reason }));
+      lines.push(`stopped and abandoned ${execution.pipelineExecutionId}`);
+    } catch (err) {
+      if (!ALREADY_STOPPED.has((err as Error).name)) throw err;
+      lines.push(`${execution.pipelineExecutionId} was already stopping or finished`);
+    }
+  }
+  return lines;
+}
+
+async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
+  const config = loadProjectConfig();
+  const { pipelineName } = config;
+  const scope = { ...config.deployment, pipelineName };
+  const aws = awsClients(config.deployment.region);
+  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
+  // Fails for an unknown pipeline before anything is written.
+  const state = await withAwsErrors(scope, () => getPipelineState(aws.codePipeline, pipelineName));
+  if (!findStage(state, PROD_STAGE)) {
+    throw new CliError(`pipeline ${pipelineName} has no stage named ${PROD_STAGE}; nothing was changed`);
+  }
+
+  ctx.out(`Stopping releases to ${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
+  ctx.out(`  reason: ${options.reason}`);
+  const steps: Step[] = [
+    {
+      name: `set halt flag ${haltParameterName(pipelineName)}`,
+      run: async () => {
+        await writeHalt(aws.ssm, pipelineName, { halted: true, reason: options.reason, by: identity.arn, at: ctx.now().toISOString() });
+        return ['halted (the bake gate promotes nothing while it is set)'];
+      },
+    },
+    {
+      name: `disable the transition into ${PROD_STAGE}`,
+      run: async () => {
+        await aws.codePipeline.send(
+          new DisableStageTransitionCommand({ pipelineName, stageName: PROD_STAGE, transitionType: 'Inbound', reason: transitionReason(identity, options.reason) }),
+        );
+        return ['disabled'];
+      },
+    },
+    {
+      name: `reject pending approvals in ${BAKE_STAGE}`,
+      run: () => rejectBakeApprovals(aws.codePipeline, pipelineName, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`),
+    },
+  ];
+  if (options.abort) {
+    steps.push({ name: 'stop in-flight executions (abandon)', run: () => abortInFlight(aws.codePipeline, pipelineName, options.reason) });
+  }
+  if (await runSteps(ctx, steps, { continueAfterFailure: true })) {
+    ctx.out(`Nothing reaches ${PROD_STAGE} until \`tollgate resume --reason "..."\`.`);
+  } else {
+    ctx.err('tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)');
+    ctx.setExitCode(1);
+  }
+}
+
+export function registerStopCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('stop')
+    .description(
+      `Stop releases to ${PROD_STAGE}: set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending ${BAKE_STAGE} approvals; safe to repeat`,
+    )
+    .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag, the transition and the rejections', parseReason)
+    .option('--abort', 'also stop and abandon every in-flight execution (deployments already started in CloudFormation still finish)')
+    .action((options: StopOptions) => stop(ctx, options));
+}

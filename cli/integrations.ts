@@ -1,0 +1,31 @@
+/**
+ * Seams to the features built beside the CLI (issues 3, 4 and 5). Each function here answers from that
+ * feature's own code when it is part of the build, and says plainly when it is not.
+ */
+import { TollgateConfig } from '../cdk/config';
+import { Freeze } from '../lambdas/shared/pipeline-controls';
+
+/** Bake time when configuration says nothing (issue 3's default). */
+export const DEFAULT_BAKE_MINUTES = 60;
+
+/** Bake minutes from the `bake` section of the configuration (issue 3), else the default. */
+export function bakeMinutes(config: TollgateConfig): number {
+  const bake = (config as { bake?: { minutes?: unknown } }).bake;
+  return typeof bake?.minutes === 'number' ? bake.minutes : DEFAULT_BAKE_MINUTES;
+}
+
+/** The release calendar's verdict at one instant (issue 5's `window` answer). */
+export interface CalendarAnswer {
+  readonly open: boolean;
+  readonly reasons: string[];
+  /** ISO-8601 instant the calendar next opens; absent when open. */
+  readonly nextOpen?: string;
+}
+
+/**
+ * What the release calendar says at `at`, with the run-time freezes on-call declared; `undefined` while the
+ * calendar (`lambdas/shared/release-calendar.ts`, issue 5) is not part of this build.
+ */
+export function calendarAt(_config: TollgateConfig, _at: Date, _freezes: Freeze[]): CalendarAnswer | undefined {
+  return undefined;
+}

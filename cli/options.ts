@@ -1,0 +1,24 @@
+import { CliError } from './context';
+
+/** Longest reason accepted: it must fit StopPipelineExecution's 200-character limit unchanged. */
+export const MAX_REASON_LENGTH = 200;
+
+/** Commander parser for `--reason`: trimmed, non-empty, at most {@link MAX_REASON_LENGTH} characters. */
+export function parseReason(value: string): string {
+  const reason = value.trim();
+  if (reason === '' || reason.length > MAX_REASON_LENGTH) {
+    throw new CliError(`--reason must be 1-${MAX_REASON_LENGTH} characters, got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} (${value.length} characters)`);
+  }
+  return reason;
+}
+
+/** Commander parser for a whole number of days in `[min, max]`. */
+export function parseDays(option: string, min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const days = Number(value);
+    if (!/^\d+$/.test(value) || days < min || days > max) {
+      throw new CliError(`${option} must be a whole number of days from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return days;
+  };
+}

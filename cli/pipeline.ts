@@ -1,0 +1,154 @@
+import { execFileSync } from 'node:child_process';
+import {
+  CodePipelineClient,
+  GetPipelineStateCommand,
+  GetPipelineStateOutput,
+  PipelineExecutionSummary,
+  StageState,
+  paginateListPipelineExecutions,
+} from '@aws-sdk/client-codepipeline';
+import { PROJECT_ROOT } from './config';
+
+/** The stage on-call protects: `stop` closes its entrance, `rollback` rolls it back. */
+export const PROD_STAGE = 'Prod';
+/** The stage whose pending approvals are the bake (issue 3). */
+export const BAKE_STAGE = 'Bake';
+/** How far back `rollback` and `status` look for the last prod release. */
+export const EXECUTION_HISTORY_LIMIT = 500;
+
+/** The commit an execution carries. */
+export interface Revision {
+  readonly commitId?: string;
+  readonly message?: string;
+  readonly author?: string;
+  readonly url?: string;
+}
+
+/** A CodeConnections source writes `{"ProviderType":"GitHub","CommitMessage":"..."}`; others plain text. */
+function parseSummary(summary: string | undefined): { message?: string; author?: string } {
+  if (!summary) return {};
+  try {
+    const parsed = JSON.parse(summary) as Record<string, unknown>;
+    if (parsed && typeof parsed === 'object' && typeof parsed.CommitMessage === 'string') {
+      const author = [parsed.AuthorDisplayName, parsed.Author, parsed.AuthorName].find((a) => typeof a === 'string') as string | undefined;
+      return { message: parsed.CommitMessage, author };
+    }
+  } catch {
+    // plain text summary
+  }
+  return { message: summary };
+}
+
+/** The author from the local clone, when the commit is there: GitHub connections do not report authors. */
+function localAuthor(commitId: string | undefined): string | undefined {
+  if (!commitId || !/^[0-9a-f]{7,40}$/.test(commitId)) return undefined;
+  try {
+    const author = execFileSync('git', ['show', '-s', '--format=%an <%ae>', commitId], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+    }).trim();
+    return author || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The commit of a source revision or artifact revision, its first line of message and its author. */
+export function describeRevision(revision: { revisionId?: string; revisionSummary?: string; revisionUrl?: string } | undefined): Revision {
+  if (!revision) return {};
+  const { message, author } = parseSummary(revision.revisionSummary);
+  return {
+    commitId: revision.revisionId,
+    message: message?.split('\n')[0],
+    author: author ?? localAuthor(revision.revisionId),
+    url: revision.revisionUrl,
+  };
+}
+
+/** `abc1234 "first line" (author)`: a commit in one short string. */
+export function formatRevision(revision: Revision): string {
+  const parts = [revision.commitId ? revision.commitId.slice(0, 7) : 'unknown commit'];
+  if (revision.message) parts.push(JSON.stringify(revision.message));
+  if (revision.author) parts.push(`(${revision.author})`);
+  return parts.join(' ');
+}
+
+export async function getPipelineState(client: CodePipelineClient, pipelineName: string): Promise<GetPipelineStateOutput> {
+  return client.send(new GetPipelineStateCommand({ name: pipelineName }));
+}
+
+export function findStage(state: GetPipelineStateOutput, stageName: string): StageState | undefined {
+  return state.stageStates?.find((s) => s.stageName === stageName);
+}
+
+/** Recent executions, newest first, up to {@link EXECUTION_HISTORY_LIMIT}. */
+export async function recentExecutions(client: CodePipelineClient, pipelineName: string, limit = EXECUTION_HISTORY_LIMIT): Promise<PipelineExecutionSummary[]> {
+  const executions: PipelineExecutionSummary[] = [];
+  for await (const page of paginateListPipelineExecutions({ client, pageSize: 100 }, { pipelineName })) {
+    executions.push(...(page.pipelineExecutionSummaries ?? []));
+    if (executions.length >= limit) break;
+  }
+  return executions.slice(0, limit);
+}
+
+const isStandard = (e: PipelineExecutionSummary) => e.executionType !== 'ROLLBACK';
+
+/**
+ * The newest execution that went all the way through Prod (Prod is the pipeline's last stage, so a Succeeded
+ * execution passed it) and that RollbackStage can target: rollback executions cannot be targets.
+ */
+export function lastSuccessfulRelease(executions: PipelineExecutionSummary[]): PipelineExecutionSummary | undefined {
+  return executions.find((e) => e.status === 'Succeeded' && isStandard(e));
+}
+
+/** What Prod runs now, as far as the pipeline knows. */
+export interface ProdPosition {
+  /** The execution Prod's stage ran last (a rollback execution after a rollback). */
+  readonly latestExecutionId: string;
+  readonly latestStatus: string;
+  /** The standard execution whose artifacts that is: for a rollback, the execution it restored. */
+  readonly releaseExecutionId: string | undefined;
+  /** Set when the latest Prod run was a rollback. */
+  readonly rollbackExecutionId?: string;
+}
+
+export function prodPosition(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[]): ProdPosition | undefined {
+  const latest = findStage(state, PROD_STAGE)?.latestExecution;
+  if (!latest?.pipelineExecutionId) return undefined;
+  const summary = executions.find((e) => e.pipelineExecutionId === latest.pipelineExecutionId);
+  const isRollback = latest.type === 'ROLLBACK' || summary?.executionType === 'ROLLBACK';
+  return {
+    latestExecutionId: latest.pipelineExecutionId,
+    latestStatus: latest.status ?? 'Unknown',
+    releaseExecutionId: isRollback ? summary?.rollbackMetadata?.rollbackTargetPipelineExecutionId : latest.pipelineExecutionId,
+    rollbackExecutionId: isRollback ? latest.pipelineExecutionId : undefined,
+  };
+}
+
+/** Where `rollback` would take Prod, or why it cannot. */
+export type RollbackTarget =
+  | { readonly kind: 'target'; readonly position: ProdPosition; readonly target: PipelineExecutionSummary }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/**
+ * The release before the one in Prod now: the newest successful standard execution older than the execution
+ * whose artifacts Prod runs (or tried to run, when its last deployment failed). Rolling back "to the last
+ * successful release" when that release is the one in Prod would change nothing.
+ */
+export function rollbackTarget(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[]): RollbackTarget {
+  const position = prodPosition(state, executions);
+  if (!position) return { kind: 'none', reason: 'Prod has never run: there is nothing to roll back to' };
+  if (!position.releaseExecutionId) {
+    return { kind: 'none', reason: `Prod's latest run ${position.latestExecutionId} is a rollback whose target is not in the last ${executions.length} executions` };
+  }
+  const index = executions.findIndex((e) => e.pipelineExecutionId === position.releaseExecutionId);
+  if (index < 0) {
+    return { kind: 'none', reason: `execution ${position.releaseExecutionId} (in Prod) is not among the last ${executions.length} executions` };
+  }
+  const target = lastSuccessfulRelease(executions.slice(index + 1));
+  if (!target) {
+    return { kind: 'none', reason: `no successful release older than ${position.releaseExecutionId} among the last ${executions.length} executions` };
+  }
+  return { kind: 'target', position, target };
+}
