@@ -46,7 +46,7 @@ export class NodejsLambda extends nodejs.NodejsFunction {
       ...rest,
       entry: path.join(__dirname, '..', entry),
       runtime: LAMBDA_RUNTIME,
-      bundling: { minify: true, sourceMap: true, ...rest.bundling },
+      bundling: { minify: true, sourceMap: true, logLevel: nodejs.LogLevel.ERROR, ...rest.bundling },
     });
     if (!props.role) {
       NagSuppressions.addResourceSuppressions(

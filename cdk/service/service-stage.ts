@@ -26,14 +26,17 @@ export class ServiceStage extends cdk.Stage {
 
   constructor(scope: Construct, id: string, props: ServiceStageProps) {
     super(scope, id, props);
+    const sandbox = props.environmentKind === 'sandbox';
+    if (sandbox && !props.owner) throw new Error(`ServiceStage ${id}: a sandbox needs an owner`);
+    // Stack tags (what DescribeStacks shows the sandbox cleaner); CloudFormation copies them to resources.
+    const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: id, [OWNER_TAG]: props.owner! } : {};
     this.service = new ServiceStack(this, 'Service', {
       environmentKind: props.environmentKind,
       description: `Tollgate sample service (${id})`,
+      tags,
     });
-    if (props.environmentKind === 'sandbox') {
-      if (!props.owner) throw new Error(`ServiceStage ${id}: a sandbox needs an owner`);
-      cdk.Tags.of(this).add(SANDBOX_TAG, id);
-      cdk.Tags.of(this).add(OWNER_TAG, props.owner);
+    if (sandbox) {
+      for (const [key, value] of Object.entries(tags)) cdk.Tags.of(this).add(key, value);
       // Anything a feature adds to the service is removed with the sandbox too, not only what knows it.
       cdk.RemovalPolicies.of(this).destroy();
     }
