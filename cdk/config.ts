@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/sandbox-tags';
 
 /** An AWS account and region pair. */
 export interface AccountEnvironment {
@@ -65,8 +66,6 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
 const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
-const SANDBOX_NAME = /^[a-z][a-z0-9-]{0,19}$/;
-const RESERVED_SANDBOX_NAMES = ['dev', 'prod'];
 
 /** Where configuration comes from: `cdk.json`/`-c` context and the process environment. */
 export interface ConfigSources {
@@ -155,7 +154,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
  * @throws ConfigError unless it matches `[a-z][a-z0-9-]{0,19}` and is not `dev` or `prod`.
  */
 export function validateSandboxName(name: unknown): string {
-  if (typeof name !== 'string' || !SANDBOX_NAME.test(name)) {
+  if (typeof name !== 'string' || !SANDBOX_NAME_PATTERN.test(name)) {
     throw new ConfigError('sandbox', name, 'must match [a-z][a-z0-9-]{0,19}');
   }
   if (RESERVED_SANDBOX_NAMES.includes(name)) {

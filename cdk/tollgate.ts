@@ -2,6 +2,8 @@ import * as os from 'node:os';
 import * as cdk from 'aws-cdk-lib';
 import { loadConfig, resolveSandboxName, TollgateConfig } from './config';
 import { PipelineStack } from './pipeline-stack';
+import { SandboxCleanerStack } from './sandbox-cleaner-stack';
+import { resolveSandboxExpiry } from './sandbox-expiry';
 import { ServiceStage } from './service/service-stage';
 
 export interface TollgateAppOptions {
@@ -11,6 +13,8 @@ export interface TollgateAppOptions {
   readonly env?: Record<string, string | undefined>;
   /** The OS user name a sandbox defaults to. @default os.userInfo().username */
   readonly userName?: () => string;
+  /** The clock a sandbox's default expiry counts from. @default the system clock */
+  readonly now?: () => Date;
 }
 
 export interface TollgateApp {
@@ -18,11 +22,13 @@ export interface TollgateApp {
   readonly config: TollgateConfig;
   readonly pipelineStack: PipelineStack;
   readonly sandbox: ServiceStage;
+  readonly sandboxCleaner: SandboxCleanerStack;
 }
 
 /**
  * Builds the whole release system: the pipeline stack (which carries the Dev and Prod service stages) and
- * one personal sandbox stage, named by the `sandbox` context value or the OS user.
+ * one personal sandbox stage, named by the `sandbox` context value or the OS user, and the cleaner that deletes
+ * expired sandboxes in the sandbox account.
  *
  * @throws ConfigError for any invalid configuration value.
  */
@@ -41,6 +47,12 @@ export function createTollgateApp(options: TollgateAppOptions = {}): TollgateApp
     env: config.sandbox,
     environmentKind: 'sandbox',
     owner: app.node.tryGetContext('sandboxOwner') ?? userName(),
+    expires: resolveSandboxExpiry(app.node.tryGetContext('sandboxExpires'), options.now?.() ?? new Date()),
   });
-  return { app, config, pipelineStack, sandbox };
+  const sandboxCleaner = new SandboxCleanerStack(app, 'Tollgate-SandboxCleaner', {
+    env: config.sandbox,
+    prodAccount: config.prod.account,
+    description: 'Tollgate sandbox cleaner: deletes expired sandbox stacks',
+  });
+  return { app, config, pipelineStack, sandbox, sandboxCleaner };
 }

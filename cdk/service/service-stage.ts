@@ -1,10 +1,10 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbox-tags';
 import { EnvironmentKind, ServiceStack } from './service-stack';
 
 /** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
-export const SANDBOX_TAG = 'tollgate:sandbox';
-export const OWNER_TAG = 'tollgate:owner';
+export { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG };
 
 export interface ServiceStageProps extends cdk.StageProps {
   /** Sandbox, dev or prod: the same code, with sandboxes disposable. */
@@ -15,6 +15,13 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - required for sandboxes, ignored otherwise
    */
   readonly owner?: string;
+  /**
+   * When the sandbox cleaner may delete the sandbox: a UTC instant like `2026-12-01T09:30:00Z`, tagged
+   * `tollgate:expires` on its stacks (not its resources, so templates stay the same from one synth to the next).
+   *
+   * @default - no expiry tag: the cleaner never deletes the sandbox
+   */
+  readonly expires?: string;
 }
 
 /**
@@ -33,7 +40,7 @@ export class ServiceStage extends cdk.Stage {
     this.service = new ServiceStack(this, 'Service', {
       environmentKind: props.environmentKind,
       description: `Tollgate sample service (${id})`,
-      tags,
+      tags: sandbox && props.expires ? { ...tags, [EXPIRES_TAG]: props.expires } : tags,
     });
     if (sandbox) {
       for (const [key, value] of Object.entries(tags)) cdk.Tags.of(this).add(key, value);

@@ -154,10 +154,9 @@ async function alarmReports(config: TollgateConfig, identity: CallerIdentity, cl
 async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: AwsClients, identity: CallerIdentity): Promise<StatusReport> {
   const { pipelineName } = config;
   const now = ctx.now();
-  const [state, executions] = await Promise.all([
-    getPipelineState(clients.codePipeline, pipelineName),
-    recentExecutions(clients.codePipeline, pipelineName),
-  ]);
+  // One after the other: an unknown pipeline fails on the first call and leaves nothing in flight.
+  const state = await getPipelineState(clients.codePipeline, pipelineName);
+  const executions = await recentExecutions(clients.codePipeline, pipelineName);
   let controls: ControlsView | { error: string };
   try {
     controls = await readControls(clients.ssm, pipelineName);

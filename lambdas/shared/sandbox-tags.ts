@@ -1,0 +1,48 @@
+/**
+ * The tags that make a CloudFormation stack a sandbox, shared by the CDK app that writes them, the CLI that
+ * lists and renews sandboxes, and the cleaner that deletes expired ones. No CDK imports: the cleaner bundles it.
+ */
+
+/** The sandbox's name; only stacks carrying it are ever considered sandboxes. */
+export const SANDBOX_TAG = 'tollgate:sandbox';
+/** Who owns the sandbox (the OS user who deployed it). */
+export const OWNER_TAG = 'tollgate:owner';
+/** When the sandbox may be deleted: an ISO-8601 UTC instant, e.g. `2026-12-01T09:30:00Z`. */
+export const EXPIRES_TAG = 'tollgate:expires';
+
+/** Lifetime of a sandbox deployed or renewed without `--days`. */
+export const DEFAULT_SANDBOX_DAYS = 7;
+/** Longest lifetime one deploy or renewal grants: a sandbox is for iterating, not for keeping. */
+export const MAX_SANDBOX_DAYS = 30;
+
+/** What a sandbox name must look like; `validateSandboxName` in `cdk/config.ts` enforces it at synth. */
+export const SANDBOX_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+/** Stage names a sandbox may not take. */
+export const RESERVED_SANDBOX_NAMES: readonly string[] = ['dev', 'prod'];
+
+/** Whether `name` can be a sandbox's name at all. */
+export function isSandboxName(name: string): boolean {
+  return SANDBOX_NAME_PATTERN.test(name) && !RESERVED_SANDBOX_NAMES.includes(name);
+}
+
+const EXPIRY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** `now + days`, to the second, in the tag's format. */
+export function expiryAfter(now: Date, days: number): string {
+  return formatExpiry(new Date(now.getTime() + days * 86_400_000));
+}
+
+/** An instant in the tag's format: UTC, whole seconds. */
+export function formatExpiry(instant: Date): string {
+  return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The instant an expiry tag names, or `undefined` when the value is not exactly `YYYY-MM-DDThh:mm:ssZ` naming a
+ * real instant: a malformed expiry never counts as expired.
+ */
+export function parseExpiry(value: string | undefined): Date | undefined {
+  if (value === undefined || !EXPIRY.test(value)) return undefined;
+  const instant = new Date(value);
+  return Number.isNaN(instant.getTime()) || formatExpiry(instant) !== value ? undefined : instant;
+}
