@@ -89,7 +89,7 @@ export class SandboxCleanerStack extends cdk.Stack {
           id: 'AwsSolutions-IAM5',
           reason:
             'DescribeStacks of all stacks needs Resource "*", and DeleteStack must reach stacks not yet named, so it is limited to stacks carrying the sandbox tag instead.',
-          appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:cloudformation:.*:stack\\/\\*$/' }],
+          appliesTo: ['Resource::*', { regex: '/^Resource::arn:[^:]+:cloudformation:[^:]*:[^:]*:stack\\/\\*$/' }],
         },
       ],
       true,

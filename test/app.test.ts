@@ -24,7 +24,7 @@ function runApp(context: Record<string, unknown>, env: Record<string, string> = 
   return { ...result, outdir };
 }
 
-test('the app synthesizes the pipeline, dev, prod and the named sandbox with no credentials', () => {
+test('the app synthesizes the pipeline, dev, prod, the named sandbox and the sandbox cleaner with no credentials', () => {
   const result = runApp({ sandbox: 'alice' });
   expect(result.status).toBe(0);
   const stacks = listAssemblyStacks(result.outdir);
@@ -32,6 +32,7 @@ test('the app synthesizes the pipeline, dev, prod and the named sandbox with no 
     'Dev-Service aws://222222222222/us-east-1',
     'Prod-Service aws://333333333333/us-east-1',
     'Tollgate-Pipeline aws://111111111111/us-east-1',
+    'Tollgate-SandboxCleaner aws://222222222222/us-east-1',
     'alice-Service aws://222222222222/us-east-1',
   ]);
 });

@@ -1,6 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { OWNER_TAG, SANDBOX_TAG } from '../cdk/service/service-stage';
+import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../cdk/service/service-stage';
 import { synthesizeTollgate } from './fixture';
 
 function stackTags(app: cdk.App, stackName: string): Record<string, string> {
@@ -12,7 +12,7 @@ function stackTags(app: cdk.App, stackName: string): Record<string, string> {
 }
 
 describe('a personal sandbox', () => {
-  const synthesized = synthesizeTollgate({ sandbox: 'bob', sandboxOwner: 'bob.builder' });
+  const synthesized = synthesizeTollgate({ sandbox: 'bob', sandboxOwner: 'bob.builder', sandboxExpires: '2099-01-01T00:00:00Z' }, { now: () => new Date('2098-12-31T00:00:00Z') });
   const template = synthesized.sandboxTemplate;
   const stack = synthesized.sandbox.service;
 
@@ -51,7 +51,7 @@ describe('a personal sandbox', () => {
       ]),
     });
     // Stack-level tags are what CloudFormation's DescribeStacks shows the sandbox cleaner and `sandbox list`.
-    expect(stackTags(synthesized.app, 'bob-Service')).toEqual({ [SANDBOX_TAG]: 'bob', [OWNER_TAG]: 'bob.builder' });
+    expect(stackTags(synthesized.app, 'bob-Service')).toEqual({ [SANDBOX_TAG]: 'bob', [OWNER_TAG]: 'bob.builder', [EXPIRES_TAG]: '2099-01-01T00:00:00Z' });
   });
 
   test('dev and prod carry no sandbox tags and keep their data', () => {

@@ -1,0 +1,97 @@
+import * as cdk from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ConfigError } from '../cdk/config';
+import { SandboxCleanerStack } from '../cdk/sandbox-cleaner-stack';
+import { resolveSandboxExpiry } from '../cdk/sandbox-expiry';
+import { EXPIRES_TAG } from '../cdk/service/service-stage';
+import { synthesizeTollgate } from './fixture';
+import { awsSolutionsFindings } from './nag';
+
+describe('the sandbox cleaner stack in the app', () => {
+  const synthesized = synthesizeTollgate();
+  const stack = synthesized.sandboxCleaner;
+  const template = Template.fromStack(stack);
+
+  test('is Tollgate-SandboxCleaner in the sandbox account, told which account is prod', () => {
+    expect(stack.stackName).toBe('Tollgate-SandboxCleaner');
+    expect(stack.account).toBe('222222222222');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ PROD_ACCOUNT: '333333333333' }) },
+    });
+  });
+
+  test('runs every hour', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(stack.cleaner.node.defaultChild as cdk.CfnElement), 'Arn'] } })],
+    });
+  });
+
+  test('may list stacks, delete only stacks carrying the sandbox tag, and pass only the bootstrap execution role to CloudFormation', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([
+      { Sid: 'ListStacks', Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: '*' },
+      {
+        Sid: 'DeleteSandboxStacksOnly',
+        Effect: 'Allow',
+        Action: 'cloudformation:DeleteStack',
+        Resource: 'arn:aws:cloudformation:us-east-1:222222222222:stack/*',
+        Condition: { Null: { 'aws:ResourceTag/tollgate:sandbox': 'false' } },
+      },
+      {
+        Sid: 'ReuseStackRoles',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: 'arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1',
+        Condition: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+      },
+    ]);
+    // Nothing else: no managed policy beyond the logs-only basic execution role.
+    template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }],
+    });
+  });
+
+  test('passes cdk-nag AwsSolutions', () => {
+    expect(awsSolutionsFindings(stack)).toEqual([]);
+  });
+});
+
+test('the cleaner refuses to be deployed into the prod account', () => {
+  const app = new cdk.App();
+  expect(() => new SandboxCleanerStack(app, 'Cleaner', { env: { account: '333333333333', region: 'us-east-1' }, prodAccount: '333333333333' })).toThrow(
+    'Cleaner: the sandbox cleaner must not be deployed into the prod account 333333333333',
+  );
+});
+
+describe('a sandbox expiry at synth', () => {
+  const now = new Date('2026-11-22T10:30:15.500Z');
+
+  test('defaults to seven days from now, so a plain cdk deploy of a sandbox expires too', () => {
+    expect(resolveSandboxExpiry(undefined, now)).toBe('2026-11-29T10:30:15Z');
+    const synthesized = synthesizeTollgate({ sandbox: 'bob' }, { now: () => now });
+    expect(synthesized.sandbox.service.tags.tagValues()[EXPIRES_TAG]).toBe('2026-11-29T10:30:15Z');
+  });
+
+  test('takes the sandboxExpires context value that `tollgate sandbox deploy` sets', () => {
+    expect(resolveSandboxExpiry('2026-12-01T09:00:00Z', now)).toBe('2026-12-01T09:00:00Z');
+  });
+
+  test('is tagged on sandbox stacks only, never on dev or prod', () => {
+    const synthesized = synthesizeTollgate({ sandbox: 'bob' }, { now: () => now });
+    expect(synthesized.pipelineStack.devStage.service.tags.tagValues()[EXPIRES_TAG]).toBeUndefined();
+    expect(synthesized.pipelineStack.prodStage.service.tags.tagValues()[EXPIRES_TAG]).toBeUndefined();
+  });
+
+  test.each([
+    ['2026-12-01', 'must be a UTC instant like 2026-12-01T09:30:00Z'],
+    [20261201, 'must be a UTC instant like 2026-12-01T09:30:00Z'],
+    ['2026-11-22T10:30:00Z', 'must be in the future and at most 30 days ahead'],
+    ['2026-12-23T10:30:00Z', 'must be in the future and at most 30 days ahead'],
+  ])('refuses %j: %s', (value, expectation) => {
+    expect(() => resolveSandboxExpiry(value, now)).toThrow(new ConfigError('sandboxExpires', value, expectation));
+  });
+});
