@@ -85,6 +85,8 @@ export function explainAwsError(err: unknown, scope: AwsScope): unknown {
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
     return new Error(`access denied in account ${scope.account} region ${scope.region}: ${(err as Error).message}`);
   }
+  // Any other service error: keep AWS's own name for it, which is what its documentation and search know.
+  if ((err as { $metadata?: unknown })?.$metadata) return new Error(describeError(err));
   return err;
 }
 

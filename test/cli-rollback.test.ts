@@ -1,0 +1,134 @@
+import {
+  CodePipelineClient,
+  GetPipelineExecutionCommand,
+  GetPipelineStateCommand,
+  ListPipelineExecutionsCommand,
+  PipelineExecutionSummary,
+  RollbackStageCommand,
+} from '@aws-sdk/client-codepipeline';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import * as prompt from '../cli/prompt';
+import { CALLER_ARN, EXECUTIONS, clearTollgateEnv, pipelineState, run } from './cli-fixture';
+
+jest.mock('../cli/prompt', () => ({ isInteractive: jest.fn(), confirm: jest.fn() }));
+const isInteractive = prompt.isInteractive as jest.Mock;
+const confirm = prompt.confirm as jest.Mock;
+
+const codePipeline = mockClient(CodePipelineClient);
+const sts = mockClient(STSClient);
+const [e3, e2, e1] = EXECUTIONS.map((e) => e.pipelineExecutionId!);
+
+function prodRan(executionId: string, status: 'Succeeded' | 'Failed' | 'InProgress', type: 'STANDARD' | 'ROLLBACK' = 'STANDARD') {
+  const state = pipelineState();
+  state.stageStates![4].latestExecution = { pipelineExecutionId: executionId, status, type };
+  codePipeline.on(GetPipelineStateCommand).resolves(state);
+}
+
+function history(executions: PipelineExecutionSummary[]) {
+  codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: executions });
+}
+
+beforeEach(() => {
+  clearTollgateEnv();
+  codePipeline.reset();
+  sts.reset();
+  isInteractive.mockReset().mockReturnValue(false);
+  confirm.mockReset();
+  sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: CALLER_ARN });
+  codePipeline.on(GetPipelineStateCommand).resolves(pipelineState());
+  history(EXECUTIONS);
+  codePipeline.on(GetPipelineExecutionCommand).callsFake(({ pipelineExecutionId }) => {
+    const summary = EXECUTIONS.find((e) => e.pipelineExecutionId === pipelineExecutionId);
+    return { pipelineExecution: { pipelineExecutionId, pipelineVersion: 7, status: summary?.status, artifactRevisions: summary?.sourceRevisions?.map((r) => ({ name: 'Source', ...r })) } };
+  });
+  codePipeline.on(RollbackStageCommand).resolves({ pipelineExecutionId: 'r9' });
+});
+
+const rollbackCalls = () => codePipeline.commandCalls(RollbackStageCommand).map((c) => c.args[0].input);
+
+test('--yes rolls Prod back to the release before the one it runs, after showing both', async () => {
+  const result = await run('rollback', '--reason', 'search is slow', '--yes');
+  expect(result.err).toEqual([]);
+  expect(result.code).toBe(0);
+  expect(result.out.slice(0, 3)).toEqual([
+    'Prod of pipeline Tollgate (account 111111111111, us-east-1):',
+    `  now:          Succeeded execution ${e2} 2222222 "Faster search"`,
+    `  roll back to: execution ${e1} 1111111 "Fix the login page", released 2026-11-21T02:50:00.000Z`,
+  ]);
+  expect(rollbackCalls()).toEqual([{ pipelineName: 'Tollgate', stageName: 'Prod', targetPipelineExecutionId: e1 }]);
+  expect(result.out[3]).toBe(`Rollback started by ${CALLER_ARN}: execution r9 (reason: search is slow).`);
+  expect(confirm).not.toHaveBeenCalled();
+});
+
+test('when the last Prod deployment failed, the target is the last successful release', async () => {
+  prodRan(e3, 'Failed');
+  await run('rollback', '--reason', 'broken canary', '--yes');
+  expect(rollbackCalls()).toEqual([{ pipelineName: 'Tollgate', stageName: 'Prod', targetPipelineExecutionId: e2 }]);
+});
+
+test('after a rollback, another one goes further back than the restored release', async () => {
+  prodRan('r1', 'Succeeded', 'ROLLBACK');
+  history([
+    { pipelineExecutionId: 'r1', status: 'Succeeded', executionType: 'ROLLBACK', rollbackMetadata: { rollbackTargetPipelineExecutionId: e2 } },
+    ...EXECUTIONS,
+  ]);
+  const result = await run('rollback', '--reason', 'still slow', '--yes');
+  expect(result.out[1]).toBe(`  now:          Succeeded rollback r1 to execution ${e2} 2222222 "Faster search"`);
+  expect(rollbackCalls()).toEqual([{ pipelineName: 'Tollgate', stageName: 'Prod', targetPipelineExecutionId: e1 }]);
+});
+
+test.each<[string, () => void, string]>([
+  ['Prod has never run', () => codePipeline.on(GetPipelineStateCommand).resolves({ pipelineVersion: 7, stageStates: [{ stageName: 'Prod' }] }), 'Prod has never run: there is nothing to roll back to'],
+  ['only failed releases are older', () => prodRan(e1, 'Succeeded'), `no successful release older than ${e1} among the last 4 executions`],
+  ['Prod runs a release older than the history', () => prodRan('ancient', 'Succeeded'), 'execution ancient (in Prod) is not among the last 4 executions'],
+])('nothing to roll back to (%s): says why, exit 1, no RollbackStage', async (_what, arrange, reason) => {
+  arrange();
+  const result = await run('rollback', '--reason', 'r', '--yes');
+  expect(result.code).toBe(1);
+  expect(result.err).toEqual([`tollgate: cannot roll back Prod: ${reason}; nothing was changed`]);
+  expect(rollbackCalls()).toEqual([]);
+});
+
+test('a target from an older pipeline version is refused before RollbackStage would be', async () => {
+  codePipeline.on(GetPipelineStateCommand).resolves(pipelineState({ pipelineVersion: 8 }));
+  const result = await run('rollback', '--reason', 'r', '--yes');
+  expect(result.code).toBe(1);
+  expect(result.err[0]).toMatch(new RegExp(`^tollgate: cannot roll back: execution ${e1} ran on pipeline version 7, the pipeline is now at version 8`));
+  expect(rollbackCalls()).toEqual([]);
+});
+
+describe('confirmation', () => {
+  test('without a terminal and without --yes it refuses, exit 2, after showing the target', async () => {
+    const result = await run('rollback', '--reason', 'r');
+    expect(result.code).toBe(2);
+    expect(result.out[2]).toContain(`roll back to: execution ${e1}`);
+    expect(result.err).toEqual(['tollgate: refusing to roll back without confirmation: no terminal to ask on; add --yes to confirm. Nothing was changed']);
+    expect(rollbackCalls()).toEqual([]);
+  });
+
+  test('on a terminal it asks, and "no" changes nothing (exit 1)', async () => {
+    isInteractive.mockReturnValue(true);
+    confirm.mockResolvedValue(false);
+    const result = await run('rollback', '--reason', 'r');
+    expect(confirm).toHaveBeenCalledWith(`Roll Prod back to execution ${e1}?`);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('Not confirmed; nothing was changed.');
+    expect(rollbackCalls()).toEqual([]);
+  });
+
+  test('on a terminal, "yes" rolls back', async () => {
+    isInteractive.mockReturnValue(true);
+    confirm.mockResolvedValue(true);
+    const result = await run('rollback', '--reason', 'r');
+    expect(result.code).toBe(0);
+    expect(rollbackCalls()).toHaveLength(1);
+  });
+});
+
+test('CodePipeline refusing the rollback is reported as it said it, exit 1', async () => {
+  codePipeline.on(RollbackStageCommand).rejects(Object.assign(new Error('Stage Prod is in progress'), { name: 'UnableToRollbackStageException', $metadata: {} }));
+  const result = await run('rollback', '--reason', 'r', '--yes');
+  expect(result.code).toBe(1);
+  expect(result.err).toEqual(['tollgate: UnableToRollbackStageException: Stage Prod is in progress']);
+});

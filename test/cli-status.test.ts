@@ -1,0 +1,147 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CodePipelineClient, GetPipelineStateCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { StatusReport } from '../cli/commands/status';
+import { CALLER_ARN, EXECUTIONS, NOW, clearTollgateEnv, pipelineState, run } from './cli-fixture';
+
+const codePipeline = mockClient(CodePipelineClient);
+const ssm = mockClient(SSMClient);
+const sts = mockClient(STSClient);
+const cloudWatch = mockClient(CloudWatchClient);
+
+const halt = { halted: true, reason: 'incident 42', by: CALLER_ARN, at: '2026-11-22T10:00:00Z' };
+const freezes = [
+  { name: 'year-end', reason: 'holidays', by: CALLER_ARN, at: '2026-11-01T00:00:00Z', start: '2026-11-20T00:00:00Z', end: '2027-01-04T14:00:00Z' },
+  { name: 'over', reason: 'done', by: CALLER_ARN, at: '2026-10-01T00:00:00Z', end: '2026-10-02T00:00:00Z' },
+  { name: 'later', reason: 'launch', by: CALLER_ARN, at: '2026-11-01T00:00:00Z', start: '2026-12-01T00:00:00Z', end: '2026-12-02T00:00:00Z' },
+];
+
+beforeEach(() => {
+  clearTollgateEnv();
+  for (const m of [codePipeline, ssm, sts, cloudWatch]) m.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: CALLER_ARN });
+  codePipeline.on(GetPipelineStateCommand).resolves(pipelineState({ prodTransitionDisabled: true }));
+  codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: EXECUTIONS });
+  ssm.on(GetParametersByPathCommand).resolves({
+    Parameters: [
+      { Name: '/tollgate/Tollgate/halt', Value: JSON.stringify(halt) },
+      { Name: '/tollgate/Tollgate/freezes', Value: JSON.stringify(freezes) },
+    ],
+  });
+});
+
+async function statusJson(): Promise<StatusReport> {
+  const result = await run('status', '--json');
+  expect(result.err).toEqual([]);
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as StatusReport;
+}
+
+test('--json reports each stage with its execution and commit', async () => {
+  const report = await statusJson();
+  expect(report.pipeline).toEqual({ name: 'Tollgate', account: '111111111111', region: 'us-east-1', version: 7, at: NOW.toISOString() });
+  expect(report.stages.map((s) => [s.name, s.status, s.executionId?.slice(0, 2)])).toEqual([
+    ['Source', 'Succeeded', 'e3'],
+    ['Build', 'Succeeded', 'e3'],
+    ['Dev', 'Succeeded', 'e3'],
+    ['Bake', 'InProgress', 'e3'],
+    ['Prod', 'Succeeded', 'e2'],
+  ]);
+  expect(report.stages[3].revision).toMatchObject({ commitId: '3333333333333333333333333333333333333333', message: 'Add the tile cache' });
+  expect(report.stages[4].revision).toMatchObject({ message: 'Faster search' });
+});
+
+test('the bake: time left counts from the approval start, with the gate\'s own summary', async () => {
+  const report = await statusJson();
+  expect(report.bake).toEqual({
+    stagePresent: true,
+    pending: [
+      {
+        action: 'BakeApproval',
+        executionId: 'e3000000-0000-0000-0000-000000000003',
+        startedAt: '2026-11-22T10:10:00.000Z',
+        bakeMinutes: 60,
+        endsAt: '2026-11-22T11:10:00.000Z',
+        minutesLeft: 40,
+        gateSummary: 'waiting: 40 min of bake left',
+      },
+    ],
+  });
+});
+
+test('the gates: the halt flag with who and why, only the freezes in force, the disabled transition', async () => {
+  const report = await statusJson();
+  expect(report.gates.halt).toEqual({ state: 'set', value: halt });
+  expect(report.gates.activeFreezes.map((f) => f.name)).toEqual(['year-end']);
+  expect(report.disabledTransitions).toEqual([
+    { stage: 'Prod', enabled: false, reason: 'tollgate stop by alice - incident 42', by: CALLER_ARN, at: '2026-11-22T10:25:00.000Z' },
+  ]);
+});
+
+test('the last prod release, and a rollback when Prod last ran one', async () => {
+  expect((await statusJson()).prod).toMatchObject({
+    latestExecutionId: 'e2000000-0000-0000-0000-000000000002',
+    latestStatus: 'Succeeded',
+    lastSuccessfulRelease: { executionId: 'e2000000-0000-0000-0000-000000000002', revision: { message: 'Faster search' } },
+  });
+
+  const state = pipelineState();
+  state.stageStates![4].latestExecution = { pipelineExecutionId: 'r1', status: 'Succeeded', type: 'ROLLBACK' };
+  codePipeline.on(GetPipelineStateCommand).resolves(state);
+  codePipeline.on(ListPipelineExecutionsCommand).resolves({
+    pipelineExecutionSummaries: [
+      { pipelineExecutionId: 'r1', status: 'Succeeded', executionType: 'ROLLBACK', rollbackMetadata: { rollbackTargetPipelineExecutionId: EXECUTIONS[2].pipelineExecutionId } },
+      ...EXECUTIONS,
+    ],
+  });
+  const result = await run('status');
+  expect(result.stdout).toContain('  latest run:   Succeeded rollback r1');
+});
+
+test('the health alarms are read only with credentials for their own account', async () => {
+  expect((await statusJson()).alarms).toEqual([
+    { name: 'Dev-Service-Health', account: '222222222222', region: 'us-east-1', note: 'in account 222222222222; not readable with credentials for 111111111111' },
+    { name: 'Prod-Service-Health', account: '333333333333', region: 'us-east-1', note: 'in account 333333333333; not readable with credentials for 111111111111' },
+  ]);
+  expect(cloudWatch.calls()).toHaveLength(0);
+
+  // A small setup with dev in the deployment account: dev's alarm is readable.
+  process.env.TOLLGATE_DEV_ACCOUNT = '111111111111';
+  process.env.TOLLGATE_SANDBOX_ACCOUNT = '444444444444';
+  cloudWatch.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [{ AlarmName: 'Dev-Service-Health', StateValue: 'ALARM' }] });
+  const report = await statusJson();
+  expect(report.alarms[0]).toEqual({ name: 'Dev-Service-Health', account: '111111111111', region: 'us-east-1', state: 'ALARM' });
+  expect(cloudWatch.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toEqual({ AlarmNames: ['Dev-Service-Health'], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] });
+});
+
+test('text output shows halts, the bake and transitions at a glance', async () => {
+  const result = await run('status');
+  expect(result.code).toBe(0);
+  expect(result.out).toEqual(
+    expect.arrayContaining([
+      `  halt flag:   HALTED by ${CALLER_ARN} at 2026-11-22T10:00:00Z: incident 42`,
+      '  freezes:     year-end until 2027-01-04T14:00:00Z (holidays)',
+      `  transition into Prod: DISABLED by ${CALLER_ARN} at 2026-11-22T10:25:00.000Z: tollgate stop by alice - incident 42`,
+      '  calendar:    unknown (the release calendar is not part of this build)',
+    ]),
+  );
+});
+
+test('an unreadable halt flag is shown as blocking, and a denied SSM read as unknown, without failing status', async () => {
+  ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: '/tollgate/Tollgate/halt', Value: 'yes' }] });
+  let result = await run('status');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('halt flag:   UNREADABLE, the gate promotes nothing (control parameter /tollgate/Tollgate/halt is unreadable: not JSON: "yes")');
+
+  ssm.on(GetParametersByPathCommand).rejects(Object.assign(new Error('not authorized to perform: ssm:GetParametersByPath'), { name: 'AccessDeniedException' }));
+  result = await run('status');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('halt flag:   UNKNOWN (AccessDeniedException: not authorized to perform: ssm:GetParametersByPath)');
+});
+
+test('no halt flag yet reads "not set"', async () => {
+  ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+  expect((await statusJson()).gates.halt).toEqual({ state: 'absent' });
+});
