@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerResumeCommand } from './commands/resume';
 import { registerRollbackCommand } from './commands/rollback';
+import { registerSandboxCommand } from './commands/sandbox';
 import { registerStatusCommand } from './commands/status';
 import { registerStopCommand } from './commands/stop';
 import { CliContext, CliError } from './context';
@@ -16,6 +17,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerStopCommand(program, ctx);
   registerResumeCommand(program, ctx);
   registerRollbackCommand(program, ctx);
+  registerSandboxCommand(program, ctx);
   return program;
 }
 

@@ -1,0 +1,198 @@
+import { Stack } from '@aws-sdk/client-cloudformation';
+import { Command } from 'commander';
+import { ConfigError, TollgateConfig, resolveSandboxName } from '../../cdk/config';
+import { DEFAULT_SANDBOX_DAYS, MAX_SANDBOX_DAYS, expiryAfter } from '../../lambdas/shared/sandbox-tags';
+import { AwsClients, CallerIdentity, awsClients, requireSandboxAccount, withAwsErrors } from '../aws';
+import { PROJECT_ROOT, loadProjectConfig } from '../config';
+import { CliContext, CliError } from '../context';
+import { parseDays } from '../options';
+import * as prompt from '../prompt';
+import { cdkCommandLine } from '../sandbox/cdk-invocation';
+import { withRefCheckout } from '../sandbox/checkout';
+import { runAttached } from '../sandbox/process';
+import { SandboxSummary, deleteStack, deleted, listSandboxes, retagStack, sandboxStacks, updated, waitForStacks } from '../sandbox/stacks';
+
+/** How often a destroy or renew looks at CloudFormation again while it waits. */
+const POLL_MS = 5_000;
+
+interface Session {
+  readonly config: TollgateConfig;
+  readonly clients: AwsClients;
+  readonly identity: CallerIdentity;
+  /** `account X region Y`, for messages. */
+  readonly where: string;
+}
+
+/**
+ * Runs a sandbox command after the checks every one starts with (configuration, credentials, the sandbox
+ * account and never prod's), with AWS errors turned into messages that name the account.
+ */
+async function inSandboxAccount(work: (session: Session) => Promise<void>): Promise<void> {
+  const config = loadProjectConfig();
+  const clients = awsClients(config.sandbox.region);
+  const identity = await requireSandboxAccount(clients.sts, config);
+  const where = `account ${config.sandbox.account} region ${config.sandbox.region}`;
+  await withAwsErrors(config.sandbox, () => work({ config, clients, identity, where }));
+}
+
+/** The sandbox a command is about: `--name`, else the OS user's; checked before anything else happens. */
+function sandboxName(explicit: string | undefined): string {
+  try {
+    return resolveSandboxName(explicit);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new CliError(explicit === undefined ? `${err.message} (from your OS user name; pass --name)` : err.message.replace('invalid configuration: sandbox', '--name'));
+    }
+    throw err;
+  }
+}
+
+/** {@link inSandboxAccount} for a command about one sandbox, whose name is checked first. */
+function forSandbox(explicitName: string | undefined, work: (name: string, session: Session) => Promise<void>): Promise<void> {
+  const name = sandboxName(explicitName);
+  return inSandboxAccount((session) => work(name, session));
+}
+
+function duration(fromIso: string | undefined, to: Date): string {
+  if (!fromIso) return '?';
+  const minutes = Math.round((to.getTime() - Date.parse(fromIso)) / 60_000);
+  const abs = Math.abs(minutes);
+  const text = abs >= 2 * 1440 ? `${Math.floor(abs / 1440)}d` : abs >= 120 ? `${Math.floor(abs / 60)}h` : `${abs}m`;
+  return minutes < 0 ? `in ${text}` : text;
+}
+
+interface CdkOptions {
+  readonly name?: string;
+  readonly ref?: string;
+  readonly hotswap?: boolean;
+  readonly days?: number;
+}
+
+async function runCdk(ctx: CliContext, action: 'deploy' | 'diff', name: string, options: CdkOptions, session: Session): Promise<void> {
+  const expires = action === 'deploy' ? expiryAfter(ctx.now(), options.days ?? DEFAULT_SANDBOX_DAYS) : undefined;
+  ctx.out(`${action === 'deploy' ? 'Deploying' : 'Diffing'} sandbox ${name} (stacks ${name}/*) in ${session.where} as ${session.identity.arn}${expires ? `; it expires ${expires}` : ''}`);
+  const invoke = (projectDir: string) => runAttached(cdkCommandLine({ action, sandbox: name, projectDir, expires, hotswap: options.hotswap }));
+  const code = options.ref ? await withRefCheckout(ctx, options.ref, invoke) : await invoke(PROJECT_ROOT);
+  if (code !== 0) {
+    ctx.err(`tollgate: cdk ${action} failed (exit ${code}); its output above says why`);
+    ctx.setExitCode(1);
+  } else if (action === 'deploy') {
+    ctx.out(`Sandbox ${name} is up until ${expires}: \`tollgate sandbox renew\` to keep it, \`tollgate sandbox destroy\` when done.`);
+  }
+}
+
+function printSandboxes(ctx: CliContext, sandboxes: SandboxSummary[], now: Date, where: string): void {
+  if (sandboxes.length === 0) {
+    ctx.out(`No sandboxes in ${where}.`);
+    return;
+  }
+  const rows = sandboxes.map((s) => {
+    const deleting = s.stacks.some((st) => st.cleaner.action === 'delete');
+    const expiry = s.expires ? `${s.expires} (${deleting ? 'EXPIRED: the cleaner deletes it within the hour' : duration(s.expires, now)})` : 'never (no expiry tag)';
+    return [s.name, s.owner ?? '?', duration(s.created, now), expiry, s.stacks.map((st) => `${st.stackName} ${st.status}`).join(', ')];
+  });
+  const header = ['NAME', 'OWNER', 'AGE', 'EXPIRES', 'STACKS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [header, ...rows]) ctx.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+}
+
+async function confirmOrRefuse(ctx: CliContext, yes: boolean | undefined, question: string): Promise<boolean> {
+  if (yes) return true;
+  if (!prompt.isInteractive()) throw new CliError('refusing without confirmation: no terminal to ask on; add --yes to confirm. Nothing was changed');
+  if (await prompt.confirm(question)) return true;
+  ctx.out('Not confirmed; nothing was changed.');
+  ctx.setExitCode(1);
+  return false;
+}
+
+function busy(stacks: Stack[]): void {
+  const inProgress = stacks.filter((s) => s.StackStatus?.endsWith('_IN_PROGRESS'));
+  if (inProgress.length > 0) {
+    throw new CliError(`${inProgress.map((s) => `${s.StackName} is ${s.StackStatus}`).join(', ')}; try again when it has settled. Nothing was changed`, 1);
+  }
+}
+
+async function destroy(ctx: CliContext, name: string, options: { yes?: boolean }, { clients, where }: Session): Promise<void> {
+  const stacks = await sandboxStacks(clients.cloudFormation, name);
+  if (stacks.length === 0) {
+    ctx.out(`Sandbox ${name} has no stacks in ${where}; nothing to destroy.`);
+    return;
+  }
+  ctx.out(`Sandbox ${name} in ${where}: ${stacks.map((s) => s.StackName).join(', ')}`);
+  busy(stacks);
+  if (!(await confirmOrRefuse(ctx, options.yes, `Delete ${stacks.length} stack(s) of sandbox ${name} and everything in them?`))) return;
+  for (const stack of stacks) await deleteStack(clients.cloudFormation, stack);
+  const failed = await waitForStacks(clients.cloudFormation, stacks, deleted, ctx, { delayMs: POLL_MS });
+  if (failed.length > 0) {
+    ctx.err(`tollgate: not everything was deleted: ${failed.join('; ')}`);
+    ctx.setExitCode(1);
+  } else {
+    ctx.out(`Sandbox ${name} is gone.`);
+  }
+}
+
+async function renew(ctx: CliContext, name: string, options: { days?: number }, { clients, where }: Session): Promise<void> {
+  const expires = expiryAfter(ctx.now(), options.days ?? DEFAULT_SANDBOX_DAYS);
+  const stacks = await sandboxStacks(clients.cloudFormation, name);
+  if (stacks.length === 0) throw new CliError(`sandbox ${name} has no stacks in ${where}; nothing to renew`, 1);
+  busy(stacks);
+  ctx.out(`Renewing sandbox ${name} in ${where} until ${expires}`);
+  const changed: Stack[] = [];
+  for (const stack of stacks) if (await retagStack(clients.cloudFormation, stack, expires)) changed.push(stack);
+  const failed = await waitForStacks(clients.cloudFormation, changed, updated, ctx, { delayMs: POLL_MS });
+  if (failed.length > 0) {
+    ctx.err(`tollgate: the expiry of ${failed.join('; ')} could not be changed`);
+    ctx.setExitCode(1);
+  } else {
+    ctx.out(`Sandbox ${name} now expires ${expires}.`);
+  }
+}
+
+async function list(ctx: CliContext, options: { json?: boolean }, { config, clients, identity, where }: Session): Promise<void> {
+  const now = ctx.now();
+  const sandboxes = await listSandboxes(clients.cloudFormation, { account: identity.account, prodAccount: config.prod.account }, now);
+  if (options.json) ctx.out(JSON.stringify(sandboxes, null, 2));
+  else printSandboxes(ctx, sandboxes, now, where);
+}
+
+export function registerSandboxCommand(program: Command, ctx: CliContext): void {
+  const sandbox = program
+    .command('sandbox')
+    .description('Personal sandboxes of the whole service in the sandbox account: deploy, diff, list, renew, destroy (never in prod)');
+  const nameOption = '--name <name>';
+  const nameHelp = 'sandbox name, [a-z][a-z0-9-]{0,19} (default: your OS user name, normalized)';
+  const daysHelp = `lifetime in days from now, 1-${MAX_SANDBOX_DAYS} (default ${DEFAULT_SANDBOX_DAYS})`;
+  const days = parseDays('--days', 1, MAX_SANDBOX_DAYS);
+
+  sandbox
+    .command('deploy')
+    .description('Deploy your sandbox (<name>/* stacks) from this clone or any git ref, streaming cdk\'s progress; sets its expiry')
+    .option(nameOption, nameHelp)
+    .option('--ref <git-ref>', 'deploy this commit, branch or tag (e.g. a release candidate) from a temporary git worktree')
+    .option('--hotswap', 'hotswap what can be (Lambda code, ...) and deploy the rest through CloudFormation: fast iteration, sandboxes only')
+    .option('--days <days>', daysHelp, days)
+    .action((options: CdkOptions) => forSandbox(options.name, (name, session) => runCdk(ctx, 'deploy', name, options, session)));
+  sandbox
+    .command('diff')
+    .description('Show what a deploy of your sandbox would change')
+    .option(nameOption, nameHelp)
+    .option('--ref <git-ref>', 'diff this commit, branch or tag instead of this clone')
+    .action((options: CdkOptions) => forSandbox(options.name, (name, session) => runCdk(ctx, 'diff', name, options, session)));
+  sandbox
+    .command('destroy')
+    .description('Delete every stack of your sandbox (found by its tags) and wait until they are gone')
+    .option(nameOption, nameHelp)
+    .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
+    .action((options: { name?: string; yes?: boolean }) => forSandbox(options.name, (name, session) => destroy(ctx, name, options, session)));
+  sandbox
+    .command('list')
+    .description('Every sandbox in the sandbox account: name, owner, age, expiry and what the cleaner will do')
+    .option('--json', 'print the sandboxes as JSON')
+    .action((options: { json?: boolean }) => inSandboxAccount((session) => list(ctx, options, session)));
+  sandbox
+    .command('renew')
+    .description('Push your sandbox\'s expiry out (re-tags its stacks; no redeploy)')
+    .option(nameOption, nameHelp)
+    .option('--days <days>', daysHelp, days)
+    .action((options: { name?: string; days?: number }) => forSandbox(options.name, (name, session) => renew(ctx, name, options, session)));
+}
