@@ -29,3 +29,33 @@ export interface CalendarAnswer {
 export function calendarAt(_config: TollgateConfig, _at: Date, _freezes: Freeze[]): CalendarAnswer | undefined {
   return undefined;
 }
+
+/**
+ * The calendar's next opening at or after `at` that leaves `needMinutes` for prod, and why it is closed until
+ * then; `undefined` while the calendar (issue 5) is not part of this build.
+ */
+export function nextCalendarOpening(_config: TollgateConfig, _at: Date, _needMinutes: number): { at: Date; reasons: string[] } | undefined {
+  return undefined;
+}
+
+/** The calendar's settings in one line (timezone, days, hours, holidays); `undefined` without a calendar. */
+export function calendarSettings(_config: TollgateConfig): string | undefined {
+  return undefined;
+}
+
+/** The worst-case prod exposure of a bad build (issue 4's figure). */
+export interface ExposureFigure {
+  /** Share of prod traffic the bad build serves, in percent. */
+  readonly sharePercent: number;
+  /** Minutes it serves them before rollback starts. */
+  readonly minutes: number;
+  readonly explanation: string;
+}
+
+/**
+ * The worst-case exposure computed by issue 4's pure function (`cdk/exposure.ts`) from the synthesized prod
+ * configuration; `undefined` while that function is not part of this build.
+ */
+export function worstCaseExposure(_prodTemplates: unknown[]): ExposureFigure | undefined {
+  return undefined;
+}

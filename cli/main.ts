@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerPlanCommand } from './commands/plan';
 import { registerResumeCommand } from './commands/resume';
 import { registerRollbackCommand } from './commands/rollback';
 import { registerSandboxCommand } from './commands/sandbox';
@@ -17,6 +18,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerStopCommand(program, ctx);
   registerResumeCommand(program, ctx);
   registerRollbackCommand(program, ctx);
+  registerPlanCommand(program, ctx);
   registerSandboxCommand(program, ctx);
   return program;
 }

@@ -12,13 +12,13 @@ export function parseReason(value: string): string {
   return reason;
 }
 
-/** Commander parser for a whole number of days in `[min, max]`. */
-export function parseDays(option: string, min: number, max: number): (value: string) => number {
+/** Commander parser for a whole number of `unit` in `[min, max]`. */
+export function parseWholeNumber(option: string, unit: 'days' | 'minutes', min: number, max: number): (value: string) => number {
   return (value: string) => {
-    const days = Number(value);
-    if (!/^\d+$/.test(value) || days < min || days > max) {
-      throw new CliError(`${option} must be a whole number of days from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw new CliError(`${option} must be a whole number of ${unit} from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
-    return days;
+    return n;
   };
 }

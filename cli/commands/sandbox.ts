@@ -5,7 +5,7 @@ import { DEFAULT_SANDBOX_DAYS, MAX_SANDBOX_DAYS, expiryAfter } from '../../lambd
 import { AwsClients, CallerIdentity, awsClients, requireSandboxAccount, withAwsErrors } from '../aws';
 import { PROJECT_ROOT, loadProjectConfig } from '../config';
 import { CliContext, CliError } from '../context';
-import { parseDays } from '../options';
+import { parseWholeNumber } from '../options';
 import * as prompt from '../prompt';
 import { cdkCommandLine } from '../sandbox/cdk-invocation';
 import { withRefCheckout } from '../sandbox/checkout';
@@ -162,7 +162,7 @@ export function registerSandboxCommand(program: Command, ctx: CliContext): void 
   const nameOption = '--name <name>';
   const nameHelp = 'sandbox name, [a-z][a-z0-9-]{0,19} (default: your OS user name, normalized)';
   const daysHelp = `lifetime in days from now, 1-${MAX_SANDBOX_DAYS} (default ${DEFAULT_SANDBOX_DAYS})`;
-  const days = parseDays('--days', 1, MAX_SANDBOX_DAYS);
+  const days = parseWholeNumber('--days', 'days', 1, MAX_SANDBOX_DAYS);
 
   sandbox
     .command('deploy')

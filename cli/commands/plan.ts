@@ -1,0 +1,145 @@
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { PROJECT_ROOT, loadProjectConfig } from '../config';
+import { CliContext } from '../context';
+import { ExposureFigure, bakeMinutes, calendarSettings, nextCalendarOpening, worstCaseExposure } from '../integrations';
+import { parseWholeNumber } from '../options';
+import { BAKE_STAGE, PROD_STAGE } from '../pipeline';
+import { readAssembly } from '../plan/assembly';
+import { ConditionSummary, PlanStage, PromotionPlan, TrafficShift, promotionPlan } from '../plan/promotion';
+import { DEFAULT_ESTIMATES, DurationEstimates, Timeline, earliestTimeline } from '../plan/timeline';
+
+interface PlanOptions {
+  readonly json?: boolean;
+  readonly dir: string;
+  readonly buildMinutes: number;
+  readonly deployMinutes: number;
+}
+
+/** Everything `plan` works out; `--json` prints exactly this. */
+export interface PlanReport {
+  readonly assembly: string;
+  readonly promotion: PromotionPlan;
+  readonly bake: { readonly stage?: string; readonly minutes: number };
+  readonly gates: {
+    readonly haltFlag: string;
+    readonly calendar: string | { readonly available: false; readonly note: string };
+  };
+  readonly estimates: DurationEstimates;
+  readonly timeline: Timeline;
+  readonly exposure: ExposureFigure | { readonly available: false; readonly note: string };
+}
+
+function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
+  const config = loadProjectConfig();
+  const stacks = readAssembly(options.dir);
+  const promotion = promotionPlan(stacks, config.pipelineName);
+  const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
+  const minutes = bakeMinutes(config);
+  const prodStacks = new Set(promotion.stages.find((s) => s.name === PROD_STAGE)?.deploys.map((d) => d.stackName));
+  const exposure = worstCaseExposure(stacks.filter((s) => prodStacks.has(s.stackName)).map((s) => s.template));
+  return {
+    assembly: options.dir,
+    promotion,
+    bake: { stage: promotion.stages.find((s) => s.name === BAKE_STAGE)?.name, minutes },
+    gates: {
+      haltFlag: haltParameterName(config.pipelineName),
+      calendar: calendarSettings(config) ?? { available: false, note: 'the release calendar is not part of this build' },
+    },
+    estimates,
+    timeline: earliestTimeline(promotion, {
+      now: ctx.now(),
+      bakeMinutes: minutes,
+      estimates,
+      prodStage: PROD_STAGE,
+      nextOpening: (at, need) => nextCalendarOpening(config, at, need) ?? { at, reasons: [] },
+    }),
+    exposure: exposure ?? { available: false, note: 'the exposure figure (issue 4) is not part of this build' },
+  };
+}
+
+function shiftLine(t: TrafficShift): string {
+  const how =
+    t.kind === 'canary'
+      ? `canary ${t.percent} % for ${t.intervalMinutes} min, then all`
+      : t.kind === 'linear'
+        ? `linear ${t.percent} % every ${t.intervalMinutes} min`
+        : t.kind === 'all-at-once'
+          ? 'all at once'
+          : 'unknown shift';
+  const alarms = t.alarms.length > 0 ? `; stops on ${t.alarms.join(', ')}` : '; no alarms';
+  const rollback = t.autoRollbackEvents.length > 0 ? `; rolls back on ${t.autoRollbackEvents.join(', ')}` : '';
+  return `${t.computePlatform} ${t.deploymentGroup}: ${how} (${t.config})${alarms}${rollback}`;
+}
+
+function conditionLines(label: string, conditions: ConditionSummary[]): string[] {
+  return conditions.map((c) => {
+    const rules = c.rules.map((r) => `${r.provider} ${r.name}${Object.keys(r.configuration).length > 0 ? ` ${Object.entries(r.configuration).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
+    return `${label}: ${c.result ?? '?'}${rules.length > 0 ? ` unless ${rules.join(' and ')}` : ''}`;
+  });
+}
+
+function stageLines(stage: PlanStage, bake: number): string[] {
+  const lines: string[] = [];
+  for (const d of stage.deploys) {
+    lines.push(`deploys ${d.stackName} to account ${d.account ?? '?'} ${d.region ?? '?'}`);
+    for (const t of d.trafficShifts) lines.push(`  ${shiftLine(t)}`);
+    for (const s of d.serviceRollouts) {
+      lines.push(
+        `  ECS ${s.service}: ${s.strategy}${s.alarms.length > 0 ? `, ${s.rollbackOnAlarm ? 'rolls back' : 'stops'} on ${s.alarms.join(', ')}` : ''}${s.circuitBreakerRollback ? ', circuit breaker rolls back' : ''}${s.bakeTimeMinutes ? `, bake ${s.bakeTimeMinutes} min` : ''}`,
+      );
+    }
+  }
+  for (const a of stage.approvals) lines.push(`holds in approval ${a.name}${a.timeoutMinutes ? ` (times out after ${a.timeoutMinutes} min)` : ''}${stage.name === BAKE_STAGE ? `: the bake, ${bake} min` : ''}`);
+  if (stage.deploys.length === 0 && stage.approvals.length === 0) lines.push(stage.actions.map((a) => `${a.provider} ${a.name}`).join(', '));
+  lines.push(...conditionLines('before entry', stage.conditions.beforeEntry), ...conditionLines('on success', stage.conditions.onSuccess), ...conditionLines('on failure', stage.conditions.onFailure));
+  return lines;
+}
+
+function printReport(ctx: CliContext, report: PlanReport): void {
+  const { promotion, timeline } = report;
+  ctx.out(`Promotion plan of pipeline ${promotion.pipelineName} (stack ${promotion.pipelineStack}), from ${report.assembly}`);
+  if (promotion.source) ctx.out(`  source: ${promotion.source.repository} branch ${promotion.source.branch}; execution mode ${promotion.executionMode ?? '?'}`);
+  ctx.out('');
+  ctx.out('Promotion path');
+  const width = Math.max(...promotion.stages.map((s) => s.name.length));
+  promotion.stages.forEach((stage, i) => {
+    const [first, ...rest] = stageLines(stage, report.bake.minutes);
+    ctx.out(`  ${i + 1}. ${stage.name.padEnd(width)}  ${first}`);
+    for (const line of rest) ctx.out(`     ${''.padEnd(width)}  ${line}`);
+  });
+  ctx.out('');
+  ctx.out('Gates');
+  ctx.out(`  bake:      ${report.bake.stage ? `${report.bake.minutes} min in stage ${report.bake.stage}` : `no ${BAKE_STAGE} stage in this pipeline`}`);
+  ctx.out(`  halt flag: ${report.gates.haltFlag} (tollgate stop / resume)`);
+  const calendar = report.gates.calendar;
+  ctx.out(`  calendar:  ${typeof calendar === 'string' ? calendar : `none (${calendar.note})`}`);
+  ctx.out('');
+  ctx.out(`Earliest path of a commit pushed at ${timeline.pushedAt} (build ~${report.estimates.buildMinutes} min and deployments ~${report.estimates.deployMinutes} min are estimates)`);
+  const stepWidth = Math.max(...timeline.steps.map((s) => s.stage.length));
+  for (const s of timeline.steps) ctx.out(`  ${`+${s.minutes} min`.padStart(10)}  ${s.stage.padEnd(stepWidth)}  ${s.what}, until ${s.endsAt}`);
+  ctx.out(`  reaches ${PROD_STAGE}: ${timeline.reachesProdAt ?? `never (no ${PROD_STAGE} stage)`}`);
+  ctx.out(`  released:    ${timeline.releasedAt}`);
+  ctx.out('');
+  const exposure = report.exposure;
+  ctx.out(
+    `Worst-case prod exposure of a bad build: ${'available' in exposure ? `unknown (${exposure.note})` : `${exposure.sharePercent} % of traffic for ${exposure.minutes} min (${exposure.explanation})`}`,
+  );
+}
+
+export function registerPlanCommand(program: Command, ctx: CliContext): void {
+  const minutes = (option: string) => parseWholeNumber(option, 'minutes', 0, 24 * 60);
+  program
+    .command('plan')
+    .description('Dry run, offline, from the synthesized app (npm run synth): the promotion path, bake, canary, gates, the earliest a commit pushed now reaches prod, and the worst-case exposure')
+    .option('--json', 'print the plan as JSON')
+    .option('--dir <cdk.out>', 'the cloud assembly to read', path.join(PROJECT_ROOT, 'cdk.out'))
+    .option('--build-minutes <minutes>', 'estimate for source, build, self-update and assets', minutes('--build-minutes'), DEFAULT_ESTIMATES.buildMinutes)
+    .option('--deploy-minutes <minutes>', 'estimate for one CloudFormation deployment, before traffic shifting', minutes('--deploy-minutes'), DEFAULT_ESTIMATES.deployMinutes)
+    .action((options: PlanOptions) => {
+      const report = buildReport(ctx, options);
+      if (options.json) ctx.out(JSON.stringify(report, null, 2));
+      else printReport(ctx, report);
+    });
+}

@@ -1,0 +1,60 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ArtifactType, AwsCloudFormationStackProperties, Manifest, NestedCloudAssemblyProperties } from 'aws-cdk-lib/cloud-assembly-schema';
+import { CliError } from '../context';
+
+/** A CloudFormation template as synthesized: only the parts `plan` reads are typed. */
+export interface CfnTemplate {
+  readonly Resources?: Record<string, { readonly Type: string; readonly Properties?: Record<string, any> }>;
+}
+
+/** One stack of the synthesized app. */
+export interface SynthesizedStack {
+  readonly stackName: string;
+  /** Its path in the app, e.g. `Tollgate-Pipeline/Dev/Service`. */
+  readonly displayName: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly tags: Record<string, string>;
+  readonly template: CfnTemplate;
+}
+
+const ENVIRONMENT = /^aws:\/\/([^/]+)\/([^/]+)$/;
+
+function readDirectory(dir: string): SynthesizedStack[] {
+  const manifest = Manifest.loadAssemblyManifest(path.join(dir, 'manifest.json'));
+  const stacks: SynthesizedStack[] = [];
+  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
+    if (artifact.type === ArtifactType.AWS_CLOUDFORMATION_STACK) {
+      const props = artifact.properties as AwsCloudFormationStackProperties;
+      const env = ENVIRONMENT.exec(artifact.environment ?? '');
+      stacks.push({
+        stackName: props.stackName ?? id,
+        displayName: artifact.displayName ?? id,
+        account: env?.[1],
+        region: env?.[2],
+        tags: props.tags ?? {},
+        template: JSON.parse(fs.readFileSync(path.join(dir, props.templateFile), 'utf8')) as CfnTemplate,
+      });
+    } else if (artifact.type === ArtifactType.NESTED_CLOUD_ASSEMBLY) {
+      stacks.push(...readDirectory(path.join(dir, (artifact.properties as NestedCloudAssemblyProperties).directoryName)));
+    }
+  }
+  return stacks;
+}
+
+/**
+ * Every stack of the cloud assembly in `dir`, nested stage assemblies included, with its template.
+ *
+ * @throws CliError when there is no synthesized app there.
+ */
+export function readAssembly(dir: string): SynthesizedStack[] {
+  if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
+    throw new CliError(`no synthesized app in ${dir}: run \`npm run synth\` first (plan reads cdk.out, offline)`);
+  }
+  try {
+    return readDirectory(dir);
+  } catch (err) {
+    throw new CliError(`cannot read the cloud assembly in ${dir} (${(err as Error).message}); run \`npm run synth\` again`);
+  }
+}

@@ -1,0 +1,94 @@
+import { PlanStage, PromotionPlan } from './promotion';
+
+/** What no template says: how long the build and one CloudFormation deployment take. Estimates, overridable. */
+export interface DurationEstimates {
+  /** Source, build (npm ci, tests, synth), the pipeline's self-update and asset publishing. */
+  readonly buildMinutes: number;
+  /** One stage's CloudFormation deployment, before any traffic shifting. */
+  readonly deployMinutes: number;
+}
+
+export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5 };
+
+/** The calendar's next opening at or after an instant, and why it is closed until then. */
+export interface CalendarOpening {
+  readonly at: Date;
+  readonly reasons: string[];
+}
+
+export interface TimelineStep {
+  readonly stage: string;
+  readonly what: string;
+  readonly minutes: number;
+  readonly startsAt: string;
+  readonly endsAt: string;
+}
+
+export interface Timeline {
+  readonly pushedAt: string;
+  readonly steps: TimelineStep[];
+  /** When the prod stage's deployment starts at the earliest: when the commit reaches prod. */
+  readonly reachesProdAt?: string;
+  /** When the prod stage is done at the earliest (traffic shifted, post-deployment alarm watch over). */
+  readonly releasedAt: string;
+}
+
+export interface TimelineOptions {
+  readonly now: Date;
+  readonly bakeMinutes: number;
+  readonly estimates: DurationEstimates;
+  /** The stage the calendar guards. */
+  readonly prodStage: string;
+  /**
+   * The release calendar, when there is one: its next opening at or after `at` that leaves `needMinutes` for
+   * the prod stage before the window closes.
+   */
+  readonly nextOpening?: (at: Date, needMinutes: number) => CalendarOpening;
+}
+
+/** The longest `WaitTime` (minutes) of the stage's onSuccess alarm rules: the watch after its deployment. */
+function onSuccessWatchMinutes(stage: PlanStage): number {
+  const waits = stage.conditions.onSuccess.flatMap((c) => c.rules).map((r) => Number(r.configuration.WaitTime ?? 0));
+  return Math.max(0, ...waits.filter((w) => Number.isFinite(w)));
+}
+
+function deployMinutes(stage: PlanStage, estimates: DurationEstimates): { minutes: number; what: string } {
+  const shift = Math.max(0, ...stage.deploys.flatMap((d) => d.trafficShifts.map((t) => t.totalMinutes ?? 0)));
+  const what = `deploy ${stage.deploys.map((d) => d.stackName).join(', ')} (~${estimates.deployMinutes} min${shift > 0 ? ` + ${shift} min traffic shifting` : ''})`;
+  return { minutes: estimates.deployMinutes + shift, what };
+}
+
+/**
+ * The earliest a commit pushed at `now` gets through: the build, each stage's deployment and traffic
+ * shifting, the bake, the wait for the calendar before prod, and the watch after each deployment.
+ */
+export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions): Timeline {
+  const steps: TimelineStep[] = [];
+  let t = options.now;
+  const step = (stage: string, what: string, minutes: number) => {
+    const end = new Date(t.getTime() + minutes * 60_000);
+    steps.push({ stage, what, minutes, startsAt: t.toISOString(), endsAt: end.toISOString() });
+    t = end;
+  };
+  const firstRelease = plan.stages.findIndex((s) => s.deploys.length > 0 || s.approvals.length > 0);
+  const building = firstRelease < 0 ? plan.stages : plan.stages.slice(0, firstRelease);
+  const buildStages = building.length > 1 ? `${building[0].name}..${building[building.length - 1].name}` : (building[0]?.name ?? '');
+  step(buildStages, 'build, test, synth, self-update, publish assets (estimate)', options.estimates.buildMinutes);
+
+  let reachesProdAt: string | undefined;
+  for (const stage of firstRelease < 0 ? [] : plan.stages.slice(firstRelease)) {
+    const deploy = stage.deploys.length > 0 ? deployMinutes(stage, options.estimates) : undefined;
+    const watch = onSuccessWatchMinutes(stage);
+    if (stage.name === options.prodStage) {
+      const opening = options.nextOpening?.(t, (deploy?.minutes ?? 0) + watch);
+      if (opening && opening.at.getTime() > t.getTime()) {
+        step(stage.name, `wait for the release calendar (${opening.reasons.join('; ') || 'closed'})`, Math.round((opening.at.getTime() - t.getTime()) / 60_000));
+      }
+      reachesProdAt = t.toISOString();
+    }
+    if (stage.approvals.length > 0) step(stage.name, `bake: ${options.bakeMinutes} min held in ${stage.approvals.map((a) => a.name).join(', ')}`, options.bakeMinutes);
+    if (deploy) step(stage.name, deploy.what, deploy.minutes);
+    if (watch > 0) step(stage.name, `alarms watched after the deployment (onSuccess WaitTime ${watch} min)`, watch);
+  }
+  return { pushedAt: options.now.toISOString(), steps, reachesProdAt, releasedAt: t.toISOString() };
+}

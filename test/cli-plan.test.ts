@@ -1,0 +1,188 @@
+/**
+ * `plan` against the real app: synthesized once, as `cdk synth` does it (the app's entry point with
+ * CDK_OUTDIR), into a temporary directory.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { PlanReport } from '../cli/commands/plan';
+import { readAssembly } from '../cli/plan/assembly';
+import { promotionPlan } from '../cli/plan/promotion';
+import { DEFAULT_ESTIMATES, earliestTimeline } from '../cli/plan/timeline';
+import { NOW, clearTollgateEnv, run } from './cli-fixture';
+
+const root = path.join(__dirname, '..');
+let outdir: string;
+let report: PlanReport;
+let pipelineTemplate: { Resources: Record<string, { Type: string; Properties: any }> };
+
+beforeAll(async () => {
+  clearTollgateEnv();
+  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-'));
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
+  const synth = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'cdk/app.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, sandbox: 'alice' }) },
+  });
+  expect(synth.status).toBe(0);
+  const result = await run('plan', '--dir', outdir, '--json');
+  expect(result.err).toEqual([]);
+  expect(result.code).toBe(0);
+  report = JSON.parse(result.stdout) as PlanReport;
+  pipelineTemplate = JSON.parse(fs.readFileSync(path.join(outdir, 'Tollgate-Pipeline.template.json'), 'utf8'));
+});
+afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+describe('plan on the synthesized app', () => {
+  test('lists the pipeline stages exactly as the pipeline template orders them', () => {
+    const pipeline = Object.values(pipelineTemplate.Resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline')!;
+    expect(report.promotion.pipelineName).toBe('Tollgate');
+    expect(report.promotion.stages.map((s) => s.name)).toEqual(pipeline.Properties.Stages.map((s: { Name: string }) => s.Name));
+    expect(report.promotion.source).toEqual({ repository: 'example-org/tollgate', branch: 'main' });
+  });
+
+  test('Dev deploys Dev-Service into the dev account before Prod deploys Prod-Service into the prod account', () => {
+    const names = report.promotion.stages.map((s) => s.name);
+    expect(names.indexOf('Dev')).toBeGreaterThan(names.indexOf('Source'));
+    expect(names.indexOf('Prod')).toBeGreaterThan(names.indexOf('Dev'));
+    const deploys = (stage: string) => report.promotion.stages.find((s) => s.name === stage)!.deploys.map((d) => [d.stackName, d.account, d.region]);
+    expect(deploys('Dev')).toEqual([['Dev-Service', '222222222222', 'us-east-1']]);
+    expect(deploys('Prod')).toEqual([['Prod-Service', '333333333333', 'us-east-1']]);
+  });
+
+  test('the earliest path adds the build, every stage and the bake in order, and reaches prod before it is released', () => {
+    const { timeline } = report;
+    expect(timeline.pushedAt).toBe(NOW.toISOString());
+    expect(timeline.steps[0]).toMatchObject({ minutes: DEFAULT_ESTIMATES.buildMinutes, startsAt: NOW.toISOString() });
+    for (let i = 1; i < timeline.steps.length; i++) expect(timeline.steps[i].startsAt).toBe(timeline.steps[i - 1].endsAt);
+    const total = timeline.steps.reduce((sum, s) => sum + s.minutes, 0);
+    expect(Date.parse(timeline.releasedAt) - NOW.getTime()).toBe(total * 60_000);
+    expect(Date.parse(timeline.reachesProdAt!)).toBeLessThan(Date.parse(timeline.releasedAt));
+    expect(timeline.steps.filter((s) => s.stage === 'Prod').every((s) => s.startsAt >= timeline.reachesProdAt!)).toBe(true);
+  });
+
+  test('names the halt flag the gate honours', () => {
+    expect(report.gates.haltFlag).toBe('/tollgate/Tollgate/halt');
+  });
+
+  test('prints a readable plan', async () => {
+    const result = await run('plan', '--dir', outdir, '--build-minutes', '12', '--deploy-minutes', '3');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Promotion plan of pipeline Tollgate (stack Tollgate-Pipeline)');
+    expect(result.stdout).toMatch(/Dev\s+deploys Dev-Service to account 222222222222 us-east-1/);
+    expect(result.stdout).toMatch(/\+12 min\s+Source\.\.Assets\s+build/);
+    expect(result.stdout).toContain('  halt flag: /tollgate/Tollgate/halt (tollgate stop / resume)');
+  });
+});
+
+test.each([
+  [['plan', '--dir', path.join(os.tmpdir(), 'no-such-cdk-out')], `tollgate: no synthesized app in ${path.join(os.tmpdir(), 'no-such-cdk-out')}: run \`npm run synth\` first (plan reads cdk.out, offline)`],
+  [['plan', '--build-minutes', 'soon'], 'tollgate: --build-minutes must be a whole number of minutes from 0 to 1440, got "soon"'],
+])('%j: one clear line, exit 2', async (args, line) => {
+  const result = await run(...args);
+  expect(result.code).toBe(2);
+  expect(result.err).toEqual([line]);
+});
+
+describe('reading traffic shifting and conditions from templates', () => {
+  function serviceTemplate() {
+    const app = new cdk.App();
+    const stack = new cdk.Stack(app, 'Prod-Service');
+    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>1') });
+    const alias = new lambda.Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
+    const alarm = new cloudwatch.Alarm(stack, 'Errors', { alarmName: 'Prod-Service-LambdaErrors', metric: fn.metricErrors(), threshold: 1, evaluationPeriods: 1 });
+    new codedeploy.LambdaDeploymentGroup(stack, 'Canary', { alias, deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES, alarms: [alarm] });
+    const linear = new codedeploy.LambdaDeploymentConfig(stack, 'Linear', { trafficRouting: new codedeploy.TimeBasedLinearTrafficRouting({ interval: cdk.Duration.minutes(2), percentage: 25 }) });
+    const alias2 = new lambda.Alias(stack, 'Other', { aliasName: 'other', version: fn.currentVersion });
+    new codedeploy.LambdaDeploymentGroup(stack, 'Slow', { alias: alias2, deploymentConfig: linear });
+    return Template.fromStack(stack).toJSON();
+  }
+
+  const pipeline = {
+    Resources: {
+      P: {
+        Type: 'AWS::CodePipeline::Pipeline',
+        Properties: {
+          Name: 'Shop',
+          Stages: [
+            { Name: 'Source', Actions: [{ Name: 'Src', ActionTypeId: { Category: 'Source', Provider: 'CodeStarSourceConnection' }, Configuration: { FullRepositoryId: 'acme/shop', BranchName: 'main' } }] },
+            { Name: 'Bake', Actions: [{ Name: 'Hold', ActionTypeId: { Category: 'Approval', Provider: 'Manual' }, TimeoutInMinutes: 1440 }] },
+            {
+              Name: 'Prod',
+              Actions: [{ Name: 'Deploy', ActionTypeId: { Category: 'Deploy', Provider: 'CloudFormation' }, Configuration: { StackName: 'Prod-Service' } }],
+              BeforeEntry: { Conditions: [{ Result: 'FAIL', Rules: [{ Name: 'ProdHealthy', RuleTypeId: { Provider: 'CloudWatchAlarm' }, Configuration: { AlarmName: 'Prod-Service-Health' } }] }] },
+              OnSuccess: { Conditions: [{ Result: 'ROLLBACK', Rules: [{ Name: 'ProdBake', RuleTypeId: { Provider: 'CloudWatchAlarm' }, Configuration: { AlarmName: 'Prod-Service-Health', WaitTime: '30' } }] }] },
+              OnFailure: { Result: 'ROLLBACK' },
+            },
+          ],
+        },
+      },
+    },
+  };
+
+  const plan = promotionPlan([
+    { stackName: 'Shop-Pipeline', displayName: 'Shop-Pipeline', tags: {}, template: pipeline },
+    { stackName: 'Prod-Service', displayName: 'Prod-Service', account: '333333333333', region: 'eu-west-1', tags: {}, template: serviceTemplate() },
+  ]);
+  const prod = plan.stages[2];
+
+  test('a predefined canary with its alarms and automatic rollback', () => {
+    expect(prod.deploys[0].trafficShifts[0]).toEqual({
+      deploymentGroup: expect.stringMatching(/^Canary/),
+      computePlatform: 'Lambda',
+      config: 'CodeDeployDefault.LambdaCanary10Percent10Minutes',
+      kind: 'canary',
+      percent: 10,
+      intervalMinutes: 10,
+      totalMinutes: 10,
+      alarms: ['Prod-Service-LambdaErrors'],
+      autoRollbackEvents: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'],
+    });
+  });
+
+  test('a custom linear configuration: 25 % every 2 minutes is all traffic after 6 minutes', () => {
+    expect(prod.deploys[0].trafficShifts[1]).toMatchObject({ kind: 'linear', percent: 25, intervalMinutes: 2, totalMinutes: 6, alarms: [] });
+  });
+
+  test('stage conditions and approvals', () => {
+    expect(prod.conditions).toEqual({
+      beforeEntry: [{ result: 'FAIL', rules: [{ name: 'ProdHealthy', provider: 'CloudWatchAlarm', configuration: { AlarmName: 'Prod-Service-Health' } }] }],
+      onSuccess: [{ result: 'ROLLBACK', rules: [{ name: 'ProdBake', provider: 'CloudWatchAlarm', configuration: { AlarmName: 'Prod-Service-Health', WaitTime: '30' } }] }],
+      onFailure: [{ result: 'ROLLBACK', rules: [] }],
+    });
+    expect(plan.stages[1].approvals).toEqual([{ name: 'Hold', timeoutMinutes: 1440 }]);
+  });
+
+  test('the timeline: bake, the calendar wait before prod, the canary and the prod alarm watch', () => {
+    const timeline = earliestTimeline(plan, {
+      now: NOW,
+      bakeMinutes: 60,
+      estimates: { buildMinutes: 10, deployMinutes: 5 },
+      prodStage: 'Prod',
+      nextOpening: (at, need) => {
+        expect(need).toBe(5 + 10 + 30);
+        return { at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] };
+      },
+    });
+    expect(timeline.steps.map((s) => [s.stage, s.minutes])).toEqual([
+      ['Source', 10],
+      ['Bake', 60],
+      ['Prod', 90],
+      ['Prod', 15],
+      ['Prod', 30],
+    ]);
+    expect(timeline.reachesProdAt).toBe('2026-11-22T13:10:00.000Z');
+    expect(timeline.releasedAt).toBe('2026-11-22T13:55:00.000Z');
+  });
+
+  test('reads the real assembly format, nested stage assemblies included', () => {
+    expect(readAssembly(outdir).map((s) => s.stackName).sort()).toEqual(['Dev-Service', 'Prod-Service', 'Tollgate-Pipeline', 'Tollgate-SandboxCleaner', 'alice-Service']);
+  });
+});
