@@ -1,0 +1,116 @@
+/**
+ * The command line, measured: AWS calls and wall time per on-call command over a local endpoint (real SDK
+ * clients, signing and parsing; no network latency, so the times are the CLI's own), `plan` on a freshly
+ * synthesized app, and the sandbox cleaner's decision over many stacks.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decideDeletions, StackDescription } from '../lambdas/sandbox-cleaner/select';
+import { CALLER_ARN, EXECUTIONS, NOW, clearTollgateEnv, pipelineState, run, toWire } from '../test/cli-fixture';
+import { AwsCall, LocalAws, Reply, callerIdentityXml, useLocalAws } from '../test/local-aws';
+
+const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 20);
+const root = path.join(__dirname, '..');
+
+function answer(call: AwsCall): Reply {
+  switch (call.operation) {
+    case 'GetCallerIdentity':
+      return { xml: callerIdentityXml(CALLER_ARN) };
+    case 'GetPipelineState':
+      return { json: toWire(pipelineState()) };
+    case 'ListPipelineExecutions':
+      return { json: toWire({ pipelineExecutionSummaries: EXECUTIONS }) };
+    case 'GetPipelineExecution':
+      return { json: toWire({ pipelineExecution: { pipelineExecutionId: call.input.pipelineExecutionId, pipelineVersion: 7, artifactRevisions: [] } }) };
+    case 'GetParametersByPath':
+      return { json: { Parameters: [] } };
+    case 'PutParameter':
+      return { json: { Version: 1 } };
+    case 'RollbackStage':
+    case 'StopPipelineExecution':
+      return { json: { pipelineExecutionId: 'r1' } };
+    default:
+      return { json: {} };
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main(): Promise<void> {
+  clearTollgateEnv();
+  const aws = await LocalAws.start(answer);
+  const restore = useLocalAws(aws.url);
+  try {
+    console.log(`on-call commands over a local endpoint (${RUNS} runs each, median wall time):`);
+    for (const args of [['status'], ['stop', '--reason', 'bench'], ['stop', '--reason', 'bench', '--abort'], ['resume', '--reason', 'bench'], ['rollback', '--reason', 'bench', '--yes']]) {
+      const times: number[] = [];
+      let calls = 0;
+      for (let i = 0; i < RUNS; i++) {
+        aws.reset();
+        const start = process.hrtime.bigint();
+        const result = await run(...args);
+        times.push(Number(process.hrtime.bigint() - start) / 1e6);
+        if (result.code !== 0) throw new Error(`${args.join(' ')} exited ${result.code}: ${result.err.join(' ')}`);
+        calls = aws.calls.length;
+      }
+      console.log(`  ${args.filter((a) => a !== 'bench').join(' ').padEnd(26)} ${String(calls).padStart(2)} AWS calls  ${median(times).toFixed(1).padStart(6)} ms`);
+    }
+  } finally {
+    restore();
+    await aws.close();
+  }
+
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-bench-'));
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
+  const synth = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'cdk/app.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, sandbox: 'bench' }) },
+  });
+  if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
+  const planTimes: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    const result = await run('plan', '--dir', outdir, '--json');
+    planTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (result.code !== 0) throw new Error(`plan exited ${result.code}: ${result.err.join(' ')}`);
+  }
+  console.log(`plan on the synthesized app (offline, in process): median ${median(planTimes).toFixed(1)} ms over ${RUNS} runs`);
+  const coldTimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    const cold = spawnSync(process.execPath, [path.join(root, 'bin', 'tollgate.js'), 'plan', '--dir', outdir], { cwd: root, encoding: 'utf8' });
+    coldTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (cold.status !== 0) throw new Error(`tollgate plan exited ${cold.status}: ${cold.stderr}`);
+  }
+  console.log(`tollgate plan from a cold start (node bin/tollgate.js, TypeScript through tsx): median ${median(coldTimes).toFixed(0)} ms over 3 runs`);
+  fs.rmSync(outdir, { recursive: true, force: true });
+
+  const stacks: StackDescription[] = Array.from({ length: 10_000 }, (_, i) => ({
+    stackName: `sb${i}-Service`,
+    status: 'UPDATE_COMPLETE',
+    tags: [
+      { Key: 'tollgate:sandbox', Value: `sb${i}` },
+      { Key: 'tollgate:owner', Value: `user${i}` },
+      { Key: 'tollgate:expires', Value: i % 2 === 0 ? '2026-11-01T00:00:00Z' : '2026-12-01T00:00:00Z' },
+    ],
+  }));
+  const decideTimes: number[] = [];
+  let deletions = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    deletions = decideDeletions({ stacks, now: NOW, account: '222222222222', prodAccount: '333333333333' }).verdicts.filter((v) => v.action === 'delete').length;
+    decideTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  console.log(`sandbox cleaner decision over 10,000 stacks: median ${median(decideTimes).toFixed(1)} ms (${deletions} selected)`);
+}
+
+void main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
