@@ -316,7 +316,8 @@ describe('several pending executions', () => {
 });
 
 describe('halt and release calendar', () => {
-  const halt = readOk({ halted: true, reason: 'incident 4711', by: 'arn:aws:sts::111111111111:assumed-role/oncall/alice', at: '2026-03-10T10:30:00Z' });
+  const flag = { halted: true, reason: 'incident 4711', by: 'arn:aws:sts::111111111111:assumed-role/oncall/alice', at: '2026-03-10T10:30:00Z' };
+  const halt = readOk(flag);
 
   it('never approves while halted, and says who halted it and why', () => {
     expect(verdictAt(at(60), { halt })).toEqual({
@@ -327,7 +328,7 @@ describe('halt and release calendar', () => {
   });
 
   it('approves once the halt is lifted', () => {
-    expect(verdictAt(at(60), { halt: readOk({ ...halt.value, halted: false }) }).kind).toBe('approve');
+    expect(verdictAt(at(60), { halt: readOk({ ...flag, halted: false }) }).kind).toBe('approve');
   });
 
   const window = (w: ReleaseWindow) => new Map([['exec-1', readOk<ReleaseWindow | undefined>(w)]]);
