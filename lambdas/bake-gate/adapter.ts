@@ -89,7 +89,12 @@ export class AwsGateAdapter implements GatePort {
     const common = {
       maxAttempts: options.maxAttempts ?? 5,
       retryMode: 'standard',
-      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 5000, connectionTimeout: options.requestTimeoutMs ?? 5000 },
+      // Without throwOnRequestTimeout the SDK only warns, and a hung request would hang the gate.
+      requestHandler: {
+        requestTimeout: options.requestTimeoutMs ?? 5000,
+        connectionTimeout: options.requestTimeoutMs ?? 5000,
+        throwOnRequestTimeout: true,
+      },
     };
     this.codePipeline = new CodePipelineClient(common);
     this.ssm = new SSMClient(common);
