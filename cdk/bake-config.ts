@@ -1,4 +1,4 @@
-import { ConfigError } from './config';
+import { ConfigError } from './config-error';
 
 /** A CloudWatch metric in the dev account whose sum counts the requests dev served. */
 export interface RequestMetricConfig {

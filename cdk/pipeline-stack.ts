@@ -1,7 +1,9 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { TollgateConfig } from './config';
+import { AccountEnvironment, TollgateConfig } from './config';
+import { BakeGate } from './pipeline/bake-gate';
 import { ReleasePipeline } from './pipeline/release-pipeline';
+import { GateAccess } from './service/service-stack';
 import { ServiceStage } from './service/service-stage';
 
 export interface PipelineStackProps extends cdk.StackProps {
@@ -10,23 +12,55 @@ export interface PipelineStackProps extends cdk.StackProps {
 
 /**
  * Tollgate's release of the sample service: the pipeline in the deployment account, promoting one build
- * through the Dev and Prod service stages in their own accounts.
+ * through the Dev and Prod service stages in their own accounts, with a bake gate between them.
  */
 export class PipelineStack extends cdk.Stack {
   readonly releasePipeline: ReleasePipeline;
   readonly devStage: ServiceStage;
   readonly prodStage: ServiceStage;
+  readonly bakeGate: BakeGate;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const { bake, deployment } = config;
 
-    this.devStage = new ServiceStage(this, 'Dev', { env: config.dev, environmentKind: 'dev' });
-    this.prodStage = new ServiceStage(this, 'Prod', { env: config.prod, environmentKind: 'prod' });
+    // Fixed names: each side of the cross-account trust must know the other's role before it exists.
+    const gateRoleName = `${config.pipelineName}-BakeGate`;
+    const readerRoleName = `${config.pipelineName}-AlarmReader`;
+    const gateAccess = (env: AccountEnvironment, extraAlarmNames: string[]): GateAccess => ({
+      gateAccount: deployment.account,
+      gateRoleName,
+      readerRoleName,
+      // Alarm events of an environment in the pipeline's own account and region are on its bus already.
+      eventBusArn:
+        env.account === deployment.account && env.region === deployment.region
+          ? undefined
+          : `arn:${cdk.Aws.PARTITION}:events:${deployment.region}:${deployment.account}:event-bus/default`,
+      extraAlarmNames,
+    });
+
+    this.devStage = new ServiceStage(this, 'Dev', { env: config.dev, environmentKind: 'dev', gateAccess: gateAccess(config.dev, [...bake.extraAlarmNames]) });
+    this.prodStage = new ServiceStage(this, 'Prod', { env: config.prod, environmentKind: 'prod', gateAccess: gateAccess(config.prod, []) });
     this.releasePipeline = new ReleasePipeline(this, 'Release', {
       pipelineName: config.pipelineName,
       source: config.repository,
       stages: [this.devStage, this.prodStage],
+    });
+
+    this.bakeGate = new BakeGate(this, 'BakeGate', {
+      pipeline: this.releasePipeline.codePipeline,
+      bakedStageName: this.devStage.stageName,
+      promotionStageName: this.prodStage.stageName,
+      bakeTime: cdk.Duration.minutes(bake.minutes),
+      maxHold: cdk.Duration.days(bake.maxHoldDays),
+      evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
+      lateStartMargin: cdk.Duration.minutes(bake.prodDeployMinutes + bake.prodBakeMinutes),
+      minimumRequests: bake.minimumRequests,
+      watched: { ...config.dev, alarmNames: [this.devStage.service.healthAlarm.alarmName, ...bake.extraAlarmNames] },
+      promotionTarget: { ...config.prod, healthAlarmName: this.prodStage.service.healthAlarm.alarmName },
+      gateRoleName,
+      readerRoleName,
     });
   }
 }
