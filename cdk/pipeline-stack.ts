@@ -1,4 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { AccountEnvironment, TollgateConfig } from './config';
 import { BakeGate } from './pipeline/bake-gate';
@@ -57,10 +58,20 @@ export class PipelineStack extends cdk.Stack {
       evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
       lateStartMargin: cdk.Duration.minutes(bake.prodDeployMinutes + bake.prodBakeMinutes),
       minimumRequests: bake.minimumRequests,
-      watched: { ...config.dev, alarmNames: [this.devStage.service.healthAlarm.alarmName, ...bake.extraAlarmNames] },
-      promotionTarget: { ...config.prod, healthAlarmName: this.prodStage.service.healthAlarm.alarmName },
+      watched: { ...config.dev, alarmNames: [physicalName(this.devStage.service.healthAlarm), ...bake.extraAlarmNames] },
+      promotionTarget: { ...config.prod, healthAlarmName: physicalName(this.prodStage.service.healthAlarm) },
       gateRoleName,
       readerRoleName,
     });
   }
+}
+
+/**
+ * The alarm's name as a plain string. `alarm.alarmName` is a reference, and a reference from the pipeline
+ * to a service stack in the same account and region would be a dependency across stages, which CDK refuses.
+ */
+function physicalName(alarm: cloudwatch.CompositeAlarm): string {
+  const name = (alarm.node.defaultChild as cloudwatch.CfnCompositeAlarm).alarmName;
+  if (name === undefined || cdk.Token.isUnresolved(name)) throw new Error(`${alarm.node.path} needs a fixed alarm name for the bake gate`);
+  return name;
 }
