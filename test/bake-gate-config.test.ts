@@ -1,5 +1,5 @@
 import { DEFAULT_BAKE_CONFIG, parseBakeConfig } from '../cdk/bake-config';
-import { ConfigError } from '../cdk/config';
+import { ConfigError, loadConfig } from '../cdk/config';
 
 describe('the bake section of the configuration', () => {
   it('defaults to a 60-minute bake of dev health alone, no minimum traffic, 20 + 30 minutes for prod', () => {
@@ -44,5 +44,18 @@ describe('the bake section of the configuration', () => {
   ])('refuses %j', (value, message) => {
     expect(() => parseBakeConfig(value)).toThrow(ConfigError);
     expect(() => parseBakeConfig(value)).toThrow(message);
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads the bake section from the tollgate context', () => {
+    expect(loadConfig({ context: { bake: { minutes: 720 } } }).bake.minutes).toBe(720);
+    expect(loadConfig().bake).toEqual(DEFAULT_BAKE_CONFIG);
+  });
+
+  it('stops at a bad bake value with the field named', () => {
+    expect(() => loadConfig({ context: { bake: { prodDeployMinutes: 'twenty' } } })).toThrow(
+      'invalid configuration: bake.prodDeployMinutes must be a whole number from 0 to 1440, got "twenty"',
+    );
   });
 });
