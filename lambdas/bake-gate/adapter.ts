@@ -307,7 +307,7 @@ async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
 }
 
 /** A failed AWS call, already described; an outer call does not describe it again. */
-export class AwsCallError extends Error {
+class AwsCallError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'AwsCallError';
