@@ -8,33 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decideDeletions, StackDescription } from '../lambdas/sandbox-cleaner/select';
-import { CALLER_ARN, EXECUTIONS, NOW, clearTollgateEnv, pipelineState, run, toWire } from '../test/cli-fixture';
-import { AwsCall, LocalAws, Reply, callerIdentityXml, useLocalAws } from '../test/local-aws';
+import { NOW, clearTollgateEnv, run, serveHealthyPipeline, useEndpoint } from '../test/cli-fixture';
+import { FakeAwsEndpoint } from '../test/fake-aws-endpoint';
 
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 20);
 const root = path.join(__dirname, '..');
-
-function answer(call: AwsCall): Reply {
-  switch (call.operation) {
-    case 'GetCallerIdentity':
-      return { xml: callerIdentityXml(CALLER_ARN) };
-    case 'GetPipelineState':
-      return { json: toWire(pipelineState()) };
-    case 'ListPipelineExecutions':
-      return { json: toWire({ pipelineExecutionSummaries: EXECUTIONS }) };
-    case 'GetPipelineExecution':
-      return { json: toWire({ pipelineExecution: { pipelineExecutionId: call.input.pipelineExecutionId, pipelineVersion: 7, artifactRevisions: [] } }) };
-    case 'GetParametersByPath':
-      return { json: { Parameters: [] } };
-    case 'PutParameter':
-      return { json: { Version: 1 } };
-    case 'RollbackStage':
-    case 'StopPipelineExecution':
-      return { json: { pipelineExecutionId: 'r1' } };
-    default:
-      return { json: {} };
-  }
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -43,26 +21,26 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   clearTollgateEnv();
-  const aws = await LocalAws.start(answer);
-  const restore = useLocalAws(aws.url);
+  const endpoint = serveHealthyPipeline(new FakeAwsEndpoint());
+  const restore = useEndpoint(await endpoint.start());
   try {
     console.log(`on-call commands over a local endpoint (${RUNS} runs each, median wall time):`);
     for (const args of [['status'], ['stop', '--reason', 'bench'], ['stop', '--reason', 'bench', '--abort'], ['resume', '--reason', 'bench'], ['rollback', '--reason', 'bench', '--yes']]) {
       const times: number[] = [];
       let calls = 0;
       for (let i = 0; i < RUNS; i++) {
-        aws.reset();
+        endpoint.requests.length = 0;
         const start = process.hrtime.bigint();
         const result = await run(...args);
         times.push(Number(process.hrtime.bigint() - start) / 1e6);
         if (result.code !== 0) throw new Error(`${args.join(' ')} exited ${result.code}: ${result.err.join(' ')}`);
-        calls = aws.calls.length;
+        calls = endpoint.requests.length;
       }
       console.log(`  ${args.filter((a) => a !== 'bench').join(' ').padEnd(26)} ${String(calls).padStart(2)} AWS calls  ${median(times).toFixed(1).padStart(6)} ms`);
     }
   } finally {
     restore();
-    await aws.close();
+    await endpoint.stop();
   }
 
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-bench-'));

@@ -1,5 +1,10 @@
 import * as os from 'node:os';
 import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/sandbox-tags';
+import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
+import { ConfigError } from './config-error';
+
+// Feature sections import ConfigError from its own module, which breaks the cycle config -> feature -> config.
+export { ConfigError };
 
 /** An AWS account and region pair. */
 export interface AccountEnvironment {
@@ -30,18 +35,8 @@ export interface TollgateConfig {
   /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
   readonly sandbox: AccountEnvironment;
   readonly repository: SourceRepository;
-}
-
-/** A configuration value that cannot be used; the message names the field and the value. */
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    expectation: string,
-  ) {
-    super(`invalid configuration: ${field} ${expectation}, got ${JSON.stringify(value)}`);
-    this.name = 'ConfigError';
-  }
+  /** The bake between dev and prod (the `bake` section). */
+  readonly bake: BakeConfig;
 }
 
 /**
@@ -59,6 +54,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
     branch: 'main',
     connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
   },
+  bake: DEFAULT_BAKE_CONFIG,
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -145,7 +141,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
-  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn } };
+  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, bake: parseBakeConfig(raw.bake) };
 }
 
 /**

@@ -5,13 +5,17 @@
 import { TollgateConfig } from '../cdk/config';
 import { Freeze } from '../lambdas/shared/pipeline-controls';
 
-/** Bake time when configuration says nothing (issue 3's default). */
-export const DEFAULT_BAKE_MINUTES = 60;
-
-/** Bake minutes from the `bake` section of the configuration (issue 3), else the default. */
+/** How long dev bakes: the `bake` section of the configuration, which the bake gate is built from. */
 export function bakeMinutes(config: TollgateConfig): number {
-  const bake = (config as { bake?: { minutes?: unknown } }).bake;
-  return typeof bake?.minutes === 'number' ? bake.minutes : DEFAULT_BAKE_MINUTES;
+  return config.bake.minutes;
+}
+
+/**
+ * How much of the calendar window the bake gate wants left when it lets a build into prod: its late-start
+ * margin, prod deployment plus prod bake.
+ */
+export function lateStartMarginMinutes(config: TollgateConfig): number {
+  return config.bake.prodDeployMinutes + config.bake.prodBakeMinutes;
 }
 
 /** The release calendar's verdict at one instant (issue 5's `window` answer). */

@@ -1,6 +1,7 @@
 /** Shared by the CLI tests: running `main`, and a pipeline with a build baking and a release in Prod. */
 import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExecutionStatus, StageState } from '@aws-sdk/client-codepipeline';
 import { main } from '../cli/main';
+import { FakeAwsEndpoint, STS_NS, json, xml } from './fake-aws-endpoint';
 
 export const NOW = new Date('2026-11-22T10:30:00Z');
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice@example.com';
@@ -82,14 +83,61 @@ export function pipelineState(overrides: { prodTransitionDisabled?: boolean; pip
       stage('Build', e3, 'Succeeded'),
       stage('Dev', e3, 'Succeeded'),
       stage('Bake', e3, 'InProgress', [
-        { actionName: 'BakeApproval', latestExecution: { status: 'InProgress', token: 'token-e3', lastStatusChange: minutesAgo(20), summary: 'waiting: 40 min of bake left' } },
+        { actionName: 'AlarmCheck', latestExecution: { status: 'InProgress', token: 'token-e3', lastStatusChange: minutesAgo(20), summary: 'waiting: 40 min of bake left' } },
       ]),
       prod,
     ],
   };
 }
 
-/** The same state in AWS JSON wire form (timestamps as epoch seconds). */
+/** A value in AWS JSON wire form (timestamps as epoch seconds). */
 export function toWire(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T.*Z$/.test(v) ? Date.parse(v) / 1000 : v)));
+}
+
+/** STS GetCallerIdentity's answer for `arn`. */
+export function callerIdentity(arn: string) {
+  return xml('GetCallerIdentity', `<Arn>${arn}</Arn><UserId>AROAEXAMPLE:test</UserId><Account>${arn.split(':')[4]}</Account>`, STS_NS);
+}
+
+/**
+ * Answers every call the pipeline commands make, as a healthy deployment account would: the pipeline of
+ * {@link pipelineState}, the executions, a halt flag set by `stop`, and success for every change.
+ */
+export function serveHealthyPipeline(endpoint: FakeAwsEndpoint): FakeAwsEndpoint {
+  const halt = { halted: true, reason: 'incident 42', by: CALLER_ARN, at: '2026-11-22T10:00:00Z' };
+  return endpoint
+    .on('sts:GetCallerIdentity', () => callerIdentity(CALLER_ARN))
+    .on('codepipeline:GetPipelineState', () => json(toWire(pipelineState())))
+    .on('codepipeline:ListPipelineExecutions', () => json(toWire({ pipelineExecutionSummaries: EXECUTIONS })))
+    .on('codepipeline:GetPipelineExecution', (r) => json({ pipelineExecution: { pipelineExecutionId: r.input.pipelineExecutionId, pipelineVersion: 7, artifactRevisions: [] } }))
+    .on('ssm:GetParametersByPath', () => json({ Parameters: [{ Name: `/tollgate/${PIPELINE}/halt`, Type: 'String', Value: JSON.stringify(halt) }] }))
+    .on('ssm:PutParameter', () => json({ Version: 2, Tier: 'Standard' }))
+    .on('codepipeline:DisableStageTransition', () => json({}))
+    .on('codepipeline:EnableStageTransition', () => json({}))
+    .on('codepipeline:PutApprovalResult', () => json({ approvedAt: NOW.getTime() / 1000 }))
+    .on('codepipeline:StopPipelineExecution', (r) => json({ pipelineExecutionId: r.input.pipelineExecutionId }))
+    .on('codepipeline:RollbackStage', () => json({ pipelineExecutionId: 'r1' }));
+}
+
+/**
+ * Points the SDK's default resolution at `url` with dummy credentials, nothing from the developer's own AWS
+ * configuration, and `maxAttempts` attempts; returns a function that restores the environment.
+ */
+export function useEndpoint(url: string, maxAttempts = 2): () => void {
+  const saved = { ...process.env };
+  for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: url,
+    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
+    AWS_SECRET_ACCESS_KEY: 'local-test-secret',
+    AWS_MAX_ATTEMPTS: String(maxAttempts),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/nonexistent/aws-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+  });
+  return () => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  };
 }

@@ -68,6 +68,16 @@ describe('plan on the synthesized app', () => {
     expect(timeline.steps.filter((s) => s.stage === 'Prod').every((s) => s.startsAt >= timeline.reachesProdAt!)).toBe(true);
   });
 
+  test('the bake: the Bake stage between Dev and Prod holds in the gate\'s approval for the configured time', () => {
+    const names = report.promotion.stages.map((s) => s.name);
+    expect(names.slice(names.indexOf('Dev'), names.indexOf('Prod') + 1)).toEqual(['Dev', 'Bake', 'Prod']);
+    const bake = report.promotion.stages.find((s) => s.name === 'Bake')!;
+    expect(bake.approvals.map((a) => a.name)).toEqual(['AlarmCheck']);
+    expect(bake.approvals[0].timeoutMinutes).toBeGreaterThan(60);
+    expect(report.bake).toEqual({ stage: 'Bake', minutes: 60 });
+    expect(report.timeline.steps.find((s) => s.stage === 'Bake')).toMatchObject({ minutes: 60, what: 'bake: 60 min held in AlarmCheck' });
+  });
+
   test('names the halt flag the gate honours', () => {
     expect(report.gates.haltFlag).toBe('/tollgate/Tollgate/halt');
   });
@@ -166,10 +176,7 @@ describe('reading traffic shifting and conditions from templates', () => {
       bakeMinutes: 60,
       estimates: { buildMinutes: 10, deployMinutes: 5 },
       prodStage: 'Prod',
-      nextOpening: (at, need) => {
-        expect(need).toBe(5 + 10 + 30);
-        return { at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] };
-      },
+      nextOpening: (at) => ({ at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] }),
     });
     expect(timeline.steps.map((s) => [s.stage, s.minutes])).toEqual([
       ['Source', 10],

@@ -59,7 +59,7 @@ test('the bake: time left counts from the approval start, with the gate\'s own s
     stagePresent: true,
     pending: [
       {
-        action: 'BakeApproval',
+        action: 'AlarmCheck',
         executionId: 'e3000000-0000-0000-0000-000000000003',
         startedAt: '2026-11-22T10:10:00.000Z',
         bakeMinutes: 60,

@@ -33,13 +33,13 @@ describe('stop', () => {
     codePipeline.on(PutApprovalResultCommand).rejects(awsError('ApprovalAlreadyCompletedException'));
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.code).toBe(0);
-    expect(result.out).toContain('  done      reject pending approvals in Bake: Bake/BakeApproval was already decided');
+    expect(result.out).toContain('  done      reject pending approvals in Bake: Bake/AlarmCheck was already decided');
     expect(result.out[result.out.length - 1]).toBe('Nothing reaches Prod until `tollgate resume --reason "..."`.');
   });
 
   test('with nothing pending it says so', async () => {
     const state = pipelineState();
-    state.stageStates![3].actionStates = [{ actionName: 'BakeApproval', latestExecution: { status: 'Failed' } }];
+    state.stageStates![3].actionStates = [{ actionName: 'AlarmCheck', latestExecution: { status: 'Failed' } }];
     codePipeline.on(GetPipelineStateCommand).resolves(state);
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.out).toContain('  done      reject pending approvals in Bake: none pending');

@@ -2,59 +2,29 @@
  * status, stop and resume over the wire: real SDK clients (signing, JSON 1.1 and query/XML protocols,
  * retries, error parsing) against a local endpoint set through AWS_ENDPOINT_URL.
  */
-import { CALLER_ARN, EXECUTIONS, NOW, PIPELINE, clearTollgateEnv, pipelineState, run, toWire } from './cli-fixture';
-import { AwsCall, LocalAws, Reply, Responder, callerIdentityXml, useLocalAws } from './local-aws';
+import { CALLER_ARN, NOW, PIPELINE, callerIdentity, clearTollgateEnv, run, serveHealthyPipeline, useEndpoint } from './cli-fixture';
+import { FakeAwsEndpoint, STS_NS, jsonError, xmlError } from './fake-aws-endpoint';
 
 const HALT = `/tollgate/${PIPELINE}/halt`;
-
-/** A healthy deployment account: answers every call the commands make. */
-function healthy(call: AwsCall): Reply {
-  switch (call.operation) {
-    case 'GetCallerIdentity':
-      return { xml: callerIdentityXml(CALLER_ARN) };
-    case 'GetPipelineState':
-      return { json: toWire(pipelineState()) };
-    case 'ListPipelineExecutions':
-      return { json: toWire({ pipelineExecutionSummaries: EXECUTIONS }) };
-    case 'GetParametersByPath':
-      return {
-        json: {
-          Parameters: [
-            { Name: HALT, Type: 'String', Value: JSON.stringify({ halted: true, reason: 'incident 42', by: CALLER_ARN, at: '2026-11-22T10:00:00Z' }) },
-          ],
-        },
-      };
-    case 'PutParameter':
-      return { json: { Version: 2, Tier: 'Standard' } };
-    case 'DisableStageTransition':
-    case 'EnableStageTransition':
-      return { json: {} };
-    case 'PutApprovalResult':
-      return { json: { approvedAt: NOW.getTime() / 1000 } };
-    default:
-      return { error: 'UnknownOperationException', message: `not in this test: ${call.operation}` };
-  }
-}
-
-let aws: LocalAws;
+const endpoint = new FakeAwsEndpoint();
 let restoreEnv: () => void;
-let respond: Responder = healthy;
 
 beforeAll(async () => {
   clearTollgateEnv();
-  aws = await LocalAws.start((call, attempt) => respond(call, attempt));
-  restoreEnv = useLocalAws(aws.url);
+  restoreEnv = useEndpoint(await endpoint.start());
 });
 afterAll(async () => {
   restoreEnv();
-  await aws.close();
+  await endpoint.stop();
 });
 beforeEach(() => {
-  aws.reset();
-  respond = healthy;
+  endpoint.reset();
+  serveHealthyPipeline(endpoint);
 });
 
-const inputOf = (operation: string) => aws.calls.filter((c) => c.operation === operation).map((c) => c.input);
+const operations = () => endpoint.requests.map((r) => r.operation);
+const inputOf = (operation: `${'codepipeline' | 'ssm'}:${string}`) => endpoint.calls(operation).map((r) => r.input as Record<string, any>);
+const notFound = () => jsonError(400, 'PipelineNotFoundException', 'Account 111111111111 does not have a pipeline with name Tollgate');
 
 describe('status over the wire', () => {
   test('reads the pipeline, its executions and the controls, and shows the stop, the bake and the last release', async () => {
@@ -62,16 +32,16 @@ describe('status over the wire', () => {
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`halt flag:   HALTED by ${CALLER_ARN} at 2026-11-22T10:00:00Z: incident 42`);
-    expect(result.stdout).toContain('BakeApproval pending: 40 min of 60 min bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
+    expect(result.stdout).toContain('AlarmCheck pending: 40 min of 60 min bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
     expect(result.stdout).toMatch(/Bake\s+InProgress\s+e3000000 3333333 "Add the tile cache"/);
     expect(result.stdout).toContain('last release: e2000000-0000-0000-0000-000000000002 2222222 "Faster search", finished 2026-11-22T02:30:00.000Z');
-    expect(inputOf('GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}/`, Recursive: true }]);
+    expect(inputOf('ssm:GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}/`, Recursive: true }]);
     // Only reads.
-    expect(aws.operations().filter((o) => !/^(Get|List)/.test(o))).toEqual([]);
+    expect(operations().filter((o) => !/^(Get|List)/.test(o))).toEqual([]);
   });
 
   test('an unknown pipeline is one line naming the pipeline, account and region, exit 2', async () => {
-    respond = (call) => (call.operation === 'GetPipelineState' || call.operation === 'ListPipelineExecutions' ? { error: 'PipelineNotFoundException', message: 'Account 111111111111 does not have a pipeline with name Tollgate' } : healthy(call));
+    endpoint.first('codepipeline:GetPipelineState', notFound);
     const result = await run('status');
     expect(result.code).toBe(2);
     expect(result.err).toEqual([
@@ -85,50 +55,45 @@ describe('stop over the wire', () => {
     const result = await run('stop', '--reason', 'incident 42: checkout errors');
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
-    expect(aws.operations()).toEqual([
-      'GetCallerIdentity',
-      'GetPipelineState',
-      'PutParameter',
-      'DisableStageTransition',
-      'GetPipelineState',
-      'PutApprovalResult',
-    ]);
-    const [put] = inputOf('PutParameter');
+    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult']);
+    const [put] = inputOf('ssm:PutParameter');
     expect(put).toMatchObject({ Name: HALT, Type: 'String', Overwrite: true });
     expect(JSON.parse(put.Value)).toEqual({ halted: true, reason: 'incident 42: checkout errors', by: CALLER_ARN, at: NOW.toISOString() });
-    expect(inputOf('DisableStageTransition')).toEqual([
+    expect(inputOf('codepipeline:DisableStageTransition')).toEqual([
       { pipelineName: PIPELINE, stageName: 'Prod', transitionType: 'Inbound', reason: 'tollgate stop by alice@example.com - incident 42 checkout errors' },
     ]);
-    expect(inputOf('PutApprovalResult')).toEqual([
+    expect(inputOf('codepipeline:PutApprovalResult')).toEqual([
       {
         pipelineName: PIPELINE,
         stageName: 'Bake',
-        actionName: 'BakeApproval',
+        actionName: 'AlarmCheck',
         token: 'token-e3',
         result: { status: 'Rejected', summary: `Rejected by tollgate stop (${CALLER_ARN}): incident 42: checkout errors` },
       },
     ]);
-    expect(result.out).toContain('  done      reject pending approvals in Bake: rejected Bake/BakeApproval');
+    expect(result.out).toContain('  done      reject pending approvals in Bake: rejected Bake/AlarmCheck');
   });
 
   test('a throttled call is retried and the stop completes', async () => {
-    respond = (call, attempt) => (call.operation === 'DisableStageTransition' && attempt === 1 ? { error: 'ThrottlingException', message: 'Rate exceeded' } : healthy(call));
+    endpoint.first('codepipeline:DisableStageTransition', () =>
+      endpoint.calls('codepipeline:DisableStageTransition').length === 1 ? jsonError(400, 'ThrottlingException', 'Rate exceeded') : undefined,
+    );
     const result = await run('stop', '--reason', 'incident 43');
     expect(result.code).toBe(0);
-    expect(aws.operations().filter((o) => o === 'DisableStageTransition')).toHaveLength(2);
+    expect(endpoint.calls('codepipeline:DisableStageTransition')).toHaveLength(2);
   });
 
   test('a step that keeps failing (HTTP 500) is reported as FAILED, the others still run, exit 1', async () => {
-    respond = (call) => (call.operation === 'PutParameter' ? { error: 'InternalServerError', message: 'boom', status: 500 } : healthy(call));
+    endpoint.first('ssm:PutParameter', () => jsonError(500, 'InternalServerError', 'boom'));
     const result = await run('stop', '--reason', 'incident 44');
     expect(result.code).toBe(1);
-    expect(aws.operations().filter((o) => o === 'PutParameter')).toHaveLength(2);
+    expect(endpoint.calls('ssm:PutParameter')).toHaveLength(2);
     expect(result.out).toEqual([
       expect.stringContaining('Stopping releases to Prod'),
       '  reason: incident 44',
       expect.stringMatching(/^ {2}FAILED {4}set halt flag \/tollgate\/Tollgate\/halt: InternalServerError/),
       '  done      disable the transition into Prod: disabled',
-      '  done      reject pending approvals in Bake: rejected Bake/BakeApproval',
+      '  done      reject pending approvals in Bake: rejected Bake/AlarmCheck',
     ]);
     expect(result.err).toEqual([
       'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
@@ -136,25 +101,25 @@ describe('stop over the wire', () => {
   });
 
   test('credentials for another account: one line, exit 2, nothing changed', async () => {
-    respond = (call) => (call.operation === 'GetCallerIdentity' ? { xml: callerIdentityXml('arn:aws:iam::999999999999:user/bob') } : healthy(call));
+    endpoint.first('sts:GetCallerIdentity', () => callerIdentity('arn:aws:iam::999999999999:user/bob'));
     const result = await run('stop', '--reason', 'incident 45');
     expect(result.code).toBe(2);
     expect(result.err).toEqual([
       'tollgate: wrong account: your credentials (arn:aws:iam::999999999999:user/bob) are for account 999999999999, but the deployment account of pipeline Tollgate is account 111111111111; switch AWS_PROFILE',
     ]);
-    expect(aws.operations()).toEqual(['GetCallerIdentity']);
+    expect(operations()).toEqual(['GetCallerIdentity']);
   });
 
   test('an unknown pipeline fails before the halt flag is written', async () => {
-    respond = (call) => (call.operation === 'GetPipelineState' ? { error: 'PipelineNotFoundException', message: 'no such pipeline' } : healthy(call));
+    endpoint.first('codepipeline:GetPipelineState', notFound);
     const result = await run('stop', '--reason', 'incident 46');
     expect(result.code).toBe(2);
     expect(result.err[0]).toMatch(/^tollgate: pipeline Tollgate not found in account 111111111111 region us-east-1/);
-    expect(aws.operations()).toEqual(['GetCallerIdentity', 'GetPipelineState']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState']);
   });
 
   test('expired credentials are named as such', async () => {
-    respond = (call) => (call.operation === 'GetCallerIdentity' ? { error: 'ExpiredToken', message: 'The security token included in the request is expired', status: 403 } : healthy(call));
+    endpoint.first('sts:GetCallerIdentity', () => xmlError(403, 'ExpiredToken', 'The security token included in the request is expired', STS_NS));
     const result = await run('stop', '--reason', 'incident 47');
     expect(result.code).toBe(2);
     expect(result.err[0]).toMatch(/^tollgate: AWS rejected your credentials \(ExpiredToken: The security token included in the request is expired\)/);
@@ -165,20 +130,16 @@ describe('resume over the wire', () => {
   test('enables the transition and writes halted:false with who and why', async () => {
     const result = await run('resume', '--reason', 'fixed by rollback');
     expect(result.code).toBe(0);
-    expect(aws.operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'EnableStageTransition', 'PutParameter']);
-    expect(inputOf('EnableStageTransition')).toEqual([{ pipelineName: PIPELINE, stageName: 'Prod', transitionType: 'Inbound' }]);
-    expect(JSON.parse(inputOf('PutParameter')[0].Value)).toEqual({ halted: false, reason: 'fixed by rollback', by: CALLER_ARN, at: NOW.toISOString() });
-    expect(aws.operations()).not.toContain('PutApprovalResult');
+    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'EnableStageTransition', 'PutParameter']);
+    expect(inputOf('codepipeline:EnableStageTransition')).toEqual([{ pipelineName: PIPELINE, stageName: 'Prod', transitionType: 'Inbound' }]);
+    expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toEqual({ halted: false, reason: 'fixed by rollback', by: CALLER_ARN, at: NOW.toISOString() });
   });
 
   test('when enabling the transition is denied, the halt flag stays set and the output says so', async () => {
-    respond = (call) =>
-      call.operation === 'EnableStageTransition'
-        ? { error: 'AccessDeniedException', message: 'User is not authorized to perform: codepipeline:EnableStageTransition' }
-        : healthy(call);
+    endpoint.first('codepipeline:EnableStageTransition', () => jsonError(400, 'AccessDeniedException', 'User is not authorized to perform: codepipeline:EnableStageTransition'));
     const result = await run('resume', '--reason', 'fixed');
     expect(result.code).toBe(1);
-    expect(aws.operations()).not.toContain('PutParameter');
+    expect(operations()).not.toContain('PutParameter');
     expect(result.out.slice(2)).toEqual([
       '  FAILED    enable the transition into Prod: AccessDeniedException: User is not authorized to perform: codepipeline:EnableStageTransition',
       '  not done  clear halt flag /tollgate/Tollgate/halt',
@@ -194,7 +155,7 @@ test('without credentials nothing is sent and the fix is named, exit 2', async (
     expect(result.code).toBe(2);
     expect(result.err).toHaveLength(1);
     expect(result.err[0]).toMatch(/^tollgate: no AWS credentials found: set AWS_PROFILE .* or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
-    expect(aws.calls).toEqual([]);
+    expect(endpoint.requests).toEqual([]);
   } finally {
     process.env.AWS_ACCESS_KEY_ID = 'AKIDLOCALTEST';
     process.env.AWS_SECRET_ACCESS_KEY = 'local-test-secret';

@@ -3,7 +3,7 @@ import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, Stack 
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { mockClient } from 'aws-sdk-client-mock';
 import { cleanExpiredSandboxes } from '../lambdas/sandbox-cleaner/index';
-import { LocalAws, Responder } from './local-aws';
+import { CLOUDFORMATION_NS, FakeAwsEndpoint, xml, xmlError } from './fake-aws-endpoint';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const SETTINGS = { now: NOW, account: '222222222222', prodAccount: '333333333333' };
@@ -65,56 +65,57 @@ describe('with aws-sdk-client-mock', () => {
 });
 
 describe('over the wire (CloudFormation query protocol)', () => {
-  function describeStacksXml(stacks: { name: string; tags: Record<string, string> }[], nextToken?: string): string {
+  function describeStacks(stacks: { name: string; tags: Record<string, string> }[], nextToken?: string) {
     const members = stacks
-      .map(
-        (s) =>
-          `<member><StackName>${s.name}</StackName><StackId>arn:aws:cloudformation:us-east-1:222222222222:stack/${s.name}/1</StackId><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Tags>${Object.entries(
-            s.tags,
-          )
-            .map(([k, v]) => `<member><Key>${k}</Key><Value>${v}</Value></member>`)
-            .join('')}</Tags></member>`,
-      )
+      .map((s) => {
+        const tags = Object.entries(s.tags)
+          .map(([k, v]) => `<member><Key>${k}</Key><Value>${v}</Value></member>`)
+          .join('');
+        return `<member><StackName>${s.name}</StackName><StackId>arn:aws:cloudformation:us-east-1:222222222222:stack/${s.name}/1</StackId><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Tags>${tags}</Tags></member>`;
+      })
       .join('');
-    return `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks>${members}</Stacks>${
-      nextToken ? `<NextToken>${nextToken}</NextToken>` : ''
-    }</DescribeStacksResult><ResponseMetadata><RequestId>test</RequestId></ResponseMetadata></DescribeStacksResponse>`;
+    return xml('DescribeStacks', `<Stacks>${members}</Stacks>${nextToken ? `<NextToken>${nextToken}</NextToken>` : ''}`, CLOUDFORMATION_NS);
   }
-  const deleteXml =
-    '<DeleteStackResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><ResponseMetadata><RequestId>test</RequestId></ResponseMetadata></DeleteStackResponse>';
+  const deleteStack = () => ({
+    status: 200,
+    body: `<DeleteStackResponse xmlns="${CLOUDFORMATION_NS}"><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></DeleteStackResponse>`,
+  });
   const expired = { name: 'alice-Service', tags: { 'tollgate:sandbox': 'alice', 'tollgate:expires': '2026-11-20T00:00:00Z' } };
 
-  let server: LocalAws;
-  let respond: Responder;
+  const endpoint = new FakeAwsEndpoint();
+  let url: string;
   beforeAll(async () => {
-    server = await LocalAws.start((call, attempt) => respond(call, attempt));
+    url = await endpoint.start();
   });
-  afterAll(() => server.close());
-  beforeEach(() => server.reset());
+  afterAll(() => endpoint.stop());
+  beforeEach(() => endpoint.reset());
 
   const client = () =>
     new CloudFormationClient({
       region: 'us-east-1',
-      endpoint: server.url,
+      endpoint: url,
       credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
       retryStrategy: new ConfiguredRetryStrategy(3, 1),
     });
+  const operations = () => endpoint.requests.map((r) => r.operation);
 
   test('a throttled listing is retried, then the expired stack is deleted', async () => {
-    respond = (call, attempt) => {
-      if (call.operation === 'DescribeStacks') return attempt === 1 ? { error: 'Throttling', message: 'Rate exceeded' } : { xml: describeStacksXml([expired]) };
-      return { xml: deleteXml };
-    };
+    endpoint
+      .on('cloudformation:DescribeStacks', () =>
+        endpoint.calls('cloudformation:DescribeStacks').length === 1 ? xmlError(400, 'Throttling', 'Rate exceeded', CLOUDFORMATION_NS) : describeStacks([expired]),
+      )
+      .on('cloudformation:DeleteStack', deleteStack);
     const report = await cleanExpiredSandboxes(client(), SETTINGS, logger);
-    expect(server.operations()).toEqual(['DescribeStacks', 'DescribeStacks', 'DeleteStack']);
-    expect(server.calls[2].input).toMatchObject({ Action: 'DeleteStack', StackName: 'alice-Service' });
+    expect(operations()).toEqual(['DescribeStacks', 'DescribeStacks', 'DeleteStack']);
+    expect(endpoint.calls('cloudformation:DeleteStack')[0].input).toMatchObject({ Action: 'DeleteStack', StackName: 'alice-Service' });
     expect(report.deleted).toEqual(['alice-Service']);
   });
 
   test('a listing that keeps failing (HTTP 500) deletes nothing: a half-read account is not acted on', async () => {
-    respond = (call) =>
-      call.operation === 'DescribeStacks' && call.input.NextToken ? { error: 'InternalFailure', status: 500 } : call.operation === 'DescribeStacks' ? { xml: describeStacksXml([expired], 'next') } : { xml: deleteXml };
+    endpoint
+      .on('cloudformation:DescribeStacks', (r) => (r.input.NextToken ? xmlError(500, 'InternalFailure', 'boom', CLOUDFORMATION_NS) : describeStacks([expired], 'next')))
+      .on('cloudformation:DeleteStack', deleteStack);
     await expect(cleanExpiredSandboxes(client(), SETTINGS, logger)).rejects.toThrow();
-    expect(server.operations()).not.toContain('DeleteStack');
+    expect(operations()).not.toContain('DeleteStack');
   });
 });

@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbox-tags';
-import { EnvironmentKind, ServiceStack } from './service-stack';
+import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
 
 /** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
 export { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG };
@@ -22,6 +22,12 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - no expiry tag: the cleaner never deletes the sandbox
    */
   readonly expires?: string;
+  /**
+   * Lets the release pipeline's bake gate read this environment's alarms (dev and prod).
+   *
+   * @default - no gate access
+   */
+  readonly gateAccess?: GateAccess;
 }
 
 /**
@@ -39,6 +45,7 @@ export class ServiceStage extends cdk.Stage {
     const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: id, [OWNER_TAG]: props.owner! } : {};
     this.service = new ServiceStack(this, 'Service', {
       environmentKind: props.environmentKind,
+      gateAccess: props.gateAccess,
       description: `Tollgate sample service (${id})`,
       tags: sandbox && props.expires ? { ...tags, [EXPIRES_TAG]: props.expires } : tags,
     });

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
 import { PROJECT_ROOT, loadProjectConfig } from '../config';
 import { CliContext } from '../context';
-import { ExposureFigure, bakeMinutes, calendarSettings, nextCalendarOpening, worstCaseExposure } from '../integrations';
+import { ExposureFigure, bakeMinutes, calendarSettings, lateStartMarginMinutes, nextCalendarOpening, worstCaseExposure } from '../integrations';
 import { parseWholeNumber } from '../options';
 import { BAKE_STAGE, PROD_STAGE } from '../pipeline';
 import { readAssembly } from '../plan/assembly';
@@ -53,7 +53,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
       bakeMinutes: minutes,
       estimates,
       prodStage: PROD_STAGE,
-      nextOpening: (at, need) => nextCalendarOpening(config, at, need) ?? { at, reasons: [] },
+      nextOpening: (at) => nextCalendarOpening(config, at, lateStartMarginMinutes(config)) ?? { at, reasons: [] },
     }),
     exposure: exposure ?? { available: false, note: 'the exposure figure (issue 4) is not part of this build' },
   };

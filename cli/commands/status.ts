@@ -130,8 +130,10 @@ function bakeReports(state: GetPipelineStateOutput, minutes: number, now: Date):
  * account, so that status never guesses from the wrong one.
  */
 async function alarmReports(config: TollgateConfig, identity: CallerIdentity, clients: AwsClients): Promise<AlarmReport[]> {
+  // The alarms the bake gate watches in dev, and prod's health, which it checks before prod.
   const watched: [string, AccountEnvironment][] = [
     ['Dev-Service-Health', config.dev],
+    ...config.bake.extraAlarmNames.map((name): [string, AccountEnvironment] => [name, config.dev]),
     [`${PROD_STAGE}-Service-Health`, config.prod],
   ];
   return Promise.all(

@@ -39,11 +39,8 @@ export interface TimelineOptions {
   readonly estimates: DurationEstimates;
   /** The stage the calendar guards. */
   readonly prodStage: string;
-  /**
-   * The release calendar, when there is one: its next opening at or after `at` that leaves `needMinutes` for
-   * the prod stage before the window closes.
-   */
-  readonly nextOpening?: (at: Date, needMinutes: number) => CalendarOpening;
+  /** The release calendar as the gate applies it before prod, when there is one: its next opening at or after `at`. */
+  readonly nextOpening?: (at: Date) => CalendarOpening;
 }
 
 /** The longest `WaitTime` (minutes) of the stage's onSuccess alarm rules: the watch after its deployment. */
@@ -80,7 +77,7 @@ export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions):
     const deploy = stage.deploys.length > 0 ? deployMinutes(stage, options.estimates) : undefined;
     const watch = onSuccessWatchMinutes(stage);
     if (stage.name === options.prodStage) {
-      const opening = options.nextOpening?.(t, (deploy?.minutes ?? 0) + watch);
+      const opening = options.nextOpening?.(t);
       if (opening && opening.at.getTime() > t.getTime()) {
         step(stage.name, `wait for the release calendar (${opening.reasons.join('; ') || 'closed'})`, Math.round((opening.at.getTime() - t.getTime()) / 60_000));
       }
