@@ -11,8 +11,16 @@ import { PROJECT_ROOT } from './config';
 
 /** The stage on-call protects: `stop` closes its entrance, `rollback` rolls it back. */
 export const PROD_STAGE = 'Prod';
-/** The stage whose pending approvals are the bake (issue 3). */
-export const BAKE_STAGE = 'Bake';
+/**
+ * The bake gate's manual approval (issue 3): the last action of the baked stage (Dev), so that the stage stays
+ * locked while it bakes. A stage of that name counts too, as the gate's first design had it.
+ */
+export const BAKE = 'Bake';
+
+/** Whether an approval is the bake. */
+export function isBake(stageName: string | undefined, actionName: string | undefined): boolean {
+  return actionName === BAKE || stageName === BAKE;
+}
 /** How far back `rollback` and `status` look for the last prod release. */
 export const EXECUTION_HISTORY_LIMIT = 500;
 
@@ -80,6 +88,34 @@ export async function getPipelineState(client: CodePipelineClient, pipelineName:
 
 export function findStage(state: GetPipelineStateOutput, stageName: string): StageState | undefined {
   return state.stageStates?.find((s) => s.stageName === stageName);
+}
+
+/** A manual approval waiting for its answer. */
+export interface PendingApproval {
+  readonly stageName: string;
+  readonly actionName: string;
+  readonly token: string;
+  readonly executionId?: string;
+  /** When it started waiting. */
+  readonly since?: Date;
+  /** What was last written on it. */
+  readonly summary?: string;
+}
+
+/** Every approval that is waiting: only manual approvals carry a token while in progress. */
+export function pendingApprovals(state: GetPipelineStateOutput): PendingApproval[] {
+  return (state.stageStates ?? []).flatMap((stage) =>
+    (stage.actionStates ?? [])
+      .filter((a) => a.latestExecution?.status === 'InProgress' && a.latestExecution.token)
+      .map((a) => ({
+        stageName: stage.stageName ?? '?',
+        actionName: a.actionName ?? '?',
+        token: a.latestExecution!.token!,
+        executionId: stage.latestExecution?.pipelineExecutionId,
+        since: a.latestExecution!.lastStatusChange,
+        summary: a.latestExecution!.summary,
+      })),
+  );
 }
 
 /** Recent executions, newest first, up to {@link EXECUTION_HISTORY_LIMIT}. */

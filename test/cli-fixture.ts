@@ -69,7 +69,7 @@ function stage(name: string, executionId: string, status: StageExecutionStatus, 
   return { stageName: name, latestExecution: { pipelineExecutionId: executionId, status }, inboundTransitionState: { enabled: true }, actionStates };
 }
 
-/** `e3` waits in the Bake approval (started 20 minutes ago); Prod last ran `e2`. */
+/** `e3` bakes in Dev's last action, the gate's `Bake` approval (started 20 minutes ago); Prod last ran `e2`. */
 export function pipelineState(overrides: { prodTransitionDisabled?: boolean; pipelineVersion?: number } = {}): GetPipelineStateOutput {
   const prod = stage('Prod', e2, 'Succeeded', [{ actionName: 'Deploy', latestExecution: { status: 'Succeeded', lastStatusChange: minutesAgo(480) } }]);
   if (overrides.prodTransitionDisabled) {
@@ -81,13 +81,20 @@ export function pipelineState(overrides: { prodTransitionDisabled?: boolean; pip
     stageStates: [
       stage('Source', e3, 'Succeeded'),
       stage('Build', e3, 'Succeeded'),
-      stage('Dev', e3, 'Succeeded'),
-      stage('Bake', e3, 'InProgress', [
-        { actionName: 'AlarmCheck', latestExecution: { status: 'InProgress', token: 'token-e3', lastStatusChange: minutesAgo(20), summary: 'waiting: 40 min of bake left' } },
+      stage('Dev', e3, 'InProgress', [
+        { actionName: 'Deploy', latestExecution: { status: 'Succeeded', lastStatusChange: minutesAgo(20) } },
+        { actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'token-e3', lastStatusChange: minutesAgo(20), summary: 'waiting: 40 min of bake left' } },
       ]),
       prod,
     ],
   };
+}
+
+/** The stage of that name in a pipeline state, to change it in a test. */
+export function stageIn(state: GetPipelineStateOutput, name: string): StageState {
+  const found = state.stageStates?.find((s) => s.stageName === name);
+  if (!found) throw new Error(`no stage ${name}`);
+  return found;
 }
 
 /** A value in AWS JSON wire form (timestamps as epoch seconds). */

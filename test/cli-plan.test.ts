@@ -14,6 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PlanReport } from '../cli/commands/plan';
 import { readAssembly } from '../cli/plan/assembly';
 import { promotionPlan } from '../cli/plan/promotion';
+import { isBake } from '../cli/pipeline';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../cli/plan/timeline';
 import { NOW, clearTollgateEnv, run } from './cli-fixture';
 
@@ -68,14 +69,15 @@ describe('plan on the synthesized app', () => {
     expect(timeline.steps.filter((s) => s.stage === 'Prod').every((s) => s.startsAt >= timeline.reachesProdAt!)).toBe(true);
   });
 
-  test('the bake: the Bake stage between Dev and Prod holds in the gate\'s approval for the configured time', () => {
-    const names = report.promotion.stages.map((s) => s.name);
-    expect(names.slice(names.indexOf('Dev'), names.indexOf('Prod') + 1)).toEqual(['Dev', 'Bake', 'Prod']);
-    const bake = report.promotion.stages.find((s) => s.name === 'Bake')!;
-    expect(bake.approvals.map((a) => a.name)).toEqual(['AlarmCheck']);
-    expect(bake.approvals[0].timeoutMinutes).toBeGreaterThan(60);
-    expect(report.bake).toEqual({ stage: 'Bake', minutes: 60 });
-    expect(report.timeline.steps.find((s) => s.stage === 'Bake')).toMatchObject({ minutes: 60, what: 'bake: 60 min held in AlarmCheck' });
+  test('the bake: the gate\'s approval after Dev\'s deployment holds the build for the configured time before Prod', () => {
+    expect(report.bake).toEqual({ stage: 'Dev', action: 'Bake', minutes: 60 });
+    const dev = report.promotion.stages.find((s) => s.name === 'Dev')!;
+    const deployOrder = Math.max(...dev.actions.filter((a) => a.stackName).map((a) => a.runOrder));
+    expect(dev.actions.find((a) => a.name === 'Bake')).toMatchObject({ category: 'Approval', runOrder: deployOrder + 1 });
+    expect(dev.approvals[0].timeoutMinutes).toBeGreaterThan(60);
+    const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => s.what);
+    expect(devSteps).toEqual([expect.stringMatching(/^deploy Dev-Service/), 'bake: 60 min held in approval Bake']);
+    expect(report.timeline.steps.findIndex((s) => s.stage === 'Prod')).toBeGreaterThan(report.timeline.steps.findIndex((s) => s.what.startsWith('bake')));
   });
 
   test('names the halt flag the gate honours', () => {
@@ -174,6 +176,7 @@ describe('reading traffic shifting and conditions from templates', () => {
     const timeline = earliestTimeline(plan, {
       now: NOW,
       bakeMinutes: 60,
+      isBake,
       estimates: { buildMinutes: 10, deployMinutes: 5 },
       prodStage: 'Prod',
       nextOpening: (at) => ({ at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] }),

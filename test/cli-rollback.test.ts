@@ -9,7 +9,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as prompt from '../cli/prompt';
-import { CALLER_ARN, EXECUTIONS, clearTollgateEnv, pipelineState, run } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, pipelineState, run, stageIn } from './cli-fixture';
 
 jest.mock('../cli/prompt', () => ({ isInteractive: jest.fn(), confirm: jest.fn() }));
 const isInteractive = prompt.isInteractive as jest.Mock;
@@ -21,7 +21,7 @@ const [e3, e2, e1] = EXECUTIONS.map((e) => e.pipelineExecutionId!);
 
 function prodRan(executionId: string, status: 'Succeeded' | 'Failed' | 'InProgress', type: 'STANDARD' | 'ROLLBACK' = 'STANDARD') {
   const state = pipelineState();
-  state.stageStates![4].latestExecution = { pipelineExecutionId: executionId, status, type };
+  stageIn(state, 'Prod').latestExecution = { pipelineExecutionId: executionId, status, type };
   codePipeline.on(GetPipelineStateCommand).resolves(state);
 }
 

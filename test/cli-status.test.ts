@@ -4,7 +4,7 @@ import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { StatusReport } from '../cli/commands/status';
-import { CALLER_ARN, EXECUTIONS, NOW, clearTollgateEnv, pipelineState, run } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, NOW, pipelineState, run, stageIn } from './cli-fixture';
 
 const codePipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
@@ -45,30 +45,37 @@ test('--json reports each stage with its execution and commit', async () => {
   expect(report.stages.map((s) => [s.name, s.status, s.executionId?.slice(0, 2)])).toEqual([
     ['Source', 'Succeeded', 'e3'],
     ['Build', 'Succeeded', 'e3'],
-    ['Dev', 'Succeeded', 'e3'],
-    ['Bake', 'InProgress', 'e3'],
+    ['Dev', 'InProgress', 'e3'],
     ['Prod', 'Succeeded', 'e2'],
   ]);
-  expect(report.stages[3].revision).toMatchObject({ commitId: '3333333333333333333333333333333333333333', message: 'Add the tile cache' });
-  expect(report.stages[4].revision).toMatchObject({ message: 'Faster search' });
+  expect(report.stages[2].revision).toMatchObject({ commitId: '3333333333333333333333333333333333333333', message: 'Add the tile cache' });
+  expect(report.stages[3].revision).toMatchObject({ message: 'Faster search' });
 });
 
-test('the bake: time left counts from the approval start, with the gate\'s own summary', async () => {
+test('the bake: time left counts from the start of the gate\'s approval, with the gate\'s own summary', async () => {
   const report = await statusJson();
-  expect(report.bake).toEqual({
-    stagePresent: true,
-    pending: [
-      {
-        action: 'AlarmCheck',
-        executionId: 'e3000000-0000-0000-0000-000000000003',
-        startedAt: '2026-11-22T10:10:00.000Z',
-        bakeMinutes: 60,
-        endsAt: '2026-11-22T11:10:00.000Z',
-        minutesLeft: 40,
-        gateSummary: 'waiting: 40 min of bake left',
-      },
-    ],
-  });
+  expect(report.bake).toEqual([
+    {
+      stage: 'Dev',
+      action: 'Bake',
+      executionId: 'e3000000-0000-0000-0000-000000000003',
+      startedAt: '2026-11-22T10:10:00.000Z',
+      bakeMinutes: 60,
+      endsAt: '2026-11-22T11:10:00.000Z',
+      minutesLeft: 40,
+      gateSummary: 'waiting: 40 min of bake left',
+    },
+  ]);
+});
+
+test('a bake whose time is over says so; other approvals are not the bake', async () => {
+  const state = pipelineState();
+  stageIn(state, 'Dev').actionStates![1].latestExecution!.lastStatusChange = new Date(NOW.getTime() - 75 * 60_000);
+  stageIn(state, 'Prod').actionStates!.push({ actionName: 'ManualCheck', latestExecution: { status: 'InProgress', token: 't' } });
+  codePipeline.on(GetPipelineStateCommand).resolves(state);
+  const result = await run('status');
+  expect(result.stdout).toContain('Bake pending: bake time over since 2026-11-22T10:15:00.000Z');
+  expect(result.stdout).not.toContain('ManualCheck pending');
 });
 
 test('the gates: the halt flag with who and why, only the freezes in force, the disabled transition', async () => {
@@ -88,7 +95,7 @@ test('the last prod release, and a rollback when Prod last ran one', async () =>
   });
 
   const state = pipelineState();
-  state.stageStates![4].latestExecution = { pipelineExecutionId: 'r1', status: 'Succeeded', type: 'ROLLBACK' };
+  stageIn(state, 'Prod').latestExecution = { pipelineExecutionId: 'r1', status: 'Succeeded', type: 'ROLLBACK' };
   codePipeline.on(GetPipelineStateCommand).resolves(state);
   codePipeline.on(ListPipelineExecutionsCommand).resolves({
     pipelineExecutionSummaries: [

@@ -11,7 +11,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { transitionReason } from '../cli/commands/stop';
-import { CALLER_ARN, EXECUTIONS, clearTollgateEnv, pipelineState, run } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, pipelineState, run, stageIn } from './cli-fixture';
 
 const codePipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
@@ -33,16 +33,28 @@ describe('stop', () => {
     codePipeline.on(PutApprovalResultCommand).rejects(awsError('ApprovalAlreadyCompletedException'));
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.code).toBe(0);
-    expect(result.out).toContain('  done      reject pending approvals in Bake: Bake/AlarmCheck was already decided');
+    expect(result.out).toContain('  done      reject pending approvals (the bake): Dev/Bake was already decided');
     expect(result.out[result.out.length - 1]).toBe('Nothing reaches Prod until `tollgate resume --reason "..."`.');
+  });
+
+  test('rejects every waiting approval, wherever it sits', async () => {
+    const state = pipelineState();
+    stageIn(state, 'Prod').actionStates!.push({ actionName: 'ManualCheck', latestExecution: { status: 'InProgress', token: 'token-prod' } });
+    codePipeline.on(GetPipelineStateCommand).resolves(state);
+    codePipeline.on(PutApprovalResultCommand).resolves({});
+    await run('stop', '--reason', 'incident 42');
+    expect(codePipeline.commandCalls(PutApprovalResultCommand).map((c) => [c.args[0].input.stageName, c.args[0].input.actionName, c.args[0].input.token])).toEqual([
+      ['Dev', 'Bake', 'token-e3'],
+      ['Prod', 'ManualCheck', 'token-prod'],
+    ]);
   });
 
   test('with nothing pending it says so', async () => {
     const state = pipelineState();
-    state.stageStates![3].actionStates = [{ actionName: 'AlarmCheck', latestExecution: { status: 'Failed' } }];
+    stageIn(state, 'Dev').actionStates![1] = { actionName: 'Bake', latestExecution: { status: 'Failed' } };
     codePipeline.on(GetPipelineStateCommand).resolves(state);
     const result = await run('stop', '--reason', 'incident 42');
-    expect(result.out).toContain('  done      reject pending approvals in Bake: none pending');
+    expect(result.out).toContain('  done      reject pending approvals (the bake): none pending');
     expect(codePipeline.commandCalls(PutApprovalResultCommand)).toHaveLength(0);
   });
 

@@ -32,8 +32,8 @@ describe('status over the wire', () => {
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`halt flag:   HALTED by ${CALLER_ARN} at 2026-11-22T10:00:00Z: incident 42`);
-    expect(result.stdout).toContain('AlarmCheck pending: 40 min of 60 min bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
-    expect(result.stdout).toMatch(/Bake\s+InProgress\s+e3000000 3333333 "Add the tile cache"/);
+    expect(result.stdout).toContain('Bake pending: 40 min of 60 min bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
+    expect(result.stdout).toMatch(/Dev\s+InProgress\s+e3000000 3333333 "Add the tile cache"/);
     expect(result.stdout).toContain('last release: e2000000-0000-0000-0000-000000000002 2222222 "Faster search", finished 2026-11-22T02:30:00.000Z');
     expect(inputOf('ssm:GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}/`, Recursive: true }]);
     // Only reads.
@@ -65,13 +65,13 @@ describe('stop over the wire', () => {
     expect(inputOf('codepipeline:PutApprovalResult')).toEqual([
       {
         pipelineName: PIPELINE,
-        stageName: 'Bake',
-        actionName: 'AlarmCheck',
+        stageName: 'Dev',
+        actionName: 'Bake',
         token: 'token-e3',
         result: { status: 'Rejected', summary: `Rejected by tollgate stop (${CALLER_ARN}): incident 42: checkout errors` },
       },
     ]);
-    expect(result.out).toContain('  done      reject pending approvals in Bake: rejected Bake/AlarmCheck');
+    expect(result.out).toContain('  done      reject pending approvals (the bake): rejected Dev/Bake');
   });
 
   test('a throttled call is retried and the stop completes', async () => {
@@ -93,7 +93,7 @@ describe('stop over the wire', () => {
       '  reason: incident 44',
       expect.stringMatching(/^ {2}FAILED {4}set halt flag \/tollgate\/Tollgate\/halt: InternalServerError/),
       '  done      disable the transition into Prod: disabled',
-      '  done      reject pending approvals in Bake: rejected Bake/AlarmCheck',
+      '  done      reject pending approvals (the bake): rejected Dev/Bake',
     ]);
     expect(result.err).toEqual([
       'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',

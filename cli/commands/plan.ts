@@ -5,7 +5,7 @@ import { PROJECT_ROOT, loadProjectConfig } from '../config';
 import { CliContext } from '../context';
 import { ExposureFigure, bakeMinutes, calendarSettings, lateStartMarginMinutes, nextCalendarOpening, worstCaseExposure } from '../integrations';
 import { parseWholeNumber } from '../options';
-import { BAKE_STAGE, PROD_STAGE } from '../pipeline';
+import { PROD_STAGE, isBake } from '../pipeline';
 import { readAssembly } from '../plan/assembly';
 import { ConditionSummary, PlanStage, PromotionPlan, TrafficShift, promotionPlan } from '../plan/promotion';
 import { DEFAULT_ESTIMATES, DurationEstimates, Timeline, earliestTimeline } from '../plan/timeline';
@@ -21,7 +21,8 @@ interface PlanOptions {
 export interface PlanReport {
   readonly assembly: string;
   readonly promotion: PromotionPlan;
-  readonly bake: { readonly stage?: string; readonly minutes: number };
+  /** Where the bake gate's approval sits, and how long the build bakes there. */
+  readonly bake: { readonly stage?: string; readonly action?: string; readonly minutes: number };
   readonly gates: {
     readonly haltFlag: string;
     readonly calendar: string | { readonly available: false; readonly note: string };
@@ -37,12 +38,13 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const promotion = promotionPlan(stacks, config.pipelineName);
   const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
   const minutes = bakeMinutes(config);
+  const bakeStage = promotion.stages.find((s) => s.approvals.some((a) => isBake(s.name, a.name)));
   const prodStacks = new Set(promotion.stages.find((s) => s.name === PROD_STAGE)?.deploys.map((d) => d.stackName));
   const exposure = worstCaseExposure(stacks.filter((s) => prodStacks.has(s.stackName)).map((s) => s.template));
   return {
     assembly: options.dir,
     promotion,
-    bake: { stage: promotion.stages.find((s) => s.name === BAKE_STAGE)?.name, minutes },
+    bake: { stage: bakeStage?.name, action: bakeStage?.approvals.find((a) => isBake(bakeStage.name, a.name))?.name, minutes },
     gates: {
       haltFlag: haltParameterName(config.pipelineName),
       calendar: calendarSettings(config) ?? { available: false, note: 'the release calendar is not part of this build' },
@@ -51,6 +53,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
     timeline: earliestTimeline(promotion, {
       now: ctx.now(),
       bakeMinutes: minutes,
+      isBake,
       estimates,
       prodStage: PROD_STAGE,
       nextOpening: (at) => nextCalendarOpening(config, at, lateStartMarginMinutes(config)) ?? { at, reasons: [] },
@@ -91,7 +94,9 @@ function stageLines(stage: PlanStage, bake: number): string[] {
       );
     }
   }
-  for (const a of stage.approvals) lines.push(`holds in approval ${a.name}${a.timeoutMinutes ? ` (times out after ${a.timeoutMinutes} min)` : ''}${stage.name === BAKE_STAGE ? `: the bake, ${bake} min` : ''}`);
+  for (const a of stage.approvals) {
+    lines.push(`${isBake(stage.name, a.name) ? `then bakes ${bake} min in approval` : 'holds in approval'} ${a.name}${a.timeoutMinutes ? ` (times out after ${a.timeoutMinutes} min)` : ''}`);
+  }
   if (stage.deploys.length === 0 && stage.approvals.length === 0) lines.push(stage.actions.map((a) => `${a.provider} ${a.name}`).join(', '));
   lines.push(...conditionLines('before entry', stage.conditions.beforeEntry), ...conditionLines('on success', stage.conditions.onSuccess), ...conditionLines('on failure', stage.conditions.onFailure));
   return lines;
@@ -111,7 +116,7 @@ function printReport(ctx: CliContext, report: PlanReport): void {
   });
   ctx.out('');
   ctx.out('Gates');
-  ctx.out(`  bake:      ${report.bake.stage ? `${report.bake.minutes} min in stage ${report.bake.stage}` : `no ${BAKE_STAGE} stage in this pipeline`}`);
+  ctx.out(`  bake:      ${report.bake.stage ? `${report.bake.minutes} min in ${report.bake.stage} (approval ${report.bake.action}), watched by the bake gate` : 'none in this pipeline'}`);
   ctx.out(`  halt flag: ${report.gates.haltFlag} (tollgate stop / resume)`);
   const calendar = report.gates.calendar;
   ctx.out(`  calendar:  ${typeof calendar === 'string' ? calendar : `none (${calendar.note})`}`);

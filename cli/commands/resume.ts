@@ -6,7 +6,7 @@ import { loadProjectConfig } from '../config';
 import { CliContext, CliError } from '../context';
 import { writeHalt } from '../controls';
 import { parseReason } from '../options';
-import { BAKE_STAGE, PROD_STAGE, findStage, getPipelineState } from '../pipeline';
+import { PROD_STAGE, findStage, getPipelineState } from '../pipeline';
 import { runSteps } from '../steps';
 
 interface ResumeOptions {
@@ -48,7 +48,7 @@ async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
     { continueAfterFailure: false },
   );
   if (ok) {
-    ctx.out(`Approvals rejected by stop stay rejected: release again by pushing or with \`aws codepipeline start-pipeline-execution --name ${pipelineName}\`; builds now in ${BAKE_STAGE} are decided by the gate.`);
+    ctx.out(`Approvals rejected by stop stay rejected: release again by pushing or with \`aws codepipeline start-pipeline-execution --name ${pipelineName}\`; builds baking now are decided by the gate.`);
   } else {
     ctx.err('tollgate: resume is incomplete: the steps marked FAILED or not done did not happen; fix the cause and run the same command again');
     ctx.setExitCode(1);

@@ -9,14 +9,14 @@ import { CliContext } from '../context';
 import { ControlView, ControlsView, readControls } from '../controls';
 import { CalendarAnswer, bakeMinutes, calendarAt } from '../integrations';
 import {
-  BAKE_STAGE,
   PROD_STAGE,
   Revision,
   describeRevision,
-  findStage,
   formatRevision,
   getPipelineState,
+  isBake,
   lastSuccessfulRelease,
+  pendingApprovals,
   prodPosition,
   recentExecutions,
 } from '../pipeline';
@@ -33,6 +33,8 @@ export interface StageReport {
 }
 
 export interface BakeReport {
+  /** The stage that holds the bake's approval (the baked stage, Dev). */
+  readonly stage: string;
   readonly action: string;
   readonly executionId?: string;
   readonly startedAt?: string;
@@ -61,7 +63,8 @@ export interface ReleaseReport {
 export interface StatusReport {
   readonly pipeline: { readonly name: string; readonly account: string; readonly region: string; readonly version?: number; readonly at: string };
   readonly stages: StageReport[];
-  readonly bake: { readonly stagePresent: boolean; readonly pending: BakeReport[] };
+  /** Builds waiting in the bake gate's approval. */
+  readonly bake: BakeReport[];
   readonly gates: {
     readonly halt: ControlView<Halt> | { readonly state: 'error'; readonly error: string };
     readonly activeFreezes: Freeze[];
@@ -107,20 +110,19 @@ function stageReports(state: GetPipelineStateOutput, executions: PipelineExecuti
 }
 
 function bakeReports(state: GetPipelineStateOutput, minutes: number, now: Date): BakeReport[] {
-  const bake = findStage(state, BAKE_STAGE);
-  return (bake?.actionStates ?? [])
-    .filter((a) => a.latestExecution?.status === 'InProgress')
+  return pendingApprovals(state)
+    .filter((a) => isBake(a.stageName, a.actionName))
     .map((a) => {
-      const started = a.latestExecution?.lastStatusChange;
-      const ends = started ? new Date(started.getTime() + minutes * 60_000) : undefined;
+      const ends = a.since ? new Date(a.since.getTime() + minutes * 60_000) : undefined;
       return {
-        action: a.actionName ?? '?',
-        executionId: bake?.latestExecution?.pipelineExecutionId,
-        startedAt: started?.toISOString(),
+        stage: a.stageName,
+        action: a.actionName,
+        executionId: a.executionId,
+        startedAt: a.since?.toISOString(),
         bakeMinutes: minutes,
         endsAt: ends?.toISOString(),
         minutesLeft: ends ? Math.max(0, Math.ceil((ends.getTime() - now.getTime()) / 60_000)) : undefined,
-        gateSummary: a.latestExecution?.summary,
+        gateSummary: a.summary,
       };
     });
 }
@@ -173,7 +175,7 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
   return {
     pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: now.toISOString() },
     stages,
-    bake: { stagePresent: Boolean(findStage(state, BAKE_STAGE)), pending: bakeReports(state, bakeMinutes(config), now) },
+    bake: bakeReports(state, bakeMinutes(config), now),
     gates: {
       halt: 'error' in controls ? { state: 'error', error: controls.error } : controls.halt,
       activeFreezes,
@@ -228,14 +230,11 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
   for (const stage of report.stages) {
     const execution = stage.executionId ? ` ${stage.executionType === 'ROLLBACK' ? 'rollback ' : ''}${stage.executionId.slice(0, 8)} ${stage.revision ? formatRevision(stage.revision) : ''}` : '';
     ctx.out(`  ${stage.name.padEnd(width)}  ${(stage.status ?? 'never run').padEnd(10)}${execution.trimEnd()}`);
-    if (stage.name === BAKE_STAGE) {
-      for (const b of report.bake.pending) {
-        const left = b.minutesLeft === undefined ? 'bake start unknown' : b.minutesLeft > 0 ? `${b.minutesLeft} min of ${b.bakeMinutes} min bake left (ends ${b.endsAt})` : `bake time over since ${b.endsAt}`;
-        ctx.out(`  ${''.padEnd(width)}  ${b.action} pending: ${left}${b.gateSummary ? `; gate: ${b.gateSummary}` : ''}`);
-      }
+    for (const b of report.bake.filter((p) => p.stage === stage.name)) {
+      const left = b.minutesLeft === undefined ? 'bake start unknown' : b.minutesLeft > 0 ? `${b.minutesLeft} min of ${b.bakeMinutes} min bake left (ends ${b.endsAt})` : `bake time over since ${b.endsAt}`;
+      ctx.out(`  ${''.padEnd(width)}  ${b.action} pending: ${left}${b.gateSummary ? `; gate: ${b.gateSummary}` : ''}`);
     }
   }
-  if (!report.bake.stagePresent) ctx.out(`  (no ${BAKE_STAGE} stage in this pipeline)`);
   ctx.out('');
   ctx.out('Health alarms');
   for (const a of report.alarms) ctx.out(`  ${a.name}: ${a.state ?? 'unknown'}${a.note ? ` (${a.note})` : ''}`);

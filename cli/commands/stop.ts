@@ -11,7 +11,7 @@ import { loadProjectConfig } from '../config';
 import { CliContext, CliError } from '../context';
 import { writeHalt } from '../controls';
 import { parseReason } from '../options';
-import { BAKE_STAGE, PROD_STAGE, findStage, getPipelineState, recentExecutions } from '../pipeline';
+import { PROD_STAGE, findStage, getPipelineState, pendingApprovals, recentExecutions } from '../pipeline';
 import { Step, runSteps } from '../steps';
 
 interface StopOptions {
@@ -36,28 +36,28 @@ export function transitionReason(identity: CallerIdentity, reason: string): stri
 const ALREADY_DECIDED = new Set(['ApprovalAlreadyCompletedException', 'InvalidApprovalTokenException']);
 const ALREADY_STOPPED = new Set(['DuplicatedStopRequestException', 'PipelineExecutionNotStoppableException']);
 
-async function rejectBakeApprovals(client: CodePipelineClient, pipelineName: string, summary: string): Promise<string[]> {
+/** Rejects every approval that is waiting: the bake, and anything else that would let a build through. */
+async function rejectPendingApprovals(client: CodePipelineClient, pipelineName: string, summary: string): Promise<string[]> {
   // Read the state again: an approval may have started since the command began.
-  const bake = findStage(await getPipelineState(client, pipelineName), BAKE_STAGE);
-  if (!bake) return [`no ${BAKE_STAGE} stage in this pipeline`];
-  const pending = (bake.actionStates ?? []).filter((a) => a.latestExecution?.status === 'InProgress' && a.latestExecution.token);
+  const pending = pendingApprovals(await getPipelineState(client, pipelineName));
   if (pending.length === 0) return ['none pending'];
   const lines: string[] = [];
-  for (const action of pending) {
+  for (const approval of pending) {
+    const name = `${approval.stageName}/${approval.actionName}`;
     try {
       await client.send(
         new PutApprovalResultCommand({
           pipelineName,
-          stageName: BAKE_STAGE,
-          actionName: action.actionName,
-          token: action.latestExecution!.token,
+          stageName: approval.stageName,
+          actionName: approval.actionName,
+          token: approval.token,
           result: { status: 'Rejected', summary },
         }),
       );
-      lines.push(`rejected ${BAKE_STAGE}/${action.actionName}`);
+      lines.push(`rejected ${name}`);
     } catch (err) {
       if (!ALREADY_DECIDED.has((err as Error).name)) throw err;
-      lines.push(`${BAKE_STAGE}/${action.actionName} was already decided`);
+      lines.push(`${name} was already decided`);
     }
   }
   return lines;
@@ -111,8 +111,8 @@ async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
       },
     },
     {
-      name: `reject pending approvals in ${BAKE_STAGE}`,
-      run: () => rejectBakeApprovals(aws.codePipeline, pipelineName, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`),
+      name: 'reject pending approvals (the bake)',
+      run: () => rejectPendingApprovals(aws.codePipeline, pipelineName, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`),
     },
   ];
   if (options.abort) {
@@ -130,7 +130,7 @@ export function registerStopCommand(program: Command, ctx: CliContext): void {
   program
     .command('stop')
     .description(
-      `Stop releases to ${PROD_STAGE}: set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending ${BAKE_STAGE} approvals; safe to repeat`,
+      `Stop releases to ${PROD_STAGE}: set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending approvals (the bake); safe to repeat`,
     )
     .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag, the transition and the rejections', parseReason)
     .option('--abort', 'also stop and abandon every in-flight execution (deployments already started in CloudFormation still finish)')

@@ -36,6 +36,8 @@ export interface Timeline {
 export interface TimelineOptions {
   readonly now: Date;
   readonly bakeMinutes: number;
+  /** Which approval is the bake; other approvals are counted as answered at once. */
+  readonly isBake: (stageName: string, actionName: string) => boolean;
   readonly estimates: DurationEstimates;
   /** The stage the calendar guards. */
   readonly prodStage: string;
@@ -83,8 +85,12 @@ export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions):
       }
       reachesProdAt = t.toISOString();
     }
-    if (stage.approvals.length > 0) step(stage.name, `bake: ${options.bakeMinutes} min held in ${stage.approvals.map((a) => a.name).join(', ')}`, options.bakeMinutes);
-    if (deploy) step(stage.name, deploy.what, deploy.minutes);
+    // Within a stage, actions run by run order: the bake approval follows the stage's deployments.
+    const parts: { order: number; what: string; minutes: number }[] = [];
+    if (deploy) parts.push({ order: Math.min(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder)), ...deploy });
+    const bake = stage.actions.find((a) => a.category === 'Approval' && options.isBake(stage.name, a.name));
+    if (bake) parts.push({ order: bake.runOrder, what: `bake: ${options.bakeMinutes} min held in approval ${bake.name}`, minutes: options.bakeMinutes });
+    for (const part of parts.sort((a, b) => a.order - b.order)) step(stage.name, part.what, part.minutes);
     if (watch > 0) step(stage.name, `alarms watched after the deployment (onSuccess WaitTime ${watch} min)`, watch);
   }
   return { pushedAt: options.now.toISOString(), steps, reachesProdAt, releasedAt: t.toISOString() };
