@@ -1,4 +1,6 @@
 import * as os from 'node:os';
+import { parseCanarySettings } from './canary-config';
+import { type CanarySettings, DEFAULT_CANARY_SETTINGS } from './canary-settings';
 
 /** An AWS account and region pair. */
 export interface AccountEnvironment {
@@ -29,6 +31,8 @@ export interface TollgateConfig {
   /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
   readonly sandbox: AccountEnvironment;
   readonly repository: SourceRepository;
+  /** How releases reach the service: canary configurations, prod bake, tile server size (`canary` section). */
+  readonly canary: CanarySettings;
 }
 
 /** A configuration value that cannot be used; the message names the field and the value. */
@@ -58,6 +62,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
     branch: 'main',
     connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
   },
+  canary: DEFAULT_CANARY_SETTINGS,
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -146,7 +151,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
-  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn } };
+  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, canary: parseCanarySettings(raw.canary) };
 }
 
 /**

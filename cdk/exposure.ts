@@ -3,7 +3,7 @@
  * version serves, and for how long, before an alarm starts the rollback. Pure: it reads a synthesized
  * CloudFormation template (the bench and the `plan` command share it).
  */
-import { PREDEFINED_LAMBDA_SHIFTS, type TrafficShift } from './canary-config';
+import { PREDEFINED_LAMBDA_SHIFTS, type TrafficShift } from './canary-settings';
 
 /**
  * Minutes between the last breaching datapoint and CodeDeploy acting on it: Lambda publishes its metrics about a

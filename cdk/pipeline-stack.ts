@@ -1,7 +1,9 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { TollgateConfig } from './config';
+import { AlarmReaderRole } from './pipeline/alarm-reader-role';
 import { ReleasePipeline } from './pipeline/release-pipeline';
+import { rollBackStageOnAlarm } from './pipeline/stage-rollback';
 import { ServiceStage } from './service/service-stage';
 
 export interface PipelineStackProps extends cdk.StackProps {
@@ -21,12 +23,26 @@ export class PipelineStack extends cdk.Stack {
     super(scope, id, props);
     const { config } = props;
 
-    this.devStage = new ServiceStage(this, 'Dev', { env: config.dev, environmentKind: 'dev' });
-    this.prodStage = new ServiceStage(this, 'Prod', { env: config.prod, environmentKind: 'prod' });
+    this.devStage = new ServiceStage(this, 'Dev', { env: config.dev, environmentKind: 'dev', canary: config.canary });
+    this.prodStage = new ServiceStage(this, 'Prod', {
+      env: config.prod,
+      environmentKind: 'prod',
+      canary: config.canary,
+      pipelineAccount: config.deployment.account,
+    });
     this.releasePipeline = new ReleasePipeline(this, 'Release', {
       pipelineName: config.pipelineName,
       source: config.repository,
       stages: [this.devStage, this.prodStage],
+    });
+
+    // Prod's bake: its health alarm is watched after it deploys; an alarm, or any failure, rolls Prod back.
+    const prod = this.prodStage.service;
+    rollBackStageOnAlarm(this.releasePipeline, 'Prod', {
+      alarmName: prod.healthAlarmName,
+      alarmRegion: config.prod.region,
+      alarmReaderRoleArn: AlarmReaderRole.arn(config.prod.account, prod.healthAlarmReaderRoleName!),
+      watchTime: cdk.Duration.minutes(config.canary.prodBakeMinutes),
     });
   }
 }

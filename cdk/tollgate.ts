@@ -40,6 +40,7 @@ export function createTollgateApp(options: TollgateAppOptions = {}): TollgateApp
   const sandbox = new ServiceStage(app, sandboxName, {
     env: config.sandbox,
     environmentKind: 'sandbox',
+    canary: config.canary,
     owner: app.node.tryGetContext('sandboxOwner') ?? userName(),
   });
   return { app, config, pipelineStack, sandbox };

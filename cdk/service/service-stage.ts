@@ -1,5 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { CanarySettings } from '../canary-settings';
 import { EnvironmentKind, ServiceStack } from './service-stack';
 
 /** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
@@ -15,6 +16,18 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - required for sandboxes, ignored otherwise
    */
   readonly owner?: string;
+  /**
+   * How releases reach the API and the tile server.
+   *
+   * @default DEFAULT_CANARY_SETTINGS
+   */
+  readonly canary?: CanarySettings;
+  /**
+   * The account of a release pipeline that watches this stage's health alarm after deploying it.
+   *
+   * @default - none
+   */
+  readonly pipelineAccount?: string;
 }
 
 /**
@@ -32,6 +45,8 @@ export class ServiceStage extends cdk.Stage {
     const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: id, [OWNER_TAG]: props.owner! } : {};
     this.service = new ServiceStack(this, 'Service', {
       environmentKind: props.environmentKind,
+      canary: props.canary,
+      pipelineAccount: props.pipelineAccount,
       description: `Tollgate sample service (${id})`,
       tags,
     });
