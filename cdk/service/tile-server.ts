@@ -49,9 +49,10 @@ export interface TileServerProps {
    */
   readonly containerPort?: number;
   /**
-   * Prefix of the deployment alarms' names (`<prefix>-TileServer5xx`, ...).
+   * Prefix of the deployment alarms' names (`<prefix>-TileServer5xx`, ...). The service names its deployment
+   * alarms, so they get physical names: an alarm name that references a resource risks a dependency cycle.
    *
-   * @default - CloudFormation-generated names
+   * @default - the stack name
    */
   readonly alarmNamePrefix?: string;
   /**
@@ -165,8 +166,12 @@ export class TileServer extends Construct {
       deregistrationDelay: cdk.Duration.seconds(30),
     });
 
-    this.deploymentAlarms = this.createDeploymentAlarms(props.alarmNamePrefix);
-    this.service.enableDeploymentAlarms(this.deploymentAlarms.map((a) => a.alarmName), { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
+    const prefix = props.alarmNamePrefix ?? cdk.Stack.of(this).stackName;
+    const alarmNames = { target5xx: `${prefix}-TileServer5xx`, unhealthyTargets: `${prefix}-TileServerUnhealthy` };
+    this.deploymentAlarms = this.createDeploymentAlarms(alarmNames);
+    this.service.enableDeploymentAlarms(Object.values(alarmNames), { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
+    // Named by string, not by reference: the alarms must still exist before the service watches them.
+    this.service.node.addDependency(...this.deploymentAlarms);
 
     NagSuppressions.addResourceSuppressions(logBucket, [
       { id: 'AwsSolutions-S1', reason: 'This bucket is itself the access-log destination of the load balancer and the VPC; logging it would recurse.' },
@@ -188,7 +193,7 @@ export class TileServer extends Construct {
    * Target-group alarms: they read the load balancer, not the service, so the service can name them without a
    * dependency cycle. Any 5xx from the tasks, or an unhealthy target, two minutes running.
    */
-  private createDeploymentAlarms(prefix: string | undefined): cloudwatch.Alarm[] {
+  private createDeploymentAlarms(names: { target5xx: string; unhealthyTargets: string }): cloudwatch.Alarm[] {
     const metrics = this.targetGroup.metrics;
     const common = {
       evaluationPeriods: ALARM_DATAPOINTS,
@@ -200,12 +205,12 @@ export class TileServer extends Construct {
     return [
       metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: ALARM_PERIOD, statistic: 'Sum' }).createAlarm(this, 'Target5xxAlarm', {
         ...common,
-        alarmName: prefix ? `${prefix}-TileServer5xx` : undefined,
+        alarmName: names.target5xx,
         alarmDescription: 'The tile server answered 5xx.',
       }),
       metrics.unhealthyHostCount({ period: ALARM_PERIOD, statistic: 'Maximum' }).createAlarm(this, 'UnhealthyTargetsAlarm', {
         ...common,
-        alarmName: prefix ? `${prefix}-TileServerUnhealthy` : undefined,
+        alarmName: names.unhealthyTargets,
         alarmDescription: 'A tile server task failed its health check.',
       }),
     ];
