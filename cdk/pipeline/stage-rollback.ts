@@ -22,8 +22,11 @@ export interface StageRollbackProps {
  * execution; on the very first execution there is none, and the stage simply stays failed.
  */
 export function rollBackStageOnAlarm(release: ReleasePipeline, stageName: string, props: StageRollbackProps): void {
-  const minutes = props.watchTime.toMinutes();
-  if (minutes < 1) throw new Error(`stage ${stageName}: the alarm watch time must be at least one minute`);
+  const seconds = props.watchTime.toSeconds();
+  if (seconds < 60 || seconds % 60 !== 0) {
+    throw new Error(`stage ${stageName}: the alarm watch time must be a whole number of minutes, at least one, got ${props.watchTime}`);
+  }
+  const minutes = seconds / 60;
   // The CDK Rule grants nothing: the pipeline role needs to assume the reader role, which reads the alarm.
   release.codePipeline.role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: ['sts:AssumeRole'],
