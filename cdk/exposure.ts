@@ -14,7 +14,7 @@ export const EVALUATION_DELAY_MINUTES = 1;
 
 /** What it takes an alarm to fire once its metric goes bad. */
 export interface AlarmDetection {
-  /** The alarm's name or logical ID, for the report. */
+  /** The alarm's name (its logical ID when CloudFormation names it), for the report. */
   readonly name: string;
   readonly periodSeconds: number;
   /** Breaching datapoints needed (M of "M out of N"). */
@@ -30,7 +30,10 @@ export interface Exposure {
   readonly percentMinutes: number;
   /** The alarm that takes longest to fire: a bad build that only it catches sets the worst case. */
   readonly slowestAlarm: string;
-  /** True when the rollback starts before the first traffic step ends (the canary step, or linear's first step). */
+  /**
+   * True when the rollback starts before the first traffic step ends (the canary step, linear's first step;
+   * all-at-once has only one step).
+   */
   readonly withinFirstStep: boolean;
 }
 
@@ -78,7 +81,7 @@ export function worstCaseExposure(shift: TrafficShift, alarms: readonly AlarmDet
     minutes,
     percentMinutes,
     slowestAlarm: slowest.name,
-    withinFirstStep: shift.type !== 'allAtOnce' && minutes <= interval,
+    withinFirstStep: minutes <= interval,
   };
 }
 
@@ -134,7 +137,7 @@ function alarmDetection(resources: Record<string, CfnResource>, name: unknown): 
     : (props.Metrics ?? []).map((m: any) => m.MetricStat?.Period).filter((p: unknown) => typeof p === 'number');
   if (periods.length === 0) throw new ExposureError(`alarm ${logicalId} has no period`);
   return {
-    name: logicalId,
+    name: typeof props.AlarmName === 'string' ? props.AlarmName : logicalId,
     periodSeconds: Math.max(...periods),
     datapointsToAlarm: props.DatapointsToAlarm ?? props.EvaluationPeriods,
   };
@@ -167,5 +170,5 @@ export function describeExposure(exposure: Exposure): string {
   const round = (n: number) => Math.round(n * 100) / 100;
   return `${round(exposure.sharePercent)}% of traffic for ${round(exposure.minutes)} minutes `
     + `(${round(exposure.percentMinutes)} %·min; slowest alarm: ${exposure.slowestAlarm}`
-    + `${exposure.withinFirstStep ? '' : '; the first step ends before the rollback starts'})`;
+    + `${exposure.withinFirstStep ? '' : '; traffic kept shifting before the rollback'})`;
 }

@@ -44,7 +44,7 @@ describe('worstCaseExposure', () => {
 
   test('all at once: all traffic until the alarm fires', () => {
     expect(worstCaseExposure(PREDEFINED_LAMBDA_SHIFTS.ALL_AT_ONCE, [twoOfTwo])).toEqual({
-      sharePercent: 100, minutes: 3, percentMinutes: 300, slowestAlarm: 'errors', withinFirstStep: false,
+      sharePercent: 100, minutes: 3, percentMinutes: 300, slowestAlarm: 'errors', withinFirstStep: true,
     });
   });
 
@@ -59,8 +59,8 @@ describe('worstCaseExposure', () => {
   test('one line for people', () => {
     expect(describeExposure(worstCaseExposure(PREDEFINED_LAMBDA_SHIFTS.CANARY_10PERCENT_10MINUTES, [twoOfTwo])))
       .toBe('10% of traffic for 3 minutes (30 %·min; slowest alarm: errors)');
-    expect(describeExposure(worstCaseExposure(PREDEFINED_LAMBDA_SHIFTS.ALL_AT_ONCE, [twoOfTwo])))
-      .toBe('100% of traffic for 3 minutes (300 %·min; slowest alarm: errors; the first step ends before the rollback starts)');
+    expect(describeExposure(worstCaseExposure(PREDEFINED_LAMBDA_SHIFTS.LINEAR_10PERCENT_EVERY_1MINUTE, [twoOfTwo])))
+      .toBe('30% of traffic for 3 minutes (60 %·min; slowest alarm: errors; traffic kept shifting before the rollback)');
   });
 });
 
@@ -84,7 +84,7 @@ describe('watchedShifts reads a template', () => {
       shift: PREDEFINED_LAMBDA_SHIFTS.CANARY_10PERCENT_15MINUTES,
       alarms: [
         { name: 'Errors', periodSeconds: 60, datapointsToAlarm: 2 },
-        { name: 'Rate', periodSeconds: 120, datapointsToAlarm: 2 },
+        { name: 'Prod-Rate', periodSeconds: 120, datapointsToAlarm: 2 },
       ],
     }]);
   });
