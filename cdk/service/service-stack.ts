@@ -14,7 +14,7 @@ import { AlarmReaderRole } from '../pipeline/alarm-reader-role';
 import { CanaryDeployment } from './canary-deployment';
 import { EnvironmentHealthAlarm } from './environment-health-alarm';
 import { TABLE_SCHEMA, tableSchemaVersion } from './table-schema';
-import { TileServer } from './tile-server';
+import { availabilityZonesWithoutLookup, TileServer } from './tile-server';
 
 /** Which kind of environment a service stack is: it decides what survives a `cdk destroy`. */
 export type EnvironmentKind = 'sandbox' | 'dev' | 'prod';
@@ -155,12 +155,9 @@ export class ServiceStack extends cdk.Stack {
     ]);
   }
 
-  /**
-   * Two Availability Zones chosen by CloudFormation (`Fn::GetAZs`) instead of a context lookup: the stack has an
-   * account and region, and synth runs offline with lookups disabled.
-   */
+  /** Chosen by CloudFormation, not looked up: synth runs offline (the tile server's VPC needs two). */
   override get availabilityZones(): string[] {
-    return [0, 1].map((i) => cdk.Fn.select(i, cdk.Fn.getAzs()));
+    return availabilityZonesWithoutLookup();
   }
 
   /**

@@ -63,6 +63,15 @@ export interface TileServerProps {
   readonly removalPolicy?: cdk.RemovalPolicy;
 }
 
+/**
+ * Two Availability Zones chosen by CloudFormation (`Fn::GetAZs`). A stack with an account and region would
+ * otherwise look its zones up at synth, which offline synth with lookups disabled cannot do: such a stack
+ * returns these from its `availabilityZones` getter before it holds a tile server.
+ */
+export function availabilityZonesWithoutLookup(): string[] {
+  return [0, 1].map((i) => cdk.Fn.select(i, cdk.Fn.getAzs()));
+}
+
 const ALARM_PERIOD = cdk.Duration.minutes(1);
 const ALARM_DATAPOINTS = 2;
 
