@@ -1,4 +1,10 @@
+import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsLambda } from '../cdk/lambda-defaults';
+import { CanaryDeployment } from '../cdk/service/canary-deployment';
 import { synthesizeTollgate } from './fixture';
 import { awsSolutionsFindings } from './nag';
 
@@ -156,5 +162,45 @@ describe('configured traffic shifts', () => {
 
   test('sandboxes shift all at once whatever dev and prod use', () => {
     configured.sandboxTemplate.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' });
+  });
+});
+
+describe('CanaryDeployment on its own', () => {
+  function stackWith(props: Partial<ConstructorParameters<typeof CanaryDeployment>[2]>): Template {
+    const stack = new cdk.Stack(new cdk.App(), 'CanaryTest', { env: { account: '333333333333', region: 'us-east-1' } });
+    const fn = new NodejsLambda(stack, 'Fn', { entry: 'lambdas/api/index.ts' });
+    const alias = new lambda.Alias(stack, 'Alias', { aliasName: 'blue', version: fn.currentVersion });
+    const extra = new cloudwatch.Alarm(stack, 'Extra', { metric: fn.metricInvocations(), threshold: 1, evaluationPeriods: 1 });
+    new CanaryDeployment(stack, 'Canary', {
+      alias,
+      deploymentConfig: codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_2MINUTES,
+      alarms: [extra],
+      smokeTest: { request: { method: 'POST', path: '/items/smoke', body: '{}' }, expectedStatusCode: 201, timeout: cdk.Duration.seconds(3) },
+      latencyThreshold: cdk.Duration.millis(250),
+      ...props,
+    });
+    return Template.fromStack(stack);
+  }
+
+  test('takes its smoke test, latency threshold and extra alarms from its props', () => {
+    const template = stackWith({});
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SMOKE_REQUEST: '{"method":"POST","path":"/items/smoke","body":"{}"}', EXPECTED_STATUS_CODE: '201', SMOKE_TIMEOUT_MS: '3000' }) },
+      Timeout: 23,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 250, AlarmName: Match.absent() });
+    const extra = logicalId(template, 'AWS::CloudWatch::Alarm', { MetricName: 'Invocations' });
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaLinear10PercentEvery2Minutes',
+      AlarmConfiguration: { Alarms: Match.arrayWith([{ Name: { Ref: extra } }]), Enabled: true },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: Match.arrayWith([{ Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^Fn') }, ':blue']] } }]),
+    });
+  });
+
+  test('refuses a smoke request it could not send, at synth', () => {
+    expect(() => stackWith({ smokeTest: { request: { method: 'GET', path: 'health' } } })).toThrow('invalid smokeRequest.path');
   });
 });

@@ -83,10 +83,9 @@ export class CanaryDeployment extends Construct {
    */
   static deploymentConfig(scope: Construct, id: string, shift: TrafficShift): codedeploy.ILambdaDeploymentConfig {
     if (shift.predefinedName) return codedeploy.LambdaDeploymentConfig.fromLambdaDeploymentConfigName(scope, id, shift.predefinedName);
-    const props = { interval: cdk.Duration.minutes(shift.type === 'allAtOnce' ? 0 : shift.intervalMinutes), percentage: shift.type === 'allAtOnce' ? 100 : shift.percent };
-    const trafficRouting = shift.type === 'canary'
-      ? codedeploy.TrafficRouting.timeBasedCanary(props)
-      : shift.type === 'linear' ? codedeploy.TrafficRouting.timeBasedLinear(props) : codedeploy.TrafficRouting.allAtOnce();
+    if (shift.type === 'allAtOnce') return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE;
+    const props = { interval: cdk.Duration.minutes(shift.intervalMinutes), percentage: shift.percent };
+    const trafficRouting = shift.type === 'canary' ? codedeploy.TrafficRouting.timeBasedCanary(props) : codedeploy.TrafficRouting.timeBasedLinear(props);
     return new codedeploy.LambdaDeploymentConfig(scope, id, { trafficRouting });
   }
 
