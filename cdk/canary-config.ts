@@ -5,12 +5,10 @@ import {
   type TileServerSettings,
   type TrafficShift,
 } from './canary-settings';
-import { ConfigError } from './config';
+import { ConfigError } from './config-error';
 
 /** CodeDeploy's limits for custom time-based configurations. */
 const MAX_INTERVAL_MINUTES = 2880;
-/** CodePipeline's maximum rule WaitTime is not documented; one day keeps a forgotten setting from parking prod. */
-const MAX_BAKE_MINUTES = 1440;
 
 /** Fargate's valid memory sizes (MiB) per CPU value. */
 const FARGATE_MEMORY: Readonly<Record<number, (memory: number) => boolean>> = {
@@ -97,11 +95,10 @@ function parseTileServer(value: unknown): TileServerSettings {
 export function parseCanarySettings(value: unknown): CanarySettings {
   if (value === undefined) return DEFAULT_CANARY_SETTINGS;
   if (!isObject(value)) throw new ConfigError('canary', value, 'must be an object');
-  rejectUnknownKeys(value, ['prod', 'dev', 'prodBakeMinutes', 'tileServer'], 'canary');
+  rejectUnknownKeys(value, ['prod', 'dev', 'tileServer'], 'canary');
   return {
     prod: value.prod === undefined ? DEFAULT_CANARY_SETTINGS.prod : parseTrafficShift(value.prod, 'canary.prod'),
     dev: value.dev === undefined ? DEFAULT_CANARY_SETTINGS.dev : parseTrafficShift(value.dev, 'canary.dev'),
-    prodBakeMinutes: integer(value.prodBakeMinutes ?? DEFAULT_CANARY_SETTINGS.prodBakeMinutes, 'canary.prodBakeMinutes', 1, MAX_BAKE_MINUTES),
     tileServer: parseTileServer(value.tileServer),
   };
 }

@@ -55,14 +55,11 @@ export interface CanarySettings {
    * @default ALL_AT_ONCE
    */
   readonly dev: TrafficShift;
-  /** Minutes prod's health alarm is watched after the Prod stage succeeds; an alarm rolls the stage back. @default 30 */
-  readonly prodBakeMinutes: number;
   readonly tileServer: TileServerSettings;
 }
 
 export const DEFAULT_CANARY_SETTINGS: CanarySettings = {
   prod: PREDEFINED_LAMBDA_SHIFTS.CANARY_10PERCENT_10MINUTES,
   dev: PREDEFINED_LAMBDA_SHIFTS.ALL_AT_ONCE,
-  prodBakeMinutes: 30,
   tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2 },
 };

@@ -1,6 +1,11 @@
 import * as os from 'node:os';
+import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
 import { parseCanarySettings } from './canary-config';
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS } from './canary-settings';
+import { ConfigError } from './config-error';
+
+// Feature sections import ConfigError from its own module, which breaks the cycle config -> feature -> config.
+export { ConfigError };
 
 /** An AWS account and region pair. */
 export interface AccountEnvironment {
@@ -31,20 +36,10 @@ export interface TollgateConfig {
   /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
   readonly sandbox: AccountEnvironment;
   readonly repository: SourceRepository;
-  /** How releases reach the service: canary configurations, prod bake, tile server size (`canary` section). */
+  /** The bake between dev and prod (the `bake` section). */
+  readonly bake: BakeConfig;
+  /** How releases reach the service: canary configurations and the tile server's size (the `canary` section). */
   readonly canary: CanarySettings;
-}
-
-/** A configuration value that cannot be used; the message names the field and the value. */
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    expectation: string,
-  ) {
-    super(`invalid configuration: ${field} ${expectation}, got ${JSON.stringify(value)}`);
-    this.name = 'ConfigError';
-  }
 }
 
 /**
@@ -62,6 +57,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
     branch: 'main',
     connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
   },
+  bake: DEFAULT_BAKE_CONFIG,
   canary: DEFAULT_CANARY_SETTINGS,
 };
 
@@ -151,7 +147,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
-  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, canary: parseCanarySettings(raw.canary) };
+  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, bake: parseBakeConfig(raw.bake), canary: parseCanarySettings(raw.canary) };
 }
 
 /**

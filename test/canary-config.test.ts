@@ -3,11 +3,10 @@ import { DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary
 import { ConfigError, loadConfig } from '../cdk/config';
 
 describe('the canary section', () => {
-  test('defaults: prod 10 % canary for 10 minutes, dev all at once, 30 bake minutes, a small tile server', () => {
+  test('defaults: prod 10 % canary for 10 minutes, dev all at once, a small tile server', () => {
     expect(parseCanarySettings(undefined)).toEqual({
       prod: { type: 'canary', percent: 10, intervalMinutes: 10, predefinedName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes' },
       dev: { type: 'allAtOnce', predefinedName: 'CodeDeployDefault.LambdaAllAtOnce' },
-      prodBakeMinutes: 30,
       tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2 },
     });
     expect(loadConfig().canary).toEqual(DEFAULT_CANARY_SETTINGS);
@@ -31,11 +30,10 @@ describe('the canary section', () => {
 
   test('a whole section through loadConfig, from a JSON string context', () => {
     const config = loadConfig({
-      context: JSON.stringify({ canary: { prod: 'CANARY_10PERCENT_5MINUTES', dev: 'LINEAR_10PERCENT_EVERY_1MINUTE', prodBakeMinutes: 45, tileServer: { cpu: 512, memoryMiB: 2048, prodDesiredCount: 3 } } }),
+      context: JSON.stringify({ canary: { prod: 'CANARY_10PERCENT_5MINUTES', dev: 'LINEAR_10PERCENT_EVERY_1MINUTE', tileServer: { cpu: 512, memoryMiB: 2048, prodDesiredCount: 3 } } }),
     });
     expect(config.canary.prod.predefinedName).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
     expect(config.canary.dev.predefinedName).toBe('CodeDeployDefault.LambdaLinear10PercentEvery1Minute');
-    expect(config.canary.prodBakeMinutes).toBe(45);
     expect(config.canary.tileServer).toEqual({ cpu: 512, memoryMiB: 2048, prodDesiredCount: 3 });
   });
 
@@ -47,8 +45,7 @@ describe('the canary section', () => {
     [{ dev: { type: 'canary', percent: 10, intervalMinutes: 0 } }, 'canary.dev.intervalMinutes', 'must be a whole number from 1 to 2880'],
     [{ dev: { type: 'canary', percent: 10, intervalMinutes: 2.5 } }, 'canary.dev.intervalMinutes', 'must be a whole number from 1 to 2880'],
     [{ dev: { type: 'canary', percent: 10, intervalMinutes: 5, interval: 5 } }, 'canary.dev.interval', 'is not a known setting'],
-    [{ prodBakeMinutes: 0 }, 'canary.prodBakeMinutes', 'must be a whole number from 1 to 1440'],
-    [{ prodBakeMinutes: '30' }, 'canary.prodBakeMinutes', 'must be a whole number from 1 to 1440'],
+    [{ prodBakeMinutes: 30 }, 'canary.prodBakeMinutes', 'is not a known setting (prod, dev, tileServer)'],
     [{ tileServer: { cpu: 300 } }, 'canary.tileServer.cpu', 'must be one of 256, 512, 1024, 2048, 4096'],
     [{ tileServer: { cpu: 256, memoryMiB: 4096 } }, 'canary.tileServer.memoryMiB', 'must be a Fargate memory size for 256 CPU units'],
     [{ tileServer: { prodDesiredCount: 0 } }, 'canary.tileServer.prodDesiredCount', 'must be a whole number from 1 to 20'],

@@ -81,19 +81,27 @@ describe('the Prod stage', () => {
   });
 });
 
-test('the bake time comes from configuration, in minutes', () => {
-  const synthesized = synthesizeTollgate({ tollgate: { canary: { prodBakeMinutes: 45 } } });
+test('the watch time is the bake section\'s prodBakeMinutes, in minutes', () => {
+  const synthesized = synthesizeTollgate({ tollgate: { bake: { prodBakeMinutes: 45 } } });
   expect(stage(synthesized.pipeline, 'Prod').OnSuccess.Conditions[0].Rules[0].Configuration).toEqual({ AlarmName: 'Prod-Service-Health', WaitTime: '45' });
 });
 
-test('rollBackStageOnAlarm refuses a watch time under a minute', () => {
+test('a prod bake of 0 minutes watches nothing but still rolls back on failure', () => {
+  const synthesized = synthesizeTollgate({ tollgate: { bake: { prodBakeMinutes: 0 } } });
+  const prod = stage(synthesized.pipeline, 'Prod');
+  expect(prod.OnSuccess).toBeUndefined();
+  expect(prod.OnFailure).toEqual({ Result: 'ROLLBACK' });
+  expect(JSON.stringify(synthesized.pipeline.toJSON())).not.toContain('Prod-Service-PipelineAlarmReader');
+});
+
+test('rollBackStageOnAlarm refuses a watch time that is not whole minutes', () => {
   const synthesized = synthesizeTollgate();
   expect(() => rollBackStageOnAlarm(synthesized.pipelineStack.releasePipeline, 'Dev', {
     alarmName: 'Dev-Service-Health',
     alarmRegion: 'us-east-1',
     alarmReaderRoleArn: 'arn:aws:iam::222222222222:role/reader',
     watchTime: cdk.Duration.seconds(30),
-  })).toThrow('stage Dev: the alarm watch time must be a whole number of minutes, at least one, got Duration.seconds(30)');
+  })).toThrow('stage Dev: the alarm watch time must be a whole number of minutes, got Duration.seconds(30)');
   // …and a second set of conditions on Prod.
   expect(() => synthesized.pipelineStack.releasePipeline.setStageConditions('Prod', { onFailure: { result: codepipeline.Result.ROLLBACK } }))
     .toThrow('stage Prod already has onFailure conditions');

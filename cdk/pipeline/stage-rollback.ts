@@ -10,7 +10,10 @@ export interface StageRollbackProps {
   readonly alarmRegion: string;
   /** ARN of a role in the stage's account that may read the alarm (see `AlarmReaderRole`); the pipeline assumes it. */
   readonly alarmReaderRoleArn: string;
-  /** How long after the stage succeeds the alarm is watched; whole minutes (CodePipeline's WaitTime unit). */
+  /**
+   * How long after the stage succeeds the alarm is watched; whole minutes (CodePipeline's WaitTime unit).
+   * Zero watches nothing: only a failure rolls the stage back.
+   */
   readonly watchTime: cdk.Duration;
 }
 
@@ -23,10 +26,14 @@ export interface StageRollbackProps {
  */
 export function rollBackStageOnAlarm(release: ReleasePipeline, stageName: string, props: StageRollbackProps): void {
   const seconds = props.watchTime.toSeconds();
-  if (seconds < 60 || seconds % 60 !== 0) {
-    throw new Error(`stage ${stageName}: the alarm watch time must be a whole number of minutes, at least one, got ${props.watchTime}`);
+  if (seconds % 60 !== 0) {
+    throw new Error(`stage ${stageName}: the alarm watch time must be a whole number of minutes, got ${props.watchTime}`);
   }
-  const minutes = seconds / 60;
+  const onFailure = { result: codepipeline.Result.ROLLBACK };
+  if (seconds === 0) {
+    release.setStageConditions(stageName, { onFailure });
+    return;
+  }
   // The CDK Rule grants nothing: the pipeline role needs to assume the reader role, which reads the alarm.
   release.codePipeline.role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: ['sts:AssumeRole'],
@@ -39,10 +46,10 @@ export function rollBackStageOnAlarm(release: ReleasePipeline, stageName: string
     region: props.alarmRegion,
     // CDK types the role as a Role of this app but renders only its ARN; this one lives in the stage's account.
     role: iam.Role.fromRoleArn(release, `${stageName}AlarmReader`, props.alarmReaderRoleArn, { mutable: false }) as iam.Role,
-    configuration: { AlarmName: props.alarmName, WaitTime: String(minutes) },
+    configuration: { AlarmName: props.alarmName, WaitTime: String(seconds / 60) },
   });
   release.setStageConditions(stageName, {
     onSuccess: { conditions: [{ result: codepipeline.Result.ROLLBACK, rules: [watchAlarm] }] },
-    onFailure: { result: codepipeline.Result.ROLLBACK },
+    onFailure,
   });
 }

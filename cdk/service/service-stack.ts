@@ -10,14 +10,38 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../canary-settings';
 import { NodejsLambda } from '../lambda-defaults';
-import { AlarmReaderRole } from '../pipeline/alarm-reader-role';
+import { AlarmEventForwarder } from './alarm-event-forwarder';
+import { AlarmReaderRole } from './alarm-reader-role';
 import { CanaryDeployment } from './canary-deployment';
+import { StageAlarmReaderRole } from '../pipeline/stage-alarm-reader-role';
 import { EnvironmentHealthAlarm } from './environment-health-alarm';
 import { TABLE_SCHEMA, tableSchemaVersion } from './table-schema';
 import { availabilityZonesWithoutLookup, TileServer } from './tile-server';
 
 /** Which kind of environment a service stack is: it decides what survives a `cdk destroy`. */
 export type EnvironmentKind = 'sandbox' | 'dev' | 'prod';
+
+/** What a release gate in another account needs from an environment it watches. */
+export interface GateAccess {
+  /** Account of the gate's role. */
+  readonly gateAccount: string;
+  /** Name of the gate's role: the only role allowed to assume the reader role. */
+  readonly gateRoleName: string;
+  /** Physical name of the read-only role the gate assumes here. */
+  readonly readerRoleName: string;
+  /**
+   * The gate's event bus, which receives the state changes of the watched alarms.
+   *
+   * @default - none forwarded: the gate's bus is this account's and region's own
+   */
+  readonly eventBusArn?: string;
+  /**
+   * Alarms whose state changes are forwarded besides the environment's health alarm.
+   *
+   * @default []
+   */
+  readonly extraAlarmNames?: string[];
+}
 
 export interface ServiceStackProps extends cdk.StackProps {
   /** `sandbox` stacks are disposable; `dev` and `prod` keep their data. */
@@ -30,11 +54,17 @@ export interface ServiceStackProps extends cdk.StackProps {
   readonly canary?: CanarySettings;
   /**
    * The account of a release pipeline that watches this stage's health alarm (stage conditions): gives it a
-   * role here, {@link ServiceStack.healthAlarmReaderRoleName}, to read the alarm with.
+   * role here, {@link ServiceStack.pipelineAlarmReaderRoleName}, to read the alarm with.
    *
    * @default - no pipeline reads the alarm
    */
   readonly pipelineAccount?: string;
+  /**
+   * Lets a release gate read this environment's alarms and hear of their state changes.
+   *
+   * @default - no gate access (sandboxes)
+   */
+  readonly gateAccess?: GateAccess;
 }
 
 /** One minute: the resolution of every service alarm, so a gate can halt within a minute or two. */
@@ -63,10 +93,8 @@ export class ServiceStack extends cdk.Stack {
   readonly tileServer: TileServer;
   /** In ALARM while any of {@link alarms} is: the environment's health, `<stage>-Service-Health`. */
   readonly healthAlarm: cloudwatch.CompositeAlarm;
-  /** The health alarm's name as a plain string, for stacks in other accounts that cannot reference this one. */
-  readonly healthAlarmName: string;
-  /** Name of the role the pipeline assumes to read {@link healthAlarm}, when `pipelineAccount` is set. */
-  readonly healthAlarmReaderRoleName?: string;
+  /** Name of the role the pipeline's stage conditions read {@link healthAlarm} through, when `pipelineAccount` is set. */
+  readonly pipelineAlarmReaderRoleName?: string;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -132,19 +160,20 @@ export class ServiceStack extends cdk.Stack {
     });
 
     this.alarms = [...Object.values(apiAlarms), ...this.tileServer.deploymentAlarms];
-    this.healthAlarmName = `${prefix}-Health`;
     this.healthAlarm = new EnvironmentHealthAlarm(this, 'Health', {
-      alarmName: this.healthAlarmName,
+      alarmName: `${prefix}-Health`,
       alarms: this.alarms,
     }).alarm;
     if (props.pipelineAccount) {
-      this.healthAlarmReaderRoleName = `${prefix}-PipelineAlarmReader`;
-      new AlarmReaderRole(this, 'HealthAlarmReader', {
-        roleName: this.healthAlarmReaderRoleName,
+      this.pipelineAlarmReaderRoleName = `${prefix}-PipelineAlarmReader`;
+      new StageAlarmReaderRole(this, 'HealthAlarmReader', {
+        roleName: this.pipelineAlarmReaderRoleName,
         pipelineAccount: props.pipelineAccount,
         alarms: [this.healthAlarm],
       });
     }
+
+    if (props.gateAccess) this.grantGateAccess(props.gateAccess);
 
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.healthAlarm.alarmName });
@@ -158,6 +187,20 @@ export class ServiceStack extends cdk.Stack {
   /** Chosen by CloudFormation, not looked up: synth runs offline (the tile server's VPC needs two). */
   override get availabilityZones(): string[] {
     return availabilityZonesWithoutLookup();
+  }
+
+  private grantGateAccess(access: GateAccess): void {
+    new AlarmReaderRole(this, 'GateAlarmReader', {
+      roleName: access.readerRoleName,
+      trustedAccount: access.gateAccount,
+      trustedRoleName: access.gateRoleName,
+    });
+    if (access.eventBusArn) {
+      new AlarmEventForwarder(this, 'GateAlarmEvents', {
+        alarmNames: [this.healthAlarm.alarmName, ...(access.extraAlarmNames ?? [])],
+        targetEventBusArn: access.eventBusArn,
+      });
+    }
   }
 
   /**

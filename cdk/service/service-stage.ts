@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { CanarySettings } from '../canary-settings';
-import { EnvironmentKind, ServiceStack } from './service-stack';
+import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
 
 /** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
 export const SANDBOX_TAG = 'tollgate:sandbox';
@@ -28,6 +28,12 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - none
    */
   readonly pipelineAccount?: string;
+  /**
+   * Lets the release pipeline's bake gate read this environment's alarms (dev and prod).
+   *
+   * @default - no gate access
+   */
+  readonly gateAccess?: GateAccess;
 }
 
 /**
@@ -47,6 +53,7 @@ export class ServiceStage extends cdk.Stage {
       environmentKind: props.environmentKind,
       canary: props.canary,
       pipelineAccount: props.pipelineAccount,
+      gateAccess: props.gateAccess,
       description: `Tollgate sample service (${id})`,
       tags,
     });
