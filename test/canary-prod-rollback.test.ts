@@ -12,8 +12,9 @@ function stage(template: ReturnType<typeof synthesizeTollgate>['pipeline'], name
   return pipeline.Properties.Stages.find((s: { Name: string }) => s.Name === name);
 }
 
+const synthesized = synthesizeTollgate();
+
 describe('the Prod stage', () => {
-  const synthesized = synthesizeTollgate();
   const pipeline = synthesized.pipeline;
 
   test('rolls back when prod\'s health alarm fires within 30 minutes of a successful deployment', () => {
@@ -95,7 +96,6 @@ test('a prod bake of 0 minutes watches nothing but still rolls back on failure',
 });
 
 test('rollBackStageOnAlarm refuses a watch time that is not whole minutes', () => {
-  const synthesized = synthesizeTollgate();
   expect(() => rollBackStageOnAlarm(synthesized.pipelineStack.releasePipeline, 'Dev', {
     alarmName: 'Dev-Service-Health',
     alarmRegion: 'us-east-1',
