@@ -89,7 +89,7 @@ export function createGate(deps: GateDependencies): Gate {
       if (verdict.kind === 'reject' && outcome === 'recorded') {
         try {
           await port.publish(
-            `Tollgate ${settings.pipelineName}: build rejected at ${settings.bakeStageName}`,
+            `Tollgate ${settings.pipelineName}: build rejected in the ${settings.bakeStageName} bake`,
             [
               `Pipeline ${settings.pipelineName}, execution ${approval.pipelineExecutionId}: the build will not reach prod.`,
               verdict.summary,
