@@ -1,4 +1,8 @@
 import * as os from 'node:os';
+import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
+import { ConfigError } from './config-error';
+
+export { ConfigError };
 
 /** An AWS account and region pair. */
 export interface AccountEnvironment {
@@ -29,18 +33,8 @@ export interface TollgateConfig {
   /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
   readonly sandbox: AccountEnvironment;
   readonly repository: SourceRepository;
-}
-
-/** A configuration value that cannot be used; the message names the field and the value. */
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    expectation: string,
-  ) {
-    super(`invalid configuration: ${field} ${expectation}, got ${JSON.stringify(value)}`);
-    this.name = 'ConfigError';
-  }
+  /** When prod may be released to (`tollgate.calendar`); see `lambdas/shared/release-calendar.ts`. */
+  readonly calendar: CalendarSettings;
 }
 
 /**
@@ -58,6 +52,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
     branch: 'main',
     connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
   },
+  calendar: DEFAULT_CALENDAR_SETTINGS,
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -146,7 +141,8 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
-  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn } };
+  const calendar = parseCalendarSettings(raw.calendar);
+  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, calendar };
 }
 
 /**
