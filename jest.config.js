@@ -4,10 +4,11 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
-    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    // Transpile only: `npm test` type-checks the whole project once with tsc before jest runs.
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    // temporal-polyfill (the release calendar's time zone arithmetic) ships ES modules only.
+    '^.+\\.js$': ['ts-jest', { isolatedModules: true, diagnostics: false, tsconfig: { allowJs: true } }],
   },
-  // temporal-polyfill (used by the release calendar) ships ES modules only: let swc turn them into CommonJS too.
   transformIgnorePatterns: ['/node_modules/(?!(temporal-polyfill|temporal-utils|temporal-spec)/)'],
   // Template tests synthesize whole apps; two workers match the two cores.
   maxWorkers: 2,

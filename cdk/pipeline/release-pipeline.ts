@@ -1,0 +1,141 @@
+import * as cdk from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+
+/** The Git repository a release pipeline builds. */
+export interface ReleaseSource {
+  /** `owner/name` as the Git host spells it. */
+  readonly fullName: string;
+  /** Only pushes to this branch start a release. */
+  readonly branch: string;
+  /** ARN of the AWS CodeConnections connection to the Git host. */
+  readonly connectionArn: string;
+}
+
+/** The V2 stage conditions CDK Pipelines cannot express; see {@link ReleasePipeline.setStageConditions}. */
+export interface StageConditions {
+  readonly beforeEntry?: codepipeline.Conditions;
+  readonly onSuccess?: codepipeline.Conditions;
+  readonly onFailure?: codepipeline.FailureConditions;
+}
+
+export interface ReleasePipelineProps {
+  /** Physical name of the pipeline. */
+  readonly pipelineName: string;
+  readonly source: ReleaseSource;
+  /** The stages to deploy, in promotion order; each becomes a pipeline stage named after the stage id. */
+  readonly stages: cdk.Stage[];
+  /**
+   * The build: install, test and synthesize once; every stage deploys this one output.
+   *
+   * @default ['npm ci', 'npm test', 'npm run synth']
+   */
+  readonly buildCommands?: string[];
+  /**
+   * The exact `aws-cdk` CLI version self-mutation and asset publishing install; pin it, since npm's `latest`
+   * of `aws-cdk` is not always a working 2.x.
+   *
+   * @default '2.1148.1'
+   */
+  readonly cliVersion?: string;
+}
+
+/**
+ * A CodePipeline (V2) that builds once and promotes the same cloud assembly through a list of stages, each
+ * in its own account, with KMS-encrypted artifacts and a self-updating pipeline. Built on CDK Pipelines; the
+ * underlying {@link codePipeline} stays open for stages and V2 conditions that CDK Pipelines does not offer.
+ */
+export class ReleasePipeline extends Construct {
+  /** The underlying pipeline, already built: add stages or conditions to it. */
+  readonly codePipeline: codepipeline.Pipeline;
+
+  constructor(scope: Construct, id: string, props: ReleasePipelineProps) {
+    super(scope, id);
+    if (props.stages.length === 0) throw new Error('ReleasePipeline needs at least one stage to deploy');
+
+    this.codePipeline = new codepipeline.Pipeline(this, 'Pipeline', {
+      pipelineName: props.pipelineName,
+      pipelineType: codepipeline.PipelineType.V2,
+      // A newer commit replaces one still waiting to enter a stage rather than queueing behind it.
+      executionMode: codepipeline.ExecutionMode.SUPERSEDED,
+      crossAccountKeys: true,
+      enableKeyRotation: true,
+      restartExecutionOnUpdate: true,
+    });
+
+    const cdkPipeline = new pipelines.CodePipeline(this, 'Release', {
+      codePipeline: this.codePipeline,
+      cliVersion: props.cliVersion ?? '2.1148.1',
+      selfMutation: true,
+      publishAssetsInParallel: false,
+      synth: new pipelines.CodeBuildStep('Build', {
+        input: pipelines.CodePipelineSource.connection(props.source.fullName, props.source.branch, {
+          connectionArn: props.source.connectionArn,
+          triggerOnPush: true,
+        }),
+        commands: props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'],
+        primaryOutputDirectory: 'cdk.out',
+        env: { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' },
+        // The same Node.js major as developers and CI, so the build in the pipeline is the build they tested.
+        partialBuildSpec: codebuild.BuildSpec.fromObject({ phases: { install: { 'runtime-versions': { nodejs: '20' } } } }),
+      }),
+      codeBuildDefaults: {
+        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM },
+        timeout: cdk.Duration.minutes(30),
+      },
+    });
+    for (const stage of props.stages) cdkPipeline.addStage(stage);
+    cdkPipeline.buildPipeline();
+
+    // V2 trigger: only pushes to the release branch start an execution.
+    this.codePipeline.addTrigger({
+      providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+      gitConfiguration: {
+        sourceAction: this.stage('Source').actions[0],
+        pushFilter: [{ branchesIncludes: [props.source.branch] }],
+      },
+    });
+
+    NagSuppressions.addResourceSuppressions(
+      this,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            "CDK Pipelines' generated roles use wildcards only within the artifact bucket and key, its own log groups and report groups, and the accounts' bootstrap roles.",
+        },
+        {
+          id: 'AwsSolutions-S1',
+          reason: 'The artifact bucket holds only build artifacts, encrypted with the pipeline key; CloudTrail records access.',
+        },
+      ],
+      true,
+    );
+  }
+
+  /** The pipeline stage of that name. */
+  stage(name: string): codepipeline.IStage {
+    const stage = this.codePipeline.stages.find((s) => s.stageName === name);
+    if (!stage) {
+      throw new Error(`pipeline has no stage ${name}; stages: ${this.codePipeline.stages.map((s) => s.stageName).join(', ')}`);
+    }
+    return stage;
+  }
+
+  /**
+   * Gives a stage V2 conditions (entry gates, alarm-watched success, rollback on failure). CDK Pipelines
+   * creates its stages without them, and the L2 stage renders its conditions lazily at synth, so setting
+   * them on the created stage yields exactly what `addStage({ onSuccess, ... })` would have.
+   */
+  setStageConditions(stageName: string, conditions: StageConditions): void {
+    const stage = this.stage(stageName) as unknown as Record<string, unknown>;
+    for (const [kind, value] of Object.entries(conditions)) {
+      if (value === undefined) continue;
+      if (stage[kind] !== undefined) throw new Error(`stage ${stageName} already has ${kind} conditions`);
+      stage[kind] = value;
+    }
+  }
+}

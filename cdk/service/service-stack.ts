@@ -1,0 +1,150 @@
+import * as cdk from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { NodejsLambda } from '../lambda-defaults';
+import { EnvironmentHealthAlarm } from './environment-health-alarm';
+
+/** Which kind of environment a service stack is: it decides what survives a `cdk destroy`. */
+export type EnvironmentKind = 'sandbox' | 'dev' | 'prod';
+
+export interface ServiceStackProps extends cdk.StackProps {
+  /** `sandbox` stacks are disposable; `dev` and `prod` keep their data. */
+  readonly environmentKind: EnvironmentKind;
+}
+
+/** One minute: the resolution of every service alarm, so a gate can halt within a minute or two. */
+const ALARM_PERIOD = cdk.Duration.minutes(1);
+
+/**
+ * The sample service Tollgate releases (after the LeadOut API of seed 002): an HTTP API in front of a Lambda
+ * alias, a DynamoDB table, and the alarms that define the environment's health.
+ */
+export class ServiceStack extends cdk.Stack {
+  readonly environmentKind: EnvironmentKind;
+  /** True for sandboxes: every resource is removed with the stack. */
+  readonly ephemeral: boolean;
+  readonly table: dynamodb.TableV2;
+  readonly handler: NodejsLambda;
+  /** The alias the API invokes; a deployment shifts traffic by moving it between versions. */
+  readonly alias: lambda.Alias;
+  readonly api: apigwv2.HttpApi;
+  /** The service's own alarms: API 5xx rate, API p99 latency, Lambda errors, Lambda throttles. */
+  readonly alarms: cloudwatch.Alarm[];
+  /** In ALARM while any of {@link alarms} is: the environment's health, `<stage>-Service-Health`. */
+  readonly healthAlarm: cloudwatch.CompositeAlarm;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    this.environmentKind = props.environmentKind;
+    this.ephemeral = props.environmentKind === 'sandbox';
+    const removalPolicy = this.ephemeral ? cdk.RemovalPolicy.DESTROY : cdk.RemovalPolicy.RETAIN;
+    // Alarm names carry the stage name so dev, prod and every sandbox own distinct alarms in shared accounts.
+    const prefix = `${cdk.Stage.of(this)?.stageName ?? 'Local'}-Service`;
+
+    this.table = new dynamodb.TableV2(this, 'Items', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: !this.ephemeral,
+      removalPolicy,
+    });
+
+    this.handler = new NodejsLambda(this, 'Handler', {
+      entry: 'lambdas/api/index.ts',
+      description: 'Sample service API',
+      environment: { TABLE_NAME: this.table.tableName },
+      logRemovalPolicy: removalPolicy,
+      // Old versions stay published so CodeDeploy can shift back to them (keep the old version as failover).
+      currentVersionOptions: { removalPolicy: cdk.RemovalPolicy.RETAIN },
+    });
+    this.table.grantReadWriteData(this.handler);
+    this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.handler.currentVersion });
+
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: `Sample service API (${prefix})`,
+      defaultIntegration: new HttpLambdaIntegration('Live', this.alias),
+      createDefaultStage: false,
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs) },
+      throttle: { rateLimit: 100, burstLimit: 200 },
+    });
+
+    this.alarms = this.createAlarms(prefix);
+    this.healthAlarm = new EnvironmentHealthAlarm(this, 'Health', {
+      alarmName: `${prefix}-Health`,
+      alarms: this.alarms,
+    }).alarm;
+
+    new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.healthAlarm.alarmName });
+
+    NagSuppressions.addResourceSuppressions(this.api, [
+      { id: 'AwsSolutions-APIG4', reason: 'The sample service is a public open-data API; it serves no private data.' },
+    ]);
+  }
+
+  /**
+   * The alarms that define the service's health, all at one-minute resolution.
+   *
+   * treatMissingData is NOT_BREACHING on purpose: API Gateway and Lambda publish no datapoint for a minute
+   * without requests, so "missing" means "idle", not "failing". Treating it as breaching would page on every
+   * quiet night and idle sandbox; the bake gate asks for evidence of traffic separately.
+   */
+  private createAlarms(prefix: string): cloudwatch.Alarm[] {
+    const period = ALARM_PERIOD;
+    const fiveXxRate = new cloudwatch.MathExpression({
+      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+      usingMetrics: {
+        errors: this.api.metricServerError({ period, statistic: 'Sum' }),
+        requests: this.api.metricCount({ period, statistic: 'Sum' }),
+      },
+      period,
+      label: 'API 5xx rate (%)',
+    });
+    const common = {
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    return [
+      fiveXxRate.createAlarm(this, 'Api5xxRateAlarm', {
+        ...common,
+        alarmName: `${prefix}-Api5xxRate`,
+        alarmDescription: 'More than 1% of API requests answered 5xx.',
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+      this.api.metricLatency({ period, statistic: 'p99' }).createAlarm(this, 'ApiLatencyP99Alarm', {
+        ...common,
+        alarmName: `${prefix}-ApiLatencyP99`,
+        alarmDescription: 'API p99 latency above 1 s.',
+        threshold: 1000,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+      this.handler.metricErrors({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaErrorsAlarm', {
+        ...common,
+        alarmName: `${prefix}-LambdaErrors`,
+        alarmDescription: 'The API function failed invocations.',
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+      this.handler.metricThrottles({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaThrottlesAlarm', {
+        ...common,
+        alarmName: `${prefix}-LambdaThrottles`,
+        alarmDescription: 'The API function was throttled.',
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+    ];
+  }
+}

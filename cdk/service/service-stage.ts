@@ -1,0 +1,44 @@
+import * as cdk from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { EnvironmentKind, ServiceStack } from './service-stack';
+
+/** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
+export const SANDBOX_TAG = 'tollgate:sandbox';
+export const OWNER_TAG = 'tollgate:owner';
+
+export interface ServiceStageProps extends cdk.StageProps {
+  /** Sandbox, dev or prod: the same code, with sandboxes disposable. */
+  readonly environmentKind: EnvironmentKind;
+  /**
+   * Who owns the sandbox; tagged on every resource of a sandbox.
+   *
+   * @default - required for sandboxes, ignored otherwise
+   */
+  readonly owner?: string;
+}
+
+/**
+ * The whole sample service as one deployable unit, so the same code deploys as a sandbox, dev and prod.
+ * The stage id names its stacks: `Dev-Service`, `Prod-Service`, `alice-Service`.
+ */
+export class ServiceStage extends cdk.Stage {
+  readonly service: ServiceStack;
+
+  constructor(scope: Construct, id: string, props: ServiceStageProps) {
+    super(scope, id, props);
+    const sandbox = props.environmentKind === 'sandbox';
+    if (sandbox && !props.owner) throw new Error(`ServiceStage ${id}: a sandbox needs an owner`);
+    // Stack tags (what DescribeStacks shows the sandbox cleaner); CloudFormation copies them to resources.
+    const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: id, [OWNER_TAG]: props.owner! } : {};
+    this.service = new ServiceStack(this, 'Service', {
+      environmentKind: props.environmentKind,
+      description: `Tollgate sample service (${id})`,
+      tags,
+    });
+    if (sandbox) {
+      for (const [key, value] of Object.entries(tags)) cdk.Tags.of(this).add(key, value);
+      // Anything a feature adds to the service is removed with the sandbox too, not only what knows it.
+      cdk.RemovalPolicies.of(this).destroy();
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ItemStore, route } from './routes';
+
+const client = new DynamoDBClient({});
+const tableName = process.env.TABLE_NAME ?? '';
+const version = process.env.AWS_LAMBDA_FUNCTION_VERSION ?? 'unknown';
+
+/** Items are stored as one JSON attribute so the sample stays schema-free. */
+const store: ItemStore = {
+  async get(id) {
+    const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: id } } }));
+    return out.Item?.doc?.S ? (JSON.parse(out.Item.doc.S) as Record<string, unknown>) : undefined;
+  },
+  async put(id, body) {
+    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: id }, doc: { S: JSON.stringify(body) } } }));
+  },
+};
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const response = await route(
+    { method: event.requestContext.http.method, path: event.rawPath, body: event.body },
+    store,
+    version,
+  );
+  return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(response.body) };
+}

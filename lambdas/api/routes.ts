@@ -1,0 +1,51 @@
+/**
+ * The sample service's request handling as a pure function: a request and a store in, a response out.
+ */
+
+export interface ItemStore {
+  get(id: string): Promise<Record<string, unknown> | undefined>;
+  put(id: string, body: Record<string, unknown>): Promise<void>;
+}
+
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: string;
+}
+
+export interface ApiResponse {
+  readonly statusCode: number;
+  readonly body: Record<string, unknown>;
+}
+
+const ITEM_PATH = /^\/items\/([A-Za-z0-9_-]{1,64})$/;
+
+export async function route(request: ApiRequest, store: ItemStore, version: string): Promise<ApiResponse> {
+  if (request.path === '/health') {
+    // The pre-traffic smoke test and the tile server's clients rely on this shape.
+    return request.method === 'GET'
+      ? { statusCode: 200, body: { status: 'ok', version } }
+      : { statusCode: 405, body: { message: `method ${request.method} not allowed on /health` } };
+  }
+  const match = ITEM_PATH.exec(request.path);
+  if (!match) return { statusCode: 404, body: { message: `no route for ${request.path}` } };
+  const id = match[1];
+  if (request.method === 'GET') {
+    const item = await store.get(id);
+    return item ? { statusCode: 200, body: item } : { statusCode: 404, body: { message: `item ${id} not found` } };
+  }
+  if (request.method === 'PUT') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(request.body ?? '');
+    } catch {
+      return { statusCode: 400, body: { message: 'body must be a JSON object' } };
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return { statusCode: 400, body: { message: 'body must be a JSON object' } };
+    }
+    await store.put(id, parsed as Record<string, unknown>);
+    return { statusCode: 200, body: { id } };
+  }
+  return { statusCode: 405, body: { message: `method ${request.method} not allowed on /items/{id}` } };
+}

@@ -1,0 +1,113 @@
+import { ConfigError, EXAMPLE_CONFIG, loadConfig, normalizeSandboxName, resolveSandboxName, validateSandboxName } from '../cdk/config';
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  test('a fresh clone synthesizes with the obviously fake example values', () => {
+    expect(loadConfig()).toEqual(EXAMPLE_CONFIG);
+  });
+
+  test('the sandbox account and region default to dev', () => {
+    const config = loadConfig({ context: { dev: { account: '444444444444', region: 'eu-west-1' } } });
+    expect(config.sandbox).toEqual({ account: '444444444444', region: 'eu-west-1' });
+  });
+
+  test('context values replace the examples, and TOLLGATE_* variables override the context', () => {
+    const config = loadConfig({
+      context: {
+        pipelineName: 'Shop',
+        prod: { account: '555555555555', region: 'eu-central-1' },
+        repository: { fullName: 'acme/shop', connectionArn: 'arn:aws:codestar-connections:eu-central-1:123456789012:connection/abc-123' },
+      },
+      env: { TOLLGATE_PROD_ACCOUNT: '666666666666', TOLLGATE_BRANCH: 'trunk' },
+    });
+    expect(config.pipelineName).toBe('Shop');
+    expect(config.prod).toEqual({ account: '666666666666', region: 'eu-central-1' });
+    expect(config.repository).toEqual({
+      fullName: 'acme/shop',
+      branch: 'trunk',
+      connectionArn: 'arn:aws:codestar-connections:eu-central-1:123456789012:connection/abc-123',
+    });
+  });
+
+  test('context may arrive as a JSON string from -c tollgate=...', () => {
+    expect(loadConfig({ context: '{"dev":{"account":"777777777777"}}' }).dev.account).toBe('777777777777');
+  });
+
+  test.each([
+    [{ context: { dev: { account: '12345' } } }, 'dev.account', 'invalid configuration: dev.account must be a 12-digit AWS account ID, got "12345"'],
+    [{ env: { TOLLGATE_DEPLOYMENT_ACCOUNT: '1111111111112' } }, 'deployment.account', 'got "1111111111112"'],
+    [{ context: { prod: { account: 333333333333 } } }, 'prod.account', 'got 333333333333'],
+    [{ context: { prod: { region: 'US-EAST-1' } } }, 'prod.region', 'invalid configuration: prod.region must be an AWS region name like us-east-1, got "US-EAST-1"'],
+    [{ env: { TOLLGATE_SANDBOX_REGION: 'mars' } }, 'sandbox.region', 'got "mars"'],
+    [{ context: { repository: { fullName: '' } } }, 'repository.fullName', 'must be a non-empty "owner/name", got ""'],
+    [{ context: { repository: { fullName: 'no-slash' } } }, 'repository.fullName', 'got "no-slash"'],
+    [{ context: { repository: { branch: ' ' } } }, 'repository.branch', 'must be a non-empty branch name, got " "'],
+    [{ context: { repository: { connectionArn: 'arn:aws:s3:::bucket' } } }, 'repository.connectionArn', 'got "arn:aws:s3:::bucket"'],
+    [{ context: { pipelineName: 'has space' } }, 'pipelineName', 'got "has space"'],
+    [{ context: { sandbox: { account: '333333333333' } } }, 'sandbox.account', `invalid configuration: sandbox.account must not be prod's account, got "333333333333"`],
+    [{ context: '{not json' }, 'tollgate', 'must be a JSON object, got "{not json"'],
+    [{ context: { dev: 'x' } }, 'dev', 'must be a JSON object, got "x"'],
+    [{ context: { dev: ['x'] } }, 'dev', 'must be an object, got ["x"]'],
+  ])('rejects %j naming %s', (sources, field, message) => {
+    const err = errorOf(() => loadConfig(sources));
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(message);
+    expect(err.message).not.toContain('\n');
+  });
+
+  test('the sandbox may not default into prod either', () => {
+    const err = errorOf(() => loadConfig({ context: { dev: { account: '999999999999' }, prod: { account: '999999999999' } } }));
+    expect(err.field).toBe('sandbox.account');
+  });
+});
+
+describe('sandbox names', () => {
+  test.each(['alice', 'a', 'dev-2', 'b0b', 'abcdefghijklmnopqrst'])('accepts %s', (name) => {
+    expect(validateSandboxName(name)).toBe(name);
+  });
+
+  test.each([
+    ['Alice', 'must match [a-z][a-z0-9-]{0,19}, got "Alice"'],
+    ['1alice', 'got "1alice"'],
+    ['abcdefghijklmnopqrstu', 'got "abcdefghijklmnopqrstu"'],
+    ['al_ice', 'got "al_ice"'],
+    ['', 'got ""'],
+    ['dev', 'must not be "dev" or "prod", got "dev"'],
+    ['prod', 'got "prod"'],
+  ])('rejects %j', (name, message) => {
+    const err = errorOf(() => validateSandboxName(name));
+    expect(err.field).toBe('sandbox');
+    expect(err.message).toContain(message);
+  });
+
+  test.each([
+    ['Alice.Smith', 'alice-smith'],
+    ['root', 'root'],
+    ['1st_user', 'st-user'],
+    ['VeryLongUserNameOfSomeone', 'verylongusernameofso'],
+    ['ab-cdefghijklmnopqrs-tuv', 'ab-cdefghijklmnopqrs'],
+    ['trailing----------------x', 'trailing'],
+  ])('normalizes the OS user %s to %s', (user, name) => {
+    expect(normalizeSandboxName(user)).toBe(name);
+  });
+
+  test('an explicit name wins over the OS user and is validated as given', () => {
+    expect(resolveSandboxName('bob', () => 'alice')).toBe('bob');
+    expect(() => resolveSandboxName('Bob', () => 'alice')).toThrow(ConfigError);
+  });
+
+  test('an OS user that normalizes to nothing usable asks for an explicit name', () => {
+    expect(resolveSandboxName(undefined, () => 'Alice')).toBe('alice');
+    expect(() => resolveSandboxName(undefined, () => '1234')).toThrow('invalid configuration: sandbox must match');
+    expect(() => resolveSandboxName(undefined, () => 'Prod')).toThrow('must not be "dev" or "prod"');
+  });
+});

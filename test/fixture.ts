@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createTollgateApp, TollgateApp, TollgateAppOptions } from '../cdk/tollgate';
+import { addAwsSolutionsChecks } from './nag';
+
+export interface SynthesizedTollgate extends TollgateApp {
+  readonly pipeline: Template;
+  readonly dev: Template;
+  readonly prod: Template;
+  readonly sandboxTemplate: Template;
+}
+
+/**
+ * The whole app as `npm run synth` builds it (sandbox `alice` unless the context says otherwise), with
+ * cdk-nag's AwsSolutions pack applied, synthesized into a temporary directory.
+ */
+export function synthesizeTollgate(context: Record<string, unknown> = {}, options: TollgateAppOptions = {}): SynthesizedTollgate {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-test-'));
+  const tollgate = createTollgateApp({
+    env: {},
+    userName: () => 'alice',
+    ...options,
+    appProps: { outdir, context: { ...readCdkJsonContext(), ...context } },
+  });
+  addAwsSolutionsChecks(tollgate.app);
+  // Templates are synthesized on first use, so a test can still change the app before it looks.
+  return {
+    ...tollgate,
+    get pipeline() {
+      return Template.fromStack(tollgate.pipelineStack);
+    },
+    get dev() {
+      return Template.fromStack(tollgate.pipelineStack.devStage.service);
+    },
+    get prod() {
+      return Template.fromStack(tollgate.pipelineStack.prodStage.service);
+    },
+    get sandboxTemplate() {
+      return Template.fromStack(tollgate.sandbox.service);
+    },
+  };
+}
+
+/** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
+function readCdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}

@@ -1,0 +1,154 @@
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthesizeTollgate } from './fixture';
+import { awsSolutionsFindings } from './nag';
+
+const synthesized = synthesizeTollgate();
+const template = synthesized.pipeline;
+
+
+function pipelineProperties(t = template): Record<string, any> {
+  const pipelines = Object.values(t.findResources('AWS::CodePipeline::Pipeline'));
+  expect(pipelines).toHaveLength(1);
+  return pipelines[0].Properties;
+}
+
+function stage(name: string, t = template): Record<string, any> {
+  const found = pipelineProperties(t).Stages.find((s: { Name: string }) => s.Name === name);
+  expect(found).toBeDefined();
+  return found;
+}
+
+describe('the release pipeline', () => {
+  test('is a V2 pipeline named from configuration', () => {
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2', Name: 'Tollgate', ExecutionMode: 'SUPERSEDED' });
+  });
+
+  test('promotes in order: source, build, self-update, assets, dev, prod', () => {
+    expect(pipelineProperties().Stages.map((s: { Name: string }) => s.Name)).toEqual([
+      'Source',
+      'Build',
+      'UpdatePipeline',
+      'Assets',
+      'Dev',
+      'Prod',
+    ]);
+  });
+
+  test('a push to main of the configured repository triggers it, through CodeConnections', () => {
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      Triggers: [
+        {
+          ProviderType: 'CodeStarSourceConnection',
+          GitConfiguration: { SourceActionName: 'example-org_tollgate', Push: [{ Branches: { Includes: ['main'] } }] },
+        },
+      ],
+    });
+    expect(stage('Source').Actions[0]).toMatchObject({
+      ActionTypeId: { Provider: 'CodeStarSourceConnection' },
+      Configuration: {
+        FullRepositoryId: 'example-org/tollgate',
+        BranchName: 'main',
+        ConnectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
+      },
+    });
+  });
+
+  test('the build installs, tests and synthesizes once', () => {
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: {
+        BuildSpec: Match.serializedJson(
+          Match.objectLike({
+            phases: Match.objectLike({
+              install: { 'runtime-versions': { nodejs: '20' } },
+              build: { commands: ['npm ci', 'npm test', 'npm run synth'] },
+            }),
+            artifacts: Match.objectLike({ 'base-directory': 'cdk.out' }),
+          }),
+        ),
+      },
+    });
+  });
+
+  test('self-mutation installs the pinned 2.x CLI, never npm latest', () => {
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: { BuildSpec: Match.serializedJson(Match.objectLike({ phases: Match.objectLike({ install: { commands: ['npm install -g aws-cdk@2.1148.1'] } }) })) },
+    });
+  });
+
+  test('artifacts are encrypted with a customer-managed, rotated KMS key', () => {
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      ArtifactStore: { Type: 'S3', EncryptionKey: { Type: 'KMS', Id: { 'Fn::GetAtt': [Match.stringLikeRegexp('ArtifactsBucketEncryptionKey'), 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }] },
+      PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+    });
+  });
+
+  test.each([
+    ['Dev', '222222222222', 'Dev-Service'],
+    ['Prod', '333333333333', 'Prod-Service'],
+  ])('%s deploys %s through the bootstrap roles of that account', (name, account, stackName) => {
+    const actions = stage(name).Actions as Array<Record<string, any>>;
+    expect(actions.map((a) => a.Name)).toEqual(['Prepare', 'Deploy']);
+    for (const action of actions) {
+      expect(action.Configuration.StackName).toBe(stackName);
+      expect(JSON.stringify(action.RoleArn)).toContain(`:iam::${account}:role/cdk-hnb659fds-deploy-role-${account}-us-east-1`);
+    }
+    // CloudFormation in the target account runs the change set with that account's execution role.
+    expect(JSON.stringify(actions[0].Configuration.RoleArn)).toContain(`:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-${account}-us-east-1`);
+    // The one artifact built is what every stage deploys.
+    expect(actions[0].InputArtifacts).toEqual([{ Name: 'Build_Output' }]);
+  });
+
+  test('the artifact key lets the target accounts decrypt what they deploy', () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    const policy = JSON.stringify(keys.map((k) => k.Properties.KeyPolicy));
+    expect(policy).toContain(':iam::222222222222:role/cdk-hnb659fds-deploy-role-222222222222-us-east-1');
+    expect(policy).toContain(':iam::333333333333:role/cdk-hnb659fds-deploy-role-333333333333-us-east-1');
+  });
+
+  test('passes cdk-nag AwsSolutions', () => {
+    expect(awsSolutionsFindings(synthesized.pipelineStack)).toEqual([]);
+  });
+});
+
+describe('ReleasePipeline.setStageConditions', () => {
+  test('writes V2 conditions on a CDK Pipelines stage, and refuses to overwrite them', () => {
+    const fresh = synthesizeTollgate({}, {});
+    const release = fresh.pipelineStack.releasePipeline;
+    const rule = new codepipeline.Rule({
+      name: 'ProdHealthy',
+      provider: 'CloudWatchAlarm',
+      version: '1',
+      configuration: { AlarmName: 'Prod-Service-Health', AlarmStates: ['ALARM'], WaitTime: 30 },
+    });
+    release.setStageConditions('Prod', {
+      onSuccess: { conditions: [{ result: codepipeline.Result.ROLLBACK, rules: [rule] }] },
+      onFailure: { result: codepipeline.Result.ROLLBACK },
+    });
+    expect(() => release.setStageConditions('Prod', { onFailure: { result: codepipeline.Result.ROLLBACK } })).toThrow(
+      'stage Prod already has onFailure conditions',
+    );
+    expect(() => release.stage('Nope')).toThrow('pipeline has no stage Nope; stages: Source, Build, UpdatePipeline, Assets, Dev, Prod');
+
+    const prod = stage('Prod', fresh.pipeline);
+    expect(prod.OnFailure).toEqual({ Result: 'ROLLBACK' });
+    expect(prod.OnSuccess).toEqual({
+      Conditions: [
+        {
+          Result: 'ROLLBACK',
+          Rules: [
+            {
+              Name: 'ProdHealthy',
+              RuleTypeId: { Category: 'Rule', Owner: 'AWS', Provider: 'CloudWatchAlarm', Version: '1' },
+              Configuration: { AlarmName: 'Prod-Service-Health', AlarmStates: ['ALARM'], WaitTime: 30 },
+            },
+          ],
+        },
+      ],
+    });
+  });
+});

@@ -1,0 +1,88 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthesizeTollgate } from './fixture';
+import { awsSolutionsFindings } from './nag';
+
+const synthesized = synthesizeTollgate();
+
+describe.each([
+  ['Dev', synthesized.dev],
+  ['Prod', synthesized.prod],
+])('the %s service stack', (stage, template) => {
+  test('the API invokes the function through the live alias, never $LATEST', () => {
+    template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      FunctionVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('HandlerCurrentVersion'), 'Version'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { Ref: Match.stringLikeRegexp('^Live') },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+  });
+
+  test('old versions are retained so traffic can shift back to them', () => {
+    template.hasResource('AWS::Lambda::Version', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('the table keeps its data: retained, deletion-protected, point-in-time recovery on', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        Replicas: [Match.objectLike({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      }),
+    });
+  });
+
+  test.each([
+    ['Api5xxRate', { Threshold: 1, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' })]) }],
+    ['ApiLatencyP99', { Threshold: 1000, ExtendedStatistic: 'p99', MetricName: 'Latency', Namespace: 'AWS/ApiGateway', Period: 60 }],
+    ['LambdaErrors', { Threshold: 0, MetricName: 'Errors', Namespace: 'AWS/Lambda', Period: 60, Statistic: 'Sum' }],
+    ['LambdaThrottles', { Threshold: 0, MetricName: 'Throttles', Namespace: 'AWS/Lambda', Period: 60, Statistic: 'Sum' }],
+  ])('alarm %s: one-minute resolution, 2 of 2 datapoints, missing data is not breaching', (name, props) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stage}-Service-${name}`,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+      ComparisonOperator: 'GreaterThanThreshold',
+      ...props,
+    });
+  });
+
+  test('the math alarm reads 5xx and request counts per minute', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stage}-Service-Api5xxRate`,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: '5xx' }), Period: 60, Stat: 'Sum' }) }),
+        Match.objectLike({ Id: 'requests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Count' }), Period: 60, Stat: 'Sum' }) }),
+      ]),
+    });
+  });
+
+  test('the environment health alarm is a composite over all four alarms', () => {
+    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
+    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0];
+    expect(composite.Properties.AlarmName).toBe(`${stage}-Service-Health`);
+    const rule = JSON.stringify(composite.Properties.AlarmRule);
+    for (const alarm of Object.keys(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(rule).toContain(`ALARM(\\"",{"Fn::GetAtt":["${alarm}","Arn"]}`);
+    }
+    expect(rule.match(/ALARM\(/g)).toHaveLength(4);
+    expect(rule.match(/ OR /g)).toHaveLength(3);
+  });
+
+  test('API access logs are kept and the stage is throttled', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: { ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 },
+    });
+  });
+});
+
+test('the service stacks pass cdk-nag AwsSolutions', () => {
+  expect(awsSolutionsFindings(synthesized.pipelineStack.devStage.service)).toEqual([]);
+  expect(awsSolutionsFindings(synthesized.pipelineStack.prodStage.service)).toEqual([]);
+  expect(awsSolutionsFindings(synthesized.sandbox.service)).toEqual([]);
+});
