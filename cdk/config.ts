@@ -1,7 +1,9 @@
 import * as os from 'node:os';
-import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
+import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
 import { ConfigError } from './config-error';
+import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 
+// Feature sections import ConfigError from its own module, which breaks the cycle config -> feature -> config.
 export { ConfigError };
 
 /** An AWS account and region pair. */
@@ -33,7 +35,9 @@ export interface TollgateConfig {
   /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
   readonly sandbox: AccountEnvironment;
   readonly repository: SourceRepository;
-  /** When prod may be released to (`tollgate.calendar`); see `lambdas/shared/release-calendar.ts`. */
+  /** The bake between dev and prod (the `bake` section). */
+  readonly bake: BakeConfig;
+  /** When prod may be released to (the `calendar` section); see `lambdas/shared/release-calendar.ts`. */
   readonly calendar: CalendarSettings;
 }
 
@@ -52,6 +56,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
     branch: 'main',
     connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
   },
+  bake: DEFAULT_BAKE_CONFIG,
   calendar: DEFAULT_CALENDAR_SETTINGS,
 };
 
@@ -141,8 +146,9 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
+  const bake = parseBakeConfig(raw.bake);
   const calendar = parseCalendarSettings(raw.calendar);
-  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, calendar };
+  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, bake, calendar };
 }
 
 /**

@@ -24,13 +24,14 @@ describe('the release pipeline', () => {
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2', Name: 'Tollgate', ExecutionMode: 'SUPERSEDED' });
   });
 
-  test('promotes in order: source, build, self-update, assets, dev, prod', () => {
+  test('promotes in order: source, build, self-update, assets, dev, bake, prod', () => {
     expect(pipelineProperties().Stages.map((s: { Name: string }) => s.Name)).toEqual([
       'Source',
       'Build',
       'UpdatePipeline',
       'Assets',
       'Dev',
+      'Bake',
       'Prod',
     ]);
   });
@@ -132,7 +133,7 @@ describe('ReleasePipeline.setStageConditions', () => {
     expect(() => release.setStageConditions('Prod', { onFailure: { result: codepipeline.Result.ROLLBACK } })).toThrow(
       'stage Prod already has onFailure conditions',
     );
-    expect(() => release.stage('Nope')).toThrow('pipeline has no stage Nope; stages: Source, Build, UpdatePipeline, Assets, Dev, Prod');
+    expect(() => release.stage('Nope')).toThrow('pipeline has no stage Nope; stages: Source, Build, UpdatePipeline, Assets, Dev, Bake, Prod');
 
     const prod = stage('Prod', fresh.pipeline);
     expect(prod.OnFailure).toEqual({ Result: 'ROLLBACK' });

@@ -8,14 +8,44 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { NodejsLambda } from '../lambda-defaults';
+import { AlarmEventForwarder } from './alarm-event-forwarder';
+import { AlarmReaderRole } from './alarm-reader-role';
 import { EnvironmentHealthAlarm } from './environment-health-alarm';
 
 /** Which kind of environment a service stack is: it decides what survives a `cdk destroy`. */
 export type EnvironmentKind = 'sandbox' | 'dev' | 'prod';
 
+/** What a release gate in another account needs from an environment it watches. */
+export interface GateAccess {
+  /** Account of the gate's role. */
+  readonly gateAccount: string;
+  /** Name of the gate's role: the only role allowed to assume the reader role. */
+  readonly gateRoleName: string;
+  /** Physical name of the read-only role the gate assumes here. */
+  readonly readerRoleName: string;
+  /**
+   * The gate's event bus, which receives the state changes of the watched alarms.
+   *
+   * @default - none forwarded: the gate's bus is this account's and region's own
+   */
+  readonly eventBusArn?: string;
+  /**
+   * Alarms whose state changes are forwarded besides the environment's health alarm.
+   *
+   * @default []
+   */
+  readonly extraAlarmNames?: string[];
+}
+
 export interface ServiceStackProps extends cdk.StackProps {
   /** `sandbox` stacks are disposable; `dev` and `prod` keep their data. */
   readonly environmentKind: EnvironmentKind;
+  /**
+   * Lets a release gate read this environment's alarms and hear of their state changes.
+   *
+   * @default - no gate access (sandboxes)
+   */
+  readonly gateAccess?: GateAccess;
 }
 
 /** One minute: the resolution of every service alarm, so a gate can halt within a minute or two. */
@@ -85,12 +115,28 @@ export class ServiceStack extends cdk.Stack {
       alarms: this.alarms,
     }).alarm;
 
+    if (props.gateAccess) this.grantGateAccess(props.gateAccess);
+
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.healthAlarm.alarmName });
 
     NagSuppressions.addResourceSuppressions(this.api, [
       { id: 'AwsSolutions-APIG4', reason: 'The sample service is a public open-data API; it serves no private data.' },
     ]);
+  }
+
+  private grantGateAccess(access: GateAccess): void {
+    new AlarmReaderRole(this, 'GateAlarmReader', {
+      roleName: access.readerRoleName,
+      trustedAccount: access.gateAccount,
+      trustedRoleName: access.gateRoleName,
+    });
+    if (access.eventBusArn) {
+      new AlarmEventForwarder(this, 'GateAlarmEvents', {
+        alarmNames: [this.healthAlarm.alarmName, ...(access.extraAlarmNames ?? [])],
+        targetEventBusArn: access.eventBusArn,
+      });
+    }
   }
 
   /**

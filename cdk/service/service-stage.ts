@@ -1,6 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { EnvironmentKind, ServiceStack } from './service-stack';
+import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
 
 /** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
 export const SANDBOX_TAG = 'tollgate:sandbox';
@@ -15,6 +15,12 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - required for sandboxes, ignored otherwise
    */
   readonly owner?: string;
+  /**
+   * Lets the release pipeline's bake gate read this environment's alarms (dev and prod).
+   *
+   * @default - no gate access
+   */
+  readonly gateAccess?: GateAccess;
 }
 
 /**
@@ -32,6 +38,7 @@ export class ServiceStage extends cdk.Stage {
     const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: id, [OWNER_TAG]: props.owner! } : {};
     this.service = new ServiceStack(this, 'Service', {
       environmentKind: props.environmentKind,
+      gateAccess: props.gateAccess,
       description: `Tollgate sample service (${id})`,
       tags,
     });

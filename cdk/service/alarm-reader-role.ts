@@ -1,0 +1,57 @@
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+
+export interface AlarmReaderRoleProps {
+  /** Physical name of the role, so that a gate in another account can build its ARN before it exists. */
+  readonly roleName: string;
+  /** The account of the one role allowed to assume this one. */
+  readonly trustedAccount: string;
+  /** The name of the one role allowed to assume this one. */
+  readonly trustedRoleName: string;
+}
+
+/**
+ * A read-only role in a target account through which a release gate elsewhere reads alarm states, alarm
+ * history and metrics, and nothing else.
+ *
+ * The trust names the account root with an `aws:PrincipalArn` condition rather than the role ARN as
+ * principal: IAM would pin an ARN principal to the role's unique ID, so a gate role that is deleted and
+ * created again (same name) would be locked out until this stack is redeployed, and that redeployment
+ * would need the gate. Only a principal whose ARN is exactly the trusted role can assume it either way.
+ */
+export class AlarmReaderRole extends Construct {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: AlarmReaderRoleProps) {
+    super(scope, id);
+    const trustedRoleArn = `arn:${cdk.Aws.PARTITION}:iam::${props.trustedAccount}:role/${props.trustedRoleName}`;
+    this.role = new iam.Role(this, 'Resource', {
+      roleName: props.roleName,
+      description: `Read-only alarm and metric access for role ${props.trustedRoleName} of account ${props.trustedAccount}`,
+      assumedBy: new iam.AccountPrincipal(props.trustedAccount).withConditions({
+        ArnEquals: { 'aws:PrincipalArn': trustedRoleArn },
+      }),
+      maxSessionDuration: cdk.Duration.hours(1),
+      inlinePolicies: {
+        ReadAlarms: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:GetMetricData'],
+              resources: ['*'],
+            }),
+          ],
+        }),
+      },
+    });
+    NagSuppressions.addResourceSuppressions(this.role, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Read-only CloudWatch calls: GetMetricData has no resource-level permissions and DescribeAlarmHistory returns composite alarms only when allowed on *.',
+        appliesTo: ['Resource::*'],
+      },
+    ]);
+  }
+}
