@@ -2,6 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { AccountEnvironment, TollgateConfig } from './config';
+import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { BakeGate } from './pipeline/bake-gate';
 import { ReleasePipeline } from './pipeline/release-pipeline';
 import { GateAccess } from './service/service-stack';
@@ -62,6 +63,8 @@ export class PipelineStack extends cdk.Stack {
       promotionTarget: { ...config.prod, healthAlarmName: physicalName(this.prodStage.service.healthAlarm) },
       gateRoleName,
       readerRoleName,
+      releaseCalendar: config.calendar,
+      topicName: releaseEventsTopicName(config.pipelineName),
     });
   }
 }
