@@ -19,8 +19,8 @@ const ALARM_READS = new Set(['DescribeAlarms', 'DescribeAlarmHistory', 'GetMetri
 
 const settings: GateSettings = {
   pipelineName: 'Tollgate',
-  bakeStageName: 'Bake',
-  bakeActionName: 'AlarmCheck',
+  bakeStageName: 'Dev',
+  bakeActionName: 'Bake',
   prodStageName: 'Prod',
   bakeMinutes: 60,
   evidenceGraceMinutes: 60,
@@ -86,9 +86,9 @@ function world(endpoint: FakeAwsEndpoint, serviceAlarms: number): void {
         pipelineName: 'Tollgate',
         stageStates: [
           {
-            stageName: 'Bake',
+            stageName: 'Dev',
             latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' },
-            actionStates: [{ actionName: 'AlarmCheck', latestExecution: { status: 'InProgress', token: 'tok-1', lastStatusChange: epoch(T0) } }],
+            actionStates: [{ actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'tok-1', lastStatusChange: epoch(T0) } }],
           },
           { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-0', status: 'Succeeded' } },
         ],

@@ -20,8 +20,8 @@ import { GateSettings } from '../lambdas/bake-gate/settings';
 
 const settings: GateSettings = {
   pipelineName: 'Tollgate',
-  bakeStageName: 'Bake',
-  bakeActionName: 'AlarmCheck',
+  bakeStageName: 'Dev',
+  bakeActionName: 'Bake',
   prodStageName: 'Prod',
   bakeMinutes: 60,
   evidenceGraceMinutes: 30,
@@ -56,14 +56,13 @@ beforeEach(() => {
 const adapter = () => new AwsGateAdapter({ settings, topicArn: 'arn:aws:sns:us-east-1:111111111111:tollgate-bake' });
 
 describe('readPipeline', () => {
-  it('finds the pending Bake approval with its token and start, and whether prod ever ran', async () => {
+  it('finds the pending bake approval with its token and start, and whether prod ever ran', async () => {
     codePipeline.on(GetPipelineStateCommand, { name: 'Tollgate' }).resolves({
       stageStates: [
-        { stageName: 'Dev', latestExecution: { pipelineExecutionId: 'exec-1', status: 'Succeeded' } },
         {
-          stageName: 'Bake',
+          stageName: 'Dev',
           latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' },
-          actionStates: [{ actionName: 'AlarmCheck', latestExecution: { status: 'InProgress', token: 'tok', lastStatusChange: T0 } }],
+          actionStates: [{ actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'tok', lastStatusChange: T0 } }],
         },
         { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-0', status: 'Failed' } },
       ],
@@ -78,9 +77,9 @@ describe('readPipeline', () => {
     codePipeline.on(GetPipelineStateCommand).resolves({
       stageStates: [
         {
-          stageName: 'Bake',
+          stageName: 'Dev',
           latestExecution: { pipelineExecutionId: 'exec-1', status: 'Failed' },
-          actionStates: [{ actionName: 'AlarmCheck', latestExecution: { status: 'Failed', summary: 'rejected: ...' } }],
+          actionStates: [{ actionName: 'Bake', latestExecution: { status: 'Failed', summary: 'rejected: ...' } }],
         },
         { stageName: 'Prod' },
       ],
@@ -88,12 +87,12 @@ describe('readPipeline', () => {
     expect(await adapter().readPipeline()).toEqual({ approvals: [], prodDeployed: false });
   });
 
-  it('fails when the pipeline has no Bake stage or the approval is malformed', async () => {
-    codePipeline.on(GetPipelineStateCommand).resolvesOnce({ stageStates: [{ stageName: 'Dev' }] }).resolvesOnce({
-      stageStates: [{ stageName: 'Bake', actionStates: [{ actionName: 'AlarmCheck', latestExecution: { status: 'InProgress' } }] }],
+  it('fails when the pipeline has no baked stage or the approval is malformed', async () => {
+    codePipeline.on(GetPipelineStateCommand).resolvesOnce({ stageStates: [{ stageName: 'Prod' }] }).resolvesOnce({
+      stageStates: [{ stageName: 'Dev', actionStates: [{ actionName: 'Bake', latestExecution: { status: 'InProgress' } }] }],
     });
-    await expect(adapter().readPipeline()).rejects.toThrow('pipeline Tollgate has no stage Bake');
-    await expect(adapter().readPipeline()).rejects.toThrow('the pending Bake/AlarmCheck approval has no token, start time or execution id');
+    await expect(adapter().readPipeline()).rejects.toThrow('pipeline Tollgate has no stage Dev');
+    await expect(adapter().readPipeline()).rejects.toThrow('the pending Dev/Bake approval has no token, start time or execution id');
   });
 
   it('says which call failed and why', async () => {
@@ -257,8 +256,8 @@ describe('putApprovalResult', () => {
     expect(await adapter().putApprovalResult(approval, 'Rejected', 'rejected: x')).toBe('recorded');
     expect(codePipeline.commandCalls(PutApprovalResultCommand)[0].args[0].input).toEqual({
       pipelineName: 'Tollgate',
-      stageName: 'Bake',
-      actionName: 'AlarmCheck',
+      stageName: 'Dev',
+      actionName: 'Bake',
       token: 'tok',
       result: { status: 'Rejected', summary: 'rejected: x' },
     });

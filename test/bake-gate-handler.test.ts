@@ -11,8 +11,8 @@ const at = (minutes: number) => new Date(T0.getTime() + minutes * MIN);
 
 const SETTINGS: GateSettings = {
   pipelineName: 'Tollgate',
-  bakeStageName: 'Bake',
-  bakeActionName: 'AlarmCheck',
+  bakeStageName: 'Dev',
+  bakeActionName: 'Bake',
   prodStageName: 'Prod',
   bakeMinutes: 60,
   evidenceGraceMinutes: 30,
@@ -100,7 +100,7 @@ const bakeStarted = {
   source: 'aws.codepipeline',
   account: '111111111111',
   time: '2026-03-10T10:00:00Z',
-  detail: { pipeline: 'Tollgate', 'execution-id': 'exec-1', stage: 'Bake', action: 'AlarmCheck', state: 'STARTED', type: { category: 'Approval' } },
+  detail: { pipeline: 'Tollgate', 'execution-id': 'exec-1', stage: 'Dev', action: 'Bake', state: 'STARTED', type: { category: 'Approval' } },
 };
 
 function gate(aws: FakeAws, now: Date, extra: { releaseWindow?: ReleaseWindowProvider; settings?: GateSettings } = {}) {
@@ -115,7 +115,7 @@ describe('the alarm event path (halt fast)', () => {
     expect(aws.results).toEqual([
       { token: 'tok-1', status: 'Rejected', summary: 'rejected: Dev-Service-Health entered ALARM at 10:42:07Z (reason: Dev-Service-Api5xxRate in ALARM)' },
     ]);
-    expect(aws.published[0].subject).toBe('Tollgate Tollgate: build rejected at Bake');
+    expect(aws.published[0].subject).toBe('Tollgate Tollgate: build rejected in the Dev bake');
     expect(aws.published[0].message).toContain('execution exec-1');
     expect(report).toEqual({
       trigger: 'alarm',

@@ -49,21 +49,29 @@ function gateSettings(template = pipeline) {
   return parseGateSettings(flat(fn.Environment.Variables.BAKE_GATE_SETTINGS));
 }
 
-describe('the Bake stage', () => {
-  test('sits between Dev and Prod, held by one manual approval', () => {
-    expect(stages().map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Bake', 'Prod']);
-    const bake = stages().find((s) => s.Name === 'Bake')!;
-    expect(bake.Actions).toHaveLength(1);
-    expect(bake.Actions[0]).toMatchObject({
-      Name: 'AlarmCheck',
+/** The bake approval: the last action of the Dev stage. */
+function bakeAction(template = pipeline) {
+  const dev = stages(template).find((s) => s.Name === 'Dev')!;
+  return dev.Actions.find((a: Json) => a.Name === 'Bake');
+}
+
+describe('the bake', () => {
+  test('sits between the dev deployment and Prod, held by one manual approval', () => {
+    expect(stages().map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod']);
+    const dev = stages().find((s) => s.Name === 'Dev')!;
+    expect(dev.Actions.map((a: Json) => [a.Name, a.RunOrder])).toEqual([
+      ['Prepare', 1],
+      ['Deploy', 2],
+      ['Bake', 3],
+    ]);
+    expect(bakeAction()).toMatchObject({
       ActionTypeId: { Category: 'Approval', Owner: 'AWS', Provider: 'Manual' },
       Configuration: { CustomData: expect.stringContaining('Approving by hand skips the bake') },
     });
   });
 
   test('the approval outlasts the bake plus the longest hold: 60 min + 14 days, never an hour', () => {
-    const bake = stages().find((s) => s.Name === 'Bake')!;
-    expect(bake.Actions[0].TimeoutInMinutes).toBe(60 + 14 * 1440);
+    expect(bakeAction().TimeoutInMinutes).toBe(60 + 14 * 1440);
   });
 });
 
@@ -76,8 +84,8 @@ describe('the gate function', () => {
     });
     expect(gateSettings()).toEqual({
       pipelineName: expect.stringMatching(/^<ReleasePipeline/),
-      bakeStageName: 'Bake',
-      bakeActionName: 'AlarmCheck',
+      bakeStageName: 'Dev',
+      bakeActionName: 'Bake',
       prodStageName: 'Prod',
       bakeMinutes: 60,
       evidenceGraceMinutes: 60,
@@ -109,7 +117,7 @@ describe('the gate function', () => {
       source: ['aws.codepipeline'],
       'detail-type': ['CodePipeline Action Execution State Change'],
       resources: [expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>$/)],
-      detail: { pipeline: [expect.stringMatching(/^<ReleasePipeline/)], stage: ['Bake'], action: ['AlarmCheck'], state: ['STARTED'] },
+      detail: { pipeline: [expect.stringMatching(/^<ReleasePipeline/)], stage: ['Dev'], action: ['Bake'], state: ['STARTED'] },
     });
   });
 
@@ -144,7 +152,7 @@ describe('the gate function', () => {
       ].sort(),
     );
     expect(byAction['codepipeline:GetPipelineState']).toMatch(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>$/);
-    expect(byAction['codepipeline:PutApprovalResult']).toMatch(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Bake\/AlarmCheck$/);
+    expect(byAction['codepipeline:PutApprovalResult']).toMatch(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Dev\/Bake$/);
     expect([...byAction['sts:AssumeRole']].sort()).toEqual([
       'arn:aws:iam::222222222222:role/Tollgate-AlarmReader',
       'arn:aws:iam::333333333333:role/Tollgate-AlarmReader',
@@ -297,8 +305,7 @@ describe('configured: a 12-hour bake, an extra alarm, a minimum of requests, dev
   });
 
   test('the approval holds 12 hours plus 7 days, and the gate gets every setting', () => {
-    const bake = stages(configured.pipeline).find((s) => s.Name === 'Bake')!;
-    expect(bake.Actions[0].TimeoutInMinutes).toBe(720 + 7 * 1440);
+    expect(bakeAction(configured.pipeline).TimeoutInMinutes).toBe(720 + 7 * 1440);
     expect(gateSettings(configured.pipeline)).toMatchObject({
       bakeMinutes: 720,
       lateStartMinutes: 60,

@@ -13,8 +13,8 @@ const AFTER_BAKE = new Date(T0.getTime() + 61 * 60_000);
 
 const settings: GateSettings = {
   pipelineName: 'Tollgate',
-  bakeStageName: 'Bake',
-  bakeActionName: 'AlarmCheck',
+  bakeStageName: 'Dev',
+  bakeActionName: 'Bake',
   prodStageName: 'Prod',
   bakeMinutes: 60,
   evidenceGraceMinutes: 30,
@@ -53,9 +53,9 @@ beforeEach(() => {
         pipelineName: 'Tollgate',
         stageStates: [
           {
-            stageName: 'Bake',
+            stageName: 'Dev',
             latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' },
-            actionStates: [{ actionName: 'AlarmCheck', latestExecution: { status: 'InProgress', token: 'tok-1', lastStatusChange: epoch(T0) } }],
+            actionStates: [{ actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'tok-1', lastStatusChange: epoch(T0) } }],
           },
           { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-0', status: 'Succeeded' } },
         ],

@@ -25,7 +25,11 @@ export interface GateTargetAccount {
 export interface BakeGateProps {
   /** The pipeline to gate. */
   readonly pipeline: codepipeline.Pipeline;
-  /** The stage whose deployment bakes (dev); the Bake stage goes right after it. */
+  /**
+   * The stage whose deployment bakes (dev). The approval is its last action, so the stage stays locked
+   * for the whole bake: CodePipeline lets no newer execution deploy into it until this build is decided,
+   * and what bakes is what gets promoted.
+   */
   readonly bakedStageName: string;
   /** The stage the build is promoted to (prod); until it has run once there is no prod health to read. */
   readonly promotionStageName: string;
@@ -85,8 +89,6 @@ export interface BakeGateProps {
    */
   readonly topicName?: string;
   /** @default 'Bake' */
-  readonly stageName?: string;
-  /** @default 'AlarmCheck' */
   readonly actionName?: string;
 }
 
@@ -95,16 +97,17 @@ const MIN_TIMEOUT_MINUTES = 5;
 const MAX_TIMEOUT_MINUTES = 86_400;
 
 /**
- * A timed, alarm-watched bake between two pipeline stages: a Bake stage whose manual approval (free while it
- * waits, up to 60 days) is owned by a gate function. The function rejects within seconds of a watched alarm
+ * A timed, alarm-watched bake at the end of a pipeline stage: a manual approval (free while it waits, up to
+ * 60 days) after the stage's deployments, owned by a gate function. The function rejects within seconds of a watched alarm
  * entering ALARM (alarm events forwarded from the target accounts to this account's default event bus) and
  * reconciles every minute: approve when the bake time has passed with no ALARM in the alarms' history, the
  * alarms OK now and enough requests served; hold while halted, while the promotion target is unhealthy or
  * the release calendar is closed; reject whatever it cannot read.
  */
 export class BakeGate extends Construct {
-  /** The Bake stage's approval action. */
+  /** The bake's approval action, the last action of the baked stage. */
   readonly approval: actions.ManualApprovalAction;
+  /** The baked stage, which holds the approval. */
   readonly stage: codepipeline.IStage;
   readonly function: NodejsLambda;
   /** The gate function's role; the target accounts' reader roles trust it. */
@@ -118,8 +121,7 @@ export class BakeGate extends Construct {
     super(scope, id);
     const stack = cdk.Stack.of(this);
     const { pipeline } = props;
-    const stageName = props.stageName ?? 'Bake';
-    const actionName = props.actionName ?? 'AlarmCheck';
+    const actionName = props.actionName ?? 'Bake';
     const bakeMinutes = props.bakeTime.toMinutes();
     const holdMinutes = (props.maxHold ?? cdk.Duration.days(14)).toMinutes();
     if (props.watched.alarmNames.length === 0) throw new Error('BakeGate: watched.alarmNames needs at least one alarm');
@@ -129,15 +131,19 @@ export class BakeGate extends Construct {
 
     const baked = pipeline.stages.find((s) => s.stageName === props.bakedStageName);
     if (!baked) throw new Error(`BakeGate: the pipeline has no stage ${props.bakedStageName}`);
+    const stageName = baked.stageName;
     this.approval = new actions.ManualApprovalAction({
       actionName,
+      // After every deployment action of the stage: the bake starts when the deployment has ended.
+      runOrder: Math.max(...baked.actions.map((a) => a.actionProperties.runOrder ?? 1)) + 1,
       // The bake plus the longest hold; the gate decides long before, unless something holds the build.
       timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, bakeMinutes + holdMinutes)),
       additionalInformation:
         `Owned by the bake gate: approved after ${bakeMinutes} min of clean health in ${props.bakedStageName}, rejected on any alarm. ` +
         'Approving by hand skips the bake.',
     });
-    this.stage = pipeline.addStage({ stageName, placement: { justAfter: baked }, actions: [this.approval] });
+    baked.addAction(this.approval);
+    this.stage = baked;
 
     this.topic = props.topic ?? this.createTopic(props.topicName);
 

@@ -98,7 +98,7 @@ export function createGate(deps: GateDependencies): Gate {
       if (verdict.kind === 'approve' && !overridden) continue;
       const [subject, outcomeLine] =
         verdict.kind === 'reject'
-          ? [`Tollgate ${settings.pipelineName}: build rejected at ${settings.bakeStageName}`, 'the build will not reach prod.']
+          ? [`Tollgate ${settings.pipelineName}: build rejected in the ${settings.bakeStageName} bake`, 'the build will not reach prod.']
           : [`Tollgate ${settings.pipelineName}: promoted outside the release calendar`, 'promoted to prod under a break-glass override of the release calendar.'];
       try {
         await port.publish(
