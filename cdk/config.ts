@@ -3,6 +3,7 @@ import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config'
 import { parseCanarySettings } from './canary-config';
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS } from './canary-settings';
 import { ConfigError } from './config-error';
+import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 
 // Feature sections import ConfigError from its own module, which breaks the cycle config -> feature -> config.
 export { ConfigError };
@@ -40,6 +41,8 @@ export interface TollgateConfig {
   readonly bake: BakeConfig;
   /** How releases reach the service: canary configurations and the tile server's size (the `canary` section). */
   readonly canary: CanarySettings;
+  /** When prod may be released to (the `calendar` section); see `lambdas/shared/release-calendar.ts`. */
+  readonly calendar: CalendarSettings;
 }
 
 /**
@@ -59,6 +62,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   },
   bake: DEFAULT_BAKE_CONFIG,
   canary: DEFAULT_CANARY_SETTINGS,
+  calendar: DEFAULT_CALENDAR_SETTINGS,
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -147,7 +151,17 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
-  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, bake: parseBakeConfig(raw.bake), canary: parseCanarySettings(raw.canary) };
+  return {
+    pipelineName,
+    deployment,
+    dev,
+    prod,
+    sandbox,
+    repository: { fullName, branch, connectionArn },
+    bake: parseBakeConfig(raw.bake),
+    canary: parseCanarySettings(raw.canary),
+    calendar: parseCalendarSettings(raw.calendar),
+  };
 }
 
 /**

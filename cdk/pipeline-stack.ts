@@ -2,6 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { AccountEnvironment, TollgateConfig } from './config';
+import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { BakeGate } from './pipeline/bake-gate';
 import { ReleasePipeline } from './pipeline/release-pipeline';
 import { StageAlarmReaderRole } from './pipeline/stage-alarm-reader-role';
@@ -75,6 +76,8 @@ export class PipelineStack extends cdk.Stack {
       promotionTarget: { ...config.prod, healthAlarmName: physicalName(this.prodStage.service.healthAlarm) },
       gateRoleName,
       readerRoleName,
+      releaseCalendar: config.calendar,
+      topicName: releaseEventsTopicName(config.pipelineName),
     });
 
     // After Prod deploys, its health alarm is watched for the prod bake; an alarm, or any failure, rolls Prod back.

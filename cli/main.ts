@@ -1,4 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerFreezeCommand } from './commands/freeze';
+import { registerOverrideCommand } from './commands/override';
+import { registerWindowCommand } from './commands/window';
 import { CliContext, CliError } from './context';
 
 /** Builds the `tollgate` program; each command registers itself from its own file under `commands/`. */
@@ -8,6 +11,9 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.out(s.replace(/\n$/, '')), writeErr: (s) => ctx.err(s.replace(/\n$/, '')) });
+  registerWindowCommand(program, ctx);
+  registerFreezeCommand(program, ctx);
+  registerOverrideCommand(program, ctx);
   return program;
 }
 
