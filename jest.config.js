@@ -6,7 +6,10 @@ module.exports = {
   transform: {
     // Transpile only: `npm test` type-checks the whole project once with tsc before jest runs.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    // temporal-polyfill (the release calendar's time zone arithmetic) ships ES modules only.
+    '^.+\\.js$': ['ts-jest', { isolatedModules: true, diagnostics: false, tsconfig: { allowJs: true } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!(temporal-polyfill|temporal-utils|temporal-spec)/)'],
   // Template tests synthesize whole apps; two workers match the two cores.
   maxWorkers: 2,
   testTimeout: 60000,

@@ -1,7 +1,10 @@
 import * as os from 'node:os';
 import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/sandbox-tags';
 import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
+import { parseCanarySettings } from './canary-config';
+import { type CanarySettings, DEFAULT_CANARY_SETTINGS } from './canary-settings';
 import { ConfigError } from './config-error';
+import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 
 // Feature sections import ConfigError from its own module, which breaks the cycle config -> feature -> config.
 export { ConfigError };
@@ -37,6 +40,10 @@ export interface TollgateConfig {
   readonly repository: SourceRepository;
   /** The bake between dev and prod (the `bake` section). */
   readonly bake: BakeConfig;
+  /** How releases reach the service: canary configurations and the tile server's size (the `canary` section). */
+  readonly canary: CanarySettings;
+  /** When prod may be released to (the `calendar` section); see `lambdas/shared/release-calendar.ts`. */
+  readonly calendar: CalendarSettings;
 }
 
 /**
@@ -55,6 +62,8 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
     connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
   },
   bake: DEFAULT_BAKE_CONFIG,
+  canary: DEFAULT_CANARY_SETTINGS,
+  calendar: DEFAULT_CALENDAR_SETTINGS,
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -141,7 +150,17 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
-  return { pipelineName, deployment, dev, prod, sandbox, repository: { fullName, branch, connectionArn }, bake: parseBakeConfig(raw.bake) };
+  return {
+    pipelineName,
+    deployment,
+    dev,
+    prod,
+    sandbox,
+    repository: { fullName, branch, connectionArn },
+    bake: parseBakeConfig(raw.bake),
+    canary: parseCanarySettings(raw.canary),
+    calendar: parseCalendarSettings(raw.calendar),
+  };
 }
 
 /**

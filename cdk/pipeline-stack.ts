@@ -2,8 +2,11 @@ import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { AccountEnvironment, TollgateConfig } from './config';
+import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { BakeGate } from './pipeline/bake-gate';
 import { ReleasePipeline } from './pipeline/release-pipeline';
+import { StageAlarmReaderRole } from './pipeline/stage-alarm-reader-role';
+import { rollBackStageOnAlarm } from './pipeline/stage-rollback';
 import { GateAccess } from './service/service-stack';
 import { ServiceStage } from './service/service-stage';
 
@@ -41,8 +44,19 @@ export class PipelineStack extends cdk.Stack {
       extraAlarmNames,
     });
 
-    this.devStage = new ServiceStage(this, 'Dev', { env: config.dev, environmentKind: 'dev', gateAccess: gateAccess(config.dev, [...bake.extraAlarmNames]) });
-    this.prodStage = new ServiceStage(this, 'Prod', { env: config.prod, environmentKind: 'prod', gateAccess: gateAccess(config.prod, []) });
+    this.devStage = new ServiceStage(this, 'Dev', {
+      env: config.dev,
+      environmentKind: 'dev',
+      canary: config.canary,
+      gateAccess: gateAccess(config.dev, [...bake.extraAlarmNames]),
+    });
+    this.prodStage = new ServiceStage(this, 'Prod', {
+      env: config.prod,
+      environmentKind: 'prod',
+      canary: config.canary,
+      gateAccess: gateAccess(config.prod, []),
+      pipelineAccount: deployment.account,
+    });
     this.releasePipeline = new ReleasePipeline(this, 'Release', {
       pipelineName: config.pipelineName,
       source: config.repository,
@@ -62,6 +76,16 @@ export class PipelineStack extends cdk.Stack {
       promotionTarget: { ...config.prod, healthAlarmName: physicalName(this.prodStage.service.healthAlarm) },
       gateRoleName,
       readerRoleName,
+      releaseCalendar: config.calendar,
+      topicName: releaseEventsTopicName(config.pipelineName),
+    });
+
+    // After Prod deploys, its health alarm is watched for the prod bake; an alarm, or any failure, rolls Prod back.
+    rollBackStageOnAlarm(this.releasePipeline, this.prodStage.stageName, {
+      alarmName: physicalName(this.prodStage.service.healthAlarm),
+      alarmRegion: config.prod.region,
+      alarmReaderRoleArn: StageAlarmReaderRole.arn(config.prod.account, this.prodStage.service.pipelineAlarmReaderRoleName!),
+      watchTime: cdk.Duration.minutes(bake.prodBakeMinutes),
     });
   }
 }

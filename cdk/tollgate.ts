@@ -46,6 +46,7 @@ export function createTollgateApp(options: TollgateAppOptions = {}): TollgateApp
   const sandbox = new ServiceStage(app, sandboxName, {
     env: config.sandbox,
     environmentKind: 'sandbox',
+    canary: config.canary,
     owner: app.node.tryGetContext('sandboxOwner') ?? userName(),
     expires: resolveSandboxExpiry(app.node.tryGetContext('sandboxExpires'), options.now?.() ?? new Date()),
   });

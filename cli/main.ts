@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
+import { registerFreezeCommand } from './commands/freeze';
+import { registerOverrideCommand } from './commands/override';
 import { registerPlanCommand } from './commands/plan';
 import { registerResumeCommand } from './commands/resume';
 import { registerRollbackCommand } from './commands/rollback';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerStatusCommand } from './commands/status';
 import { registerStopCommand } from './commands/stop';
+import { registerWindowCommand } from './commands/window';
 import { CliContext, CliError } from './context';
 
 /** Builds the `tollgate` program; each command registers itself from its own file under `commands/`. */
@@ -20,6 +23,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerRollbackCommand(program, ctx);
   registerPlanCommand(program, ctx);
   registerSandboxCommand(program, ctx);
+  registerWindowCommand(program, ctx);
+  registerFreezeCommand(program, ctx);
+  registerOverrideCommand(program, ctx);
   return program;
 }
 

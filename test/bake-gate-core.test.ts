@@ -349,6 +349,16 @@ describe('halt and release calendar', () => {
     expect(verdictAt(at(60), { releaseWindows: justInTime }).kind).toBe('approve');
   });
 
+  it('names what opened a closed calendar (a break-glass override) first in the approval', () => {
+    const overridden = window({ open: true, reasons: ['break-glass override by arn:aws:sts::111111111111:assumed-role/OnCall/alice at 2026-03-13T17:00:00-04:00: hotfix'] });
+    expect(verdictAt(at(60), { releaseWindows: overridden })).toEqual({
+      kind: 'approve',
+      summary: expect.stringMatching(
+        /^approved: 1 h bake clean; release calendar opened by break-glass override by arn:aws:sts::111111111111:assumed-role\/OnCall\/alice at 2026-03-13T17:00:00-04:00: hotfix; /,
+      ),
+    });
+  });
+
   it('approves when no calendar is configured', () => {
     expect(verdictAt(at(60), { releaseWindows: new Map([['exec-1', readOk(undefined)]]) }).kind).toBe('approve');
   });

@@ -1,7 +1,9 @@
 import { ApprovalOutcome, GatePort, PipelineControls, PipelineView } from '../lambdas/bake-gate/adapter';
-import { AlarmReading, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery } from '../lambdas/bake-gate/core';
+import { AlarmReading, noReleaseCalendar, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery } from '../lambdas/bake-gate/core';
 import { createGate, gateFromEnvironment, GateLog } from '../lambdas/bake-gate/index';
+import { calendarReleaseWindow, RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from '../lambdas/bake-gate/release-window';
 import { GATE_SETTINGS_ENV, GateSettings } from '../lambdas/bake-gate/settings';
+import { DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
 
 const MIN = 60_000;
 const T0 = new Date('2026-03-10T10:00:00Z');
@@ -280,7 +282,109 @@ describe('the release calendar seam', () => {
   });
 });
 
+describe('with the real release calendar (Mon–Thu 09:00–16:00 America/New_York, US holidays)', () => {
+  const calendar = calendarReleaseWindow(DEFAULT_CALENDAR_SETTINGS, 'Tollgate');
+  const ONCALL = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice';
+  /** A build whose bake started on Thursday 2026-03-12 at 15:00 New York time (19:00Z) and ended at 16:00. */
+  function thursdayBuild(): FakeAws {
+    const aws = new FakeAws();
+    aws.approvals = [{ pipelineExecutionId: 'exec-1', token: 'tok-1', bakeStartedAt: new Date('2026-03-12T19:00:00Z') }];
+    return aws;
+  }
+  const check = (aws: FakeAws, now: string) => gate(aws, new Date(now), { releaseWindow: calendar })(schedule);
+
+  it('queues a baked build over the weekend, not failing it, and promotes it by itself when the window opens', async () => {
+    const aws = thursdayBuild();
+    expect((await check(aws, '2026-03-12T20:01:00Z')).decisions[0].summary).toBe(
+      'waiting: release calendar closed: outside Mon–Thu 09:00–16:00 America/New_York; opens 2026-03-16T09:00:00-04:00',
+    );
+    expect((await check(aws, '2026-03-13T15:00:00Z')).decisions[0].summary).toBe(
+      'waiting: release calendar closed: Friday; opens 2026-03-16T09:00:00-04:00',
+    );
+    expect((await check(aws, '2026-03-16T12:59:00Z')).decisions[0].verdict).toBe('wait');
+    expect(aws.results).toEqual([]);
+    await check(aws, '2026-03-16T13:00:00Z');
+    expect(aws.results.map((r) => r.status)).toEqual(['Approved']);
+    expect(aws.published).toEqual([]);
+  });
+
+  it('does not start prod in the last 50 minutes of a window', async () => {
+    const aws = thursdayBuild();
+    expect((await check(aws, '2026-03-16T19:11:00Z')).decisions[0].summary).toBe(
+      'waiting: too late to start prod: the window closes at 20:00:00Z and prod deploy + bake take 50 min',
+    );
+  });
+
+  it("holds for on-call's run-time freeze read from the controls", async () => {
+    const aws = thursdayBuild();
+    const freeze = { name: 'incident-4711', reason: 'checkout errors', by: ONCALL, at: '2026-03-16T08:00:00-04:00', end: '2026-03-17T12:00:00-04:00' };
+    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/freezes', JSON.stringify([freeze])]]) };
+    expect((await check(aws, '2026-03-16T14:00:00Z')).decisions[0].summary).toBe(
+      'waiting: release calendar closed: freeze: incident-4711 until 2026-03-17T12:00:00-04:00; opens 2026-03-17T12:00:00-04:00',
+    );
+  });
+
+  it('break-glass: the override of this execution lets it through on a Friday evening, says who and why, and announces it', async () => {
+    const aws = thursdayBuild();
+    const override = { reason: 'hotfix for INC-4711', by: ONCALL, at: '2026-03-13T16:55:00-04:00' };
+    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-1', JSON.stringify(override)]]) };
+    await check(aws, '2026-03-13T21:00:00Z');
+    expect(aws.results).toEqual([
+      {
+        token: 'tok-1',
+        status: 'Approved',
+        summary: expect.stringMatching(
+          /^approved: 1 h bake clean; release calendar opened by break-glass override by arn:aws:sts::111111111111:assumed-role\/OnCall\/alice at 2026-03-13T16:55:00-04:00: hotfix for INC-4711; /,
+        ),
+      },
+    ]);
+    expect(aws.published).toEqual([
+      {
+        subject: 'Tollgate Tollgate: promoted outside the release calendar',
+        message: expect.stringContaining('execution exec-1: promoted to prod under a break-glass override of the release calendar.'),
+      },
+    ]);
+  });
+
+  it('the override bypasses the calendar only: an alarm during the bake still rejects', async () => {
+    const aws = thursdayBuild();
+    aws.devAlarms = [
+      { name: 'Dev-Service-Health', state: 'OK', reason: 'fine', since: new Date('2026-03-12T19:40:00Z'), changes: [
+        { at: new Date('2026-03-12T19:30:00Z'), from: 'OK', to: 'ALARM', reason: '5xx' },
+        { at: new Date('2026-03-12T19:40:00Z'), from: 'ALARM', to: 'OK', reason: 'fine' },
+      ] },
+    ];
+    const override = { reason: 'hotfix', by: ONCALL, at: '2026-03-13T16:55:00-04:00' };
+    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-1', JSON.stringify(override)]]) };
+    await check(aws, '2026-03-13T21:00:00Z');
+    expect(aws.results.map((r) => r.status)).toEqual(['Rejected']);
+  });
+
+  it("another execution's override changes nothing; an unreadable one rejects", async () => {
+    const aws = thursdayBuild();
+    const override = JSON.stringify({ reason: 'hotfix', by: ONCALL, at: '2026-03-13T16:55:00-04:00' });
+    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-2', override]]) };
+    expect((await check(aws, '2026-03-13T21:00:00Z')).decisions[0].verdict).toBe('wait');
+    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-1', 'yes please']]) };
+    await check(aws, '2026-03-13T21:00:00Z');
+    expect(aws.results[0]).toMatchObject({
+      status: 'Rejected',
+      summary: 'rejected: cannot read the release calendar: ControlParseError: control parameter /tollgate/Tollgate/override/exec-1 is unreadable: not JSON: "yes please"',
+    });
+  });
+});
+
 describe('the deployed function', () => {
+  it('reads the release calendar from its environment and refuses to start with one it cannot read', () => {
+    const env = { [GATE_SETTINGS_ENV]: JSON.stringify(SETTINGS), BAKE_GATE_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:Tollgate-release-events' };
+    expect(gateFromEnvironment({ ...env, [RELEASE_CALENDAR_ENV]: JSON.stringify(DEFAULT_CALENDAR_SETTINGS) })).toEqual(expect.any(Function));
+    expect(() => gateFromEnvironment({ ...env, [RELEASE_CALENDAR_ENV]: JSON.stringify({ timezone: 'Mars/Olympus_Mons' }) })).toThrow(
+      'invalid configuration: calendar.timezone must be an IANA time zone like "America/New_York", got "Mars/Olympus_Mons"',
+    );
+    expect(() => gateFromEnvironment({ ...env, [RELEASE_CALENDAR_ENV]: '{' })).toThrow(SyntaxError);
+    expect(releaseWindowFromEnvironment(undefined, 'Tollgate')).toBe(noReleaseCalendar);
+  });
+
   it('refuses to start without readable settings, naming the variable and the field', () => {
     expect(() => gateFromEnvironment({})).toThrow(`invalid ${GATE_SETTINGS_ENV}: (the whole value) must be JSON, got undefined`);
     const bad = JSON.stringify({ ...SETTINGS, bakeMinutes: 0 });

@@ -2,8 +2,11 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as codepipelineActions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { BakeGate, BakeGateProps } from '../cdk/pipeline/bake-gate';
+import { RELEASE_CALENDAR_ENV } from '../lambdas/bake-gate/release-window';
 import { parseGateSettings } from '../lambdas/bake-gate/settings';
+import { DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 import { synthesizeTollgate } from './fixture';
 import { awsSolutionsFindings } from './nag';
 
@@ -189,6 +192,24 @@ describe('the notifications topic', () => {
   });
 });
 
+describe('the release calendar', () => {
+  const calendarOf = (template: Template) => {
+    const [fn] = resources(template, 'AWS::Lambda::Function').filter((f) => f.Environment?.Variables?.BAKE_GATE_SETTINGS);
+    return fn.Environment.Variables[RELEASE_CALENDAR_ENV];
+  };
+
+  test('the gate gets the configured calendar (the defaults unless configured) as JSON it validates', () => {
+    expect(parseCalendarSettings(JSON.parse(calendarOf(pipeline)))).toEqual(DEFAULT_CALENDAR_SETTINGS);
+    const berlin = { timezone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], holidays: { country: 'DE', region: 'BE' } };
+    const configured = synthesizeTollgate({ tollgate: { calendar: berlin } });
+    expect(JSON.parse(calendarOf(configured.pipeline))).toEqual({ ...DEFAULT_CALENDAR_SETTINGS, ...berlin });
+  });
+
+  test('the topic has the fixed name the break-glass command announces on', () => {
+    pipeline.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Tollgate-release-events' });
+  });
+});
+
 describe('the cross-account event bus policy', () => {
   test('lets dev and prod put only alarm state changes on the default bus', () => {
     const policies = flat(resources(pipeline, 'AWS::Events::EventBusPolicy'));
@@ -334,6 +355,12 @@ describe('BakeGate', () => {
     expect(gateIn({ bakeTime: cdk.Duration.days(50), maxHold: cdk.Duration.days(11) })).toThrow(
       'BakeGate: bakeTime (72000 min) plus maxHold (15840 min) exceeds the 60-day approval limit',
     );
+  });
+
+  test('without a calendar the gate gets none: every time is a release window', () => {
+    const environment = (gate: BakeGate) => cdk.Stack.of(gate).resolve((gate.function.node.defaultChild as lambda.CfnFunction).environment).variables;
+    expect(Object.keys(environment(gateIn()()))).toEqual(['BAKE_GATE_SETTINGS', 'BAKE_GATE_TOPIC_ARN']);
+    expect(Object.keys(environment(gateIn({ releaseCalendar: DEFAULT_CALENDAR_SETTINGS })()))).toContain(RELEASE_CALENDAR_ENV);
   });
 
   test('refuses a pipeline without the baked stage, or no alarm to watch', () => {

@@ -125,18 +125,18 @@ describe('ReleasePipeline.setStageConditions', () => {
       version: '1',
       configuration: { AlarmName: 'Prod-Service-Health', AlarmStates: ['ALARM'], WaitTime: 30 },
     });
-    release.setStageConditions('Prod', {
+    release.setStageConditions('Assets', {
       onSuccess: { conditions: [{ result: codepipeline.Result.ROLLBACK, rules: [rule] }] },
       onFailure: { result: codepipeline.Result.ROLLBACK },
     });
-    expect(() => release.setStageConditions('Prod', { onFailure: { result: codepipeline.Result.ROLLBACK } })).toThrow(
-      'stage Prod already has onFailure conditions',
+    expect(() => release.setStageConditions('Assets', { onFailure: { result: codepipeline.Result.ROLLBACK } })).toThrow(
+      'stage Assets already has onFailure conditions',
     );
     expect(() => release.stage('Nope')).toThrow('pipeline has no stage Nope; stages: Source, Build, UpdatePipeline, Assets, Dev, Prod');
 
-    const prod = stage('Prod', fresh.pipeline);
-    expect(prod.OnFailure).toEqual({ Result: 'ROLLBACK' });
-    expect(prod.OnSuccess).toEqual({
+    const assets = stage('Assets', fresh.pipeline);
+    expect(assets.OnFailure).toEqual({ Result: 'ROLLBACK' });
+    expect(assets.OnSuccess).toEqual({
       Conditions: [
         {
           Result: 'ROLLBACK',

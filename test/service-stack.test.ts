@@ -59,16 +59,19 @@ describe.each([
     });
   });
 
-  test('the environment health alarm is a composite over all four alarms', () => {
+  test('the environment health alarm is a composite over the service alarms and the tile server alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
     const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0];
     expect(composite.Properties.AlarmName).toBe(`${stage}-Service-Health`);
     const rule = JSON.stringify(composite.Properties.AlarmRule);
-    for (const alarm of Object.keys(template.findResources('AWS::CloudWatch::Alarm'))) {
+    // The canary's new-version alarms watch one deployment; the environment's health is the rest.
+    const healthAlarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) => !id.startsWith('Canary'));
+    expect(healthAlarms).toHaveLength(6);
+    for (const alarm of healthAlarms) {
       expect(rule).toContain(`ALARM(\\"",{"Fn::GetAtt":["${alarm}","Arn"]}`);
     }
-    expect(rule.match(/ALARM\(/g)).toHaveLength(4);
-    expect(rule.match(/ OR /g)).toHaveLength(3);
+    expect(rule.match(/ALARM\(/g)).toHaveLength(6);
+    expect(rule.match(/ OR /g)).toHaveLength(5);
   });
 
   test('API access logs are kept and the stage is throttled', () => {

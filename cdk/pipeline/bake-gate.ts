@@ -10,7 +10,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
 import { GATE_SETTINGS_ENV, GATE_TOPIC_ENV, GateSettings, RequestMetric } from '../../lambdas/bake-gate/settings';
+import { CalendarSettings } from '../../lambdas/shared/release-calendar';
 import { controlsPath } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
 
@@ -68,11 +70,24 @@ export interface BakeGateProps {
    */
   readonly lateStartMargin?: cdk.Duration;
   /**
-   * Where rejections, and the gate's own failures, are announced.
+   * When the promotion target may be released to: the gate holds a baked build while the calendar is closed
+   * (or a run-time freeze is declared) and honours a break-glass override of one execution.
+   *
+   * @default - no calendar: every time is a release window
+   */
+  readonly releaseCalendar?: CalendarSettings;
+  /**
+   * Where rejections, break-glass promotions and the gate's own failures are announced.
    *
    * @default - a new topic encrypted with a new KMS key
    */
   readonly topic?: sns.ITopic;
+  /**
+   * Name of the topic created when `topic` is not given; a fixed name lets operator tools find it.
+   *
+   * @default - a generated name
+   */
+  readonly topicName?: string;
   /** @default 'Bake' */
   readonly actionName?: string;
 }
@@ -130,7 +145,7 @@ export class BakeGate extends Construct {
     baked.addAction(this.approval);
     this.stage = baked;
 
-    this.topic = props.topic ?? this.createTopic();
+    this.topic = props.topic ?? this.createTopic(props.topicName);
 
     const readerRoleArn = (account: string) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: props.readerRoleName });
     this.readerRoleArns = { watched: readerRoleArn(props.watched.account), promotionTarget: readerRoleArn(props.promotionTarget.account) };
@@ -161,7 +176,11 @@ export class BakeGate extends Construct {
       role: this.role,
       // Room for the SDK's retries with backoff; the schedule starts the next check a minute later anyway.
       timeout: cdk.Duration.seconds(60),
-      environment: { [GATE_SETTINGS_ENV]: stack.toJsonString(settings), [GATE_TOPIC_ENV]: this.topic.topicArn },
+      environment: {
+        [GATE_SETTINGS_ENV]: stack.toJsonString(settings),
+        [GATE_TOPIC_ENV]: this.topic.topicArn,
+        ...(props.releaseCalendar ? { [RELEASE_CALENDAR_ENV]: JSON.stringify(props.releaseCalendar) } : {}),
+      },
       // A failed check is retried twice; an older event is no news, the schedule has checked since.
       retryAttempts: 2,
       maxEventAge: cdk.Duration.minutes(10),
@@ -259,7 +278,7 @@ export class BakeGate extends Construct {
     }
   }
 
-  private createTopic(): sns.Topic {
+  private createTopic(topicName: string | undefined): sns.Topic {
     const key = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the bake gate notifications',
       enableKeyRotation: true,
@@ -267,7 +286,8 @@ export class BakeGate extends Construct {
     // CloudWatch publishes the gate's failure alarm to the topic, so it must be able to use the key.
     key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     return new sns.Topic(this, 'Topic', {
-      displayName: 'Tollgate bake gate: rejections and failures',
+      topicName,
+      displayName: 'Tollgate release events: rejections, break-glass promotions, gate failures',
       masterKey: key,
       enforceSSL: true,
     });

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -7,10 +8,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { type CanarySettings, DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../canary-settings';
 import { NodejsLambda } from '../lambda-defaults';
 import { AlarmEventForwarder } from './alarm-event-forwarder';
 import { AlarmReaderRole } from './alarm-reader-role';
+import { CanaryDeployment } from './canary-deployment';
+import { StageAlarmReaderRole } from '../pipeline/stage-alarm-reader-role';
 import { EnvironmentHealthAlarm } from './environment-health-alarm';
+import { TABLE_SCHEMA, tableSchemaVersion } from './table-schema';
+import { availabilityZonesWithoutLookup, TileServer } from './tile-server';
 
 /** Which kind of environment a service stack is: it decides what survives a `cdk destroy`. */
 export type EnvironmentKind = 'sandbox' | 'dev' | 'prod';
@@ -41,6 +47,19 @@ export interface ServiceStackProps extends cdk.StackProps {
   /** `sandbox` stacks are disposable; `dev` and `prod` keep their data. */
   readonly environmentKind: EnvironmentKind;
   /**
+   * How releases reach the API and the tile server. Sandboxes always shift all at once.
+   *
+   * @default DEFAULT_CANARY_SETTINGS
+   */
+  readonly canary?: CanarySettings;
+  /**
+   * The account of a release pipeline that watches this stage's health alarm (stage conditions): gives it a
+   * role here, {@link ServiceStack.pipelineAlarmReaderRoleName}, to read the alarm with.
+   *
+   * @default - no pipeline reads the alarm
+   */
+  readonly pipelineAccount?: string;
+  /**
    * Lets a release gate read this environment's alarms and hear of their state changes.
    *
    * @default - no gate access (sandboxes)
@@ -64,10 +83,18 @@ export class ServiceStack extends cdk.Stack {
   /** The alias the API invokes; a deployment shifts traffic by moving it between versions. */
   readonly alias: lambda.Alias;
   readonly api: apigwv2.HttpApi;
-  /** The service's own alarms: API 5xx rate, API p99 latency, Lambda errors, Lambda throttles. */
+  /**
+   * The service's own alarms: API 5xx rate, API p99 latency, Lambda errors, Lambda throttles, and the tile
+   * server's target 5xx and unhealthy targets.
+   */
   readonly alarms: cloudwatch.Alarm[];
+  /** Releases of the API alias: pre-traffic smoke test, traffic shift, rollback on alarm. */
+  readonly canaryDeployment: CanaryDeployment;
+  readonly tileServer: TileServer;
   /** In ALARM while any of {@link alarms} is: the environment's health, `<stage>-Service-Health`. */
   readonly healthAlarm: cloudwatch.CompositeAlarm;
+  /** Name of the role the pipeline's stage conditions read {@link healthAlarm} through, when `pipelineAccount` is set. */
+  readonly pipelineAlarmReaderRoleName?: string;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -78,7 +105,7 @@ export class ServiceStack extends cdk.Stack {
     const prefix = `${cdk.Stage.of(this)?.stageName ?? 'Local'}-Service`;
 
     this.table = new dynamodb.TableV2(this, 'Items', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: !this.ephemeral,
@@ -109,20 +136,57 @@ export class ServiceStack extends cdk.Stack {
       throttle: { rateLimit: 100, burstLimit: 200 },
     });
 
-    this.alarms = this.createAlarms(prefix);
+    const canary = props.canary ?? DEFAULT_CANARY_SETTINGS;
+    const apiAlarms = this.createAlarms(prefix);
+    const shift = props.environmentKind === 'sandbox' ? PREDEFINED_LAMBDA_SHIFTS.ALL_AT_ONCE : canary[props.environmentKind];
+    this.canaryDeployment = new CanaryDeployment(this, 'Canary', {
+      alias: this.alias,
+      deploymentConfig: CanaryDeployment.deploymentConfig(this, 'DeploymentConfig', shift),
+      // Alias-wide: the share of requests the new version fails shows in the API's 5xx rate too.
+      alarms: [apiAlarms.api5xxRate],
+      smokeTest: { request: { method: 'GET', path: '/health' }, expectedStatusCode: 200 },
+      alarmNamePrefix: prefix,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.tileServer = new TileServer(this, 'TileServer', {
+      imageDirectory: path.join(__dirname, '..', '..', 'service', 'tile-server'),
+      schemaVersion: tableSchemaVersion(TABLE_SCHEMA),
+      cpu: canary.tileServer.cpu,
+      memoryLimitMiB: canary.tileServer.memoryMiB,
+      desiredCount: props.environmentKind === 'prod' ? canary.tileServer.prodDesiredCount : 1,
+      alarmNamePrefix: prefix,
+      removalPolicy,
+    });
+
+    this.alarms = [...Object.values(apiAlarms), ...this.tileServer.deploymentAlarms];
     this.healthAlarm = new EnvironmentHealthAlarm(this, 'Health', {
       alarmName: `${prefix}-Health`,
       alarms: this.alarms,
     }).alarm;
+    if (props.pipelineAccount) {
+      this.pipelineAlarmReaderRoleName = `${prefix}-PipelineAlarmReader`;
+      new StageAlarmReaderRole(this, 'HealthAlarmReader', {
+        roleName: this.pipelineAlarmReaderRoleName,
+        pipelineAccount: props.pipelineAccount,
+        alarms: [this.healthAlarm],
+      });
+    }
 
     if (props.gateAccess) this.grantGateAccess(props.gateAccess);
 
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.healthAlarm.alarmName });
+    new cdk.CfnOutput(this, 'TileServerUrl', { value: `http://${this.tileServer.loadBalancer.loadBalancerDnsName}` });
 
     NagSuppressions.addResourceSuppressions(this.api, [
       { id: 'AwsSolutions-APIG4', reason: 'The sample service is a public open-data API; it serves no private data.' },
     ]);
+  }
+
+  /** Chosen by CloudFormation, not looked up: synth runs offline (the tile server's VPC needs two). */
+  override get availabilityZones(): string[] {
+    return availabilityZonesWithoutLookup();
   }
 
   private grantGateAccess(access: GateAccess): void {
@@ -146,7 +210,7 @@ export class ServiceStack extends cdk.Stack {
    * without requests, so "missing" means "idle", not "failing". Treating it as breaching would page on every
    * quiet night and idle sandbox; the bake gate asks for evidence of traffic separately.
    */
-  private createAlarms(prefix: string): cloudwatch.Alarm[] {
+  private createAlarms(prefix: string): Record<'api5xxRate' | 'apiLatencyP99' | 'lambdaErrors' | 'lambdaThrottles', cloudwatch.Alarm> {
     const period = ALARM_PERIOD;
     const fiveXxRate = new cloudwatch.MathExpression({
       expression: 'IF(requests > 0, 100 * errors / requests, 0)',
@@ -162,35 +226,35 @@ export class ServiceStack extends cdk.Stack {
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     };
-    return [
-      fiveXxRate.createAlarm(this, 'Api5xxRateAlarm', {
+    return {
+      api5xxRate: fiveXxRate.createAlarm(this, 'Api5xxRateAlarm', {
         ...common,
         alarmName: `${prefix}-Api5xxRate`,
         alarmDescription: 'More than 1% of API requests answered 5xx.',
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
-      this.api.metricLatency({ period, statistic: 'p99' }).createAlarm(this, 'ApiLatencyP99Alarm', {
+      apiLatencyP99: this.api.metricLatency({ period, statistic: 'p99' }).createAlarm(this, 'ApiLatencyP99Alarm', {
         ...common,
         alarmName: `${prefix}-ApiLatencyP99`,
         alarmDescription: 'API p99 latency above 1 s.',
         threshold: 1000,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
-      this.handler.metricErrors({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaErrorsAlarm', {
+      lambdaErrors: this.handler.metricErrors({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaErrorsAlarm', {
         ...common,
         alarmName: `${prefix}-LambdaErrors`,
         alarmDescription: 'The API function failed invocations.',
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
-      this.handler.metricThrottles({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaThrottlesAlarm', {
+      lambdaThrottles: this.handler.metricThrottles({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaThrottlesAlarm', {
         ...common,
         alarmName: `${prefix}-LambdaThrottles`,
         alarmDescription: 'The API function was throttled.',
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
-    ];
+    };
   }
 }

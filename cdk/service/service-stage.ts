@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbox-tags';
+import type { CanarySettings } from '../canary-settings';
 import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
 
 /** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
@@ -22,6 +23,18 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - no expiry tag: the cleaner never deletes the sandbox
    */
   readonly expires?: string;
+  /**
+   * How releases reach the API and the tile server.
+   *
+   * @default DEFAULT_CANARY_SETTINGS
+   */
+  readonly canary?: CanarySettings;
+  /**
+   * The account of a release pipeline that watches this stage's health alarm after deploying it.
+   *
+   * @default - none
+   */
+  readonly pipelineAccount?: string;
   /**
    * Lets the release pipeline's bake gate read this environment's alarms (dev and prod).
    *
@@ -45,6 +58,8 @@ export class ServiceStage extends cdk.Stage {
     const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: id, [OWNER_TAG]: props.owner! } : {};
     this.service = new ServiceStack(this, 'Service', {
       environmentKind: props.environmentKind,
+      canary: props.canary,
+      pipelineAccount: props.pipelineAccount,
       gateAccess: props.gateAccess,
       description: `Tollgate sample service (${id})`,
       tags: sandbox && props.expires ? { ...tags, [EXPIRES_TAG]: props.expires } : tags,

@@ -153,6 +153,8 @@ function decideOne(approval: PendingApproval, inputs: GateInputs, settings: Deci
   const evidence: string[] = [];
   const holds: string[] = [];
   const notes: string[] = [];
+  /** What opened a release calendar that would be closed (a break-glass override): first in the approval. */
+  const calendarNotes: string[] = [];
 
   // Dev: ALARM at any moment since the bake started rejects; not OK now means no evidence yet.
   if (!inputs.devAlarms.ok) {
@@ -210,15 +212,18 @@ function decideOne(approval: PendingApproval, inputs: GateInputs, settings: Deci
     const w = window.value;
     if (!w.open) {
       holds.push(`release calendar closed: ${w.reasons.join(', ')}${w.nextOpen ? `; opens ${w.nextOpen}` : ''}`);
-    } else if (w.closesAt !== undefined) {
-      const closesAt = new Date(w.closesAt);
-      const needed = settings.lateStartMinutes * MINUTE;
-      if (Number.isNaN(closesAt.getTime())) {
-        rejections.push(`the release calendar gave an unreadable closing time ${JSON.stringify(w.closesAt)}`);
-      } else if (closesAt.getTime() - now.getTime() < needed) {
-        holds.push(
-          `too late to start prod: the window closes at ${clock(closesAt, now)} and prod deploy + bake take ${duration(needed)}`,
-        );
+    } else {
+      if (w.reasons.length > 0) calendarNotes.push(`release calendar opened by ${w.reasons.join(', ')}`);
+      if (w.closesAt !== undefined) {
+        const closesAt = new Date(w.closesAt);
+        const needed = settings.lateStartMinutes * MINUTE;
+        if (Number.isNaN(closesAt.getTime())) {
+          rejections.push(`the release calendar gave an unreadable closing time ${JSON.stringify(w.closesAt)}`);
+        } else if (closesAt.getTime() - now.getTime() < needed) {
+          holds.push(
+            `too late to start prod: the window closes at ${clock(closesAt, now)} and prod deploy + bake take ${duration(needed)}`,
+          );
+        }
       }
     }
   }
@@ -236,7 +241,7 @@ function decideOne(approval: PendingApproval, inputs: GateInputs, settings: Deci
     return verdict('wait', 'waiting', [...evidence, ...holds]);
   }
   if (holds.length > 0) return verdict('wait', 'waiting', holds);
-  return verdict('approve', 'approved', [`${duration(settings.bakeMinutes * MINUTE)} bake clean`, ...notes]);
+  return verdict('approve', 'approved', [`${duration(settings.bakeMinutes * MINUTE)} bake clean`, ...calendarNotes, ...notes]);
 }
 
 /** The first moment since `start` that the alarm was in ALARM, described; undefined if it never was. */

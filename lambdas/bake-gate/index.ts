@@ -23,6 +23,7 @@ import {
   ReleaseWindow,
   ReleaseWindowProvider,
 } from './core';
+import { RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from './release-window';
 import { GATE_SETTINGS_ENV, GATE_TOPIC_ENV, GateSettings, parseGateSettings } from './settings';
 
 export interface GateLog {
@@ -73,7 +74,12 @@ export function createGate(deps: GateDependencies): Gate {
   const clock = deps.now ?? (() => new Date());
   const releaseWindow = deps.releaseWindow ?? noReleaseCalendar;
 
-  async function apply(decisions: Decision[]): Promise<DecisionRecord[]> {
+  /**
+   * Puts each verdict. Rejections are announced, and so are approvals that only the release calendar's
+   * override let through (the break-glass is public). A failed announcement leaves the verdict standing and
+   * fails the invocation, so the gate's error alarm fires.
+   */
+  async function apply(decisions: Decision[], windows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>): Promise<DecisionRecord[]> {
     const records: DecisionRecord[] = [];
     let publishFailure: unknown;
     for (const { approval, verdict } of decisions) {
@@ -86,21 +92,26 @@ export function createGate(deps: GateDependencies): Gate {
       const outcome = await port.putApprovalResult(approval, verdict.kind === 'approve' ? 'Approved' : 'Rejected', verdict.summary);
       log.info(verdict.summary, { ...base, outcome });
       records.push({ ...base, outcome });
-      if (verdict.kind === 'reject' && outcome === 'recorded') {
-        try {
-          await port.publish(
-            `Tollgate ${settings.pipelineName}: build rejected in the ${settings.bakeStageName} bake`,
-            [
-              `Pipeline ${settings.pipelineName}, execution ${approval.pipelineExecutionId}: the build will not reach prod.`,
-              verdict.summary,
-              `Bake started ${approval.bakeStartedAt.toISOString()}.`,
-            ].join('\n'),
-          );
-        } catch (err) {
-          // The rejection stands; the failed announcement fails the invocation so its error alarm fires.
-          log.error('could not announce the rejection', { error: describeError(err) });
-          publishFailure = err;
-        }
+      if (outcome !== 'recorded') continue;
+      const window = windows?.get(approval.pipelineExecutionId);
+      const overridden = window?.ok === true && window.value?.open === true && window.value.reasons.length > 0;
+      if (verdict.kind === 'approve' && !overridden) continue;
+      const [subject, outcomeLine] =
+        verdict.kind === 'reject'
+          ? [`Tollgate ${settings.pipelineName}: build rejected in the ${settings.bakeStageName} bake`, 'the build will not reach prod.']
+          : [`Tollgate ${settings.pipelineName}: promoted outside the release calendar`, 'promoted to prod under a break-glass override of the release calendar.'];
+      try {
+        await port.publish(
+          subject,
+          [
+            `Pipeline ${settings.pipelineName}, execution ${approval.pipelineExecutionId}: ${outcomeLine}`,
+            verdict.summary,
+            `Bake started ${approval.bakeStartedAt.toISOString()}.`,
+          ].join('\n'),
+        );
+      } catch (err) {
+        log.error(`could not announce the ${verdict.kind === 'reject' ? 'rejection' : 'override'}`, { error: describeError(err) });
+        publishFailure = err;
       }
     }
     if (publishFailure) throw publishFailure;
@@ -118,6 +129,7 @@ export function createGate(deps: GateDependencies): Gate {
       settings.minimumRequests === undefined ? undefined : settle(port.readRequests(since, now)),
       settle(port.readControls()),
     ]);
+    const releaseWindows = controls.ok ? await windows(view.approvals.map((a) => a.pipelineExecutionId), now, controls.value) : undefined;
     const inputs: GateInputs = {
       now,
       approvals: view.approvals,
@@ -125,9 +137,9 @@ export function createGate(deps: GateDependencies): Gate {
       prodHealth,
       requests,
       halt: controls.ok ? readOk(controls.value.halt) : controls,
-      releaseWindows: controls.ok ? await windows(view.approvals.map((a) => a.pipelineExecutionId), now, controls.value) : undefined,
+      releaseWindows,
     };
-    return { trigger, decisions: await apply(decide(inputs, settings)) };
+    return { trigger, decisions: await apply(decide(inputs, settings), releaseWindows) };
   }
 
   async function windows(executionIds: string[], now: Date, controls: PipelineControls): Promise<Map<string, Read<ReleaseWindow | undefined>>> {
@@ -209,8 +221,7 @@ export function gateFromEnvironment(env: Record<string, string | undefined>): Ga
     settings,
     port: new AwsGateAdapter({ settings, topicArn }),
     log: { info: (m, d) => logger.info(m, d ?? {}), error: (m, d) => logger.error(m, d ?? {}) },
-    // The release calendar plugs in here (issue 5); until then every time is a release window.
-    releaseWindow: noReleaseCalendar,
+    releaseWindow: releaseWindowFromEnvironment(env[RELEASE_CALENDAR_ENV], settings.pipelineName),
   });
 }
 

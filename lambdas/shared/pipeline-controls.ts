@@ -115,3 +115,11 @@ export function parseFreezes(parameterName: string, raw: string): Freeze[] {
     return record as unknown as Freeze;
   });
 }
+
+/**
+ * Name of the SNS topic (in the deployment account) where the release announces rejections, halts and
+ * break-glass overrides.
+ */
+export function releaseEventsTopicName(pipelineName: string): string {
+  return `${pipelineName}-release-events`;
+}

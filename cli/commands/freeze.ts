@@ -1,0 +1,120 @@
+import { Command } from 'commander';
+import { TollgateConfig } from '../../cdk/config';
+import { formatInZone, parseTimeInZone } from '../../lambdas/shared/release-calendar';
+import { Freeze, freezesParameterName } from '../../lambdas/shared/pipeline-controls';
+import { loadAppConfig } from '../app-config';
+import { callerArn, readRuntimeFreezes, ssmClient, writeParameter } from '../control-parameters';
+import { CliContext, CliError } from '../context';
+
+const FREEZE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Standard-tier SSM parameters hold at most 4 KB. */
+const MAX_PARAMETER_BYTES = 4096;
+
+function parseTime(option: string, text: string, config: TollgateConfig): number {
+  const ms = parseTimeInZone(text, config.calendar.timezone);
+  if (ms === undefined) {
+    throw new CliError(
+      `${option} must be an ISO-8601 time like 2026-11-27T08:59:00-05:00, or a local time like 2026-11-27T08:59 (${config.calendar.timezone}), got ${JSON.stringify(text)}`,
+    );
+  }
+  return ms;
+}
+
+function nonEmpty(option: string, text: string): string {
+  if (text.trim() === '') throw new CliError(`${option} must not be empty, got ${JSON.stringify(text)}`);
+  return text;
+}
+
+/**
+ * Read-modify-write of the freezes parameter. Expired freezes are dropped on every write so the parameter stays
+ * small; the parameter's history and CloudTrail keep them. SSM has no compare-and-set: two on-calls writing in
+ * the same second could lose one change, which `freeze list` shows.
+ */
+async function replaceFreezes(config: TollgateConfig, freezes: Freeze[]): Promise<void> {
+  const name = freezesParameterName(config.pipelineName);
+  const value = JSON.stringify(freezes);
+  if (Buffer.byteLength(value) > MAX_PARAMETER_BYTES) {
+    throw new CliError(`${freezes.length} freezes do not fit in ${name} (4 KB): lift some first`, 1);
+  }
+  await writeParameter(ssmClient(config), name, value, true);
+}
+
+function describe(freeze: Freeze, now: number, timezone: string): string {
+  const start = Date.parse(freeze.start ?? freeze.at);
+  const end = Date.parse(freeze.end);
+  const state = end <= now ? 'expired' : start > now ? 'planned' : 'in force';
+  return `${freeze.name} (${state}) from ${formatInZone(start, timezone)} until ${formatInZone(end, timezone)}: ${freeze.reason} — declared by ${freeze.by} at ${freeze.at}`;
+}
+
+/** `tollgate freeze declare|lift|list`: on-call's run-time freezes, which the gate reads without a redeploy. */
+export function registerFreezeCommand(program: Command, ctx: CliContext): void {
+  const freeze = program.command('freeze').description("Declare, lift or list run-time freezes of prod releases (SSM, read by the gate)");
+
+  freeze
+    .command('declare')
+    .description('Freeze prod releases until a given time, starting now or at --from')
+    .requiredOption('--name <name>', 'short name shown in reasons, e.g. incident-4711')
+    .requiredOption('--reason <text>', 'why, for the audit and the team')
+    .requiredOption('--until <time>', 'when the freeze ends: ISO-8601 instant, or local time in the calendar zone')
+    .option('--from <time>', 'when the freeze starts (default: now)')
+    .action(async (options: { name: string; reason: string; until: string; from?: string }) => {
+      const config = loadAppConfig();
+      const { timezone } = config.calendar;
+      if (!FREEZE_NAME.test(options.name)) throw new CliError(`--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.name)}`);
+      const reason = nonEmpty('--reason', options.reason);
+      const now = ctx.now().getTime();
+      const end = parseTime('--until', options.until, config);
+      const start = options.from === undefined ? undefined : parseTime('--from', options.from, config);
+      if (end <= Math.max(now, start ?? now)) {
+        throw new CliError(`--until must be later than ${start === undefined ? 'now' : '--from'} (${formatInZone(Math.max(now, start ?? now), timezone)}), got ${JSON.stringify(options.until)}`);
+      }
+
+      const by = await callerArn(config);
+      const current = await readRuntimeFreezes(config);
+      const declared: Freeze = {
+        name: options.name,
+        reason,
+        by,
+        at: formatInZone(now, timezone),
+        ...(start === undefined ? {} : { start: formatInZone(start, timezone) }),
+        end: formatInZone(end, timezone),
+      };
+      await replaceFreezes(config, [...current.filter((f) => f.name !== options.name && Date.parse(f.end) > now), declared]);
+      const replaced = current.some((f) => f.name === options.name) ? ' (replacing the earlier freeze of that name)' : '';
+      ctx.out(`declared freeze ${describe(declared, now, timezone)}${replaced}`);
+    });
+
+  freeze
+    .command('lift')
+    .description('End a run-time freeze now')
+    .requiredOption('--name <name>', 'the freeze to lift')
+    .action(async (options: { name: string }) => {
+      const config = loadAppConfig();
+      const now = ctx.now().getTime();
+      const by = await callerArn(config);
+      const current = await readRuntimeFreezes(config);
+      const lifted = current.find((f) => f.name === options.name);
+      if (!lifted) {
+        const names = current.map((f) => f.name).join(', ') || 'none';
+        throw new CliError(`--name must name a declared freeze (declared: ${names}), got ${JSON.stringify(options.name)}`);
+      }
+      await replaceFreezes(config, current.filter((f) => f !== lifted && Date.parse(f.end) > now));
+      ctx.out(`lifted freeze ${describe(lifted, now, config.calendar.timezone)}; lifted by ${by} at ${formatInZone(now, config.calendar.timezone)}`);
+    });
+
+  freeze
+    .command('list')
+    .description('Show the run-time freezes')
+    .option('--json', 'print the parameter as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const config = loadAppConfig();
+      await callerArn(config);
+      const freezes = await readRuntimeFreezes(config);
+      if (options.json) {
+        ctx.out(JSON.stringify(freezes));
+        return;
+      }
+      if (freezes.length === 0) ctx.out('no run-time freezes');
+      for (const f of freezes) ctx.out(describe(f, ctx.now().getTime(), config.calendar.timezone));
+    });
+}

@@ -1,0 +1,80 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { Command } from 'commander';
+import { TollgateConfig } from '../../cdk/config';
+import { formatInZone } from '../../lambdas/shared/release-calendar';
+import { Override, overrideParameterName, parseOverride, releaseEventsTopicName } from '../../lambdas/shared/pipeline-controls';
+import { awsFailure, callerArn, deleteParameter, readParameter, ssmClient, writeParameter } from '../control-parameters';
+import { loadAppConfig } from '../app-config';
+import { CliContext, CliError } from '../context';
+
+/** CodePipeline execution IDs are UUIDs. */
+const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** `--topic-arn`, else `TOLLGATE_TOPIC_ARN`, else the release-events topic in the deployment account. */
+function topicArn(config: TollgateConfig, explicit: string | undefined, caller: string): string {
+  const given = explicit ?? process.env.TOLLGATE_TOPIC_ARN;
+  if (given === undefined) {
+    const partition = caller.split(':')[1];
+    const { region, account } = config.deployment;
+    return `arn:${partition}:sns:${region}:${account}:${releaseEventsTopicName(config.pipelineName)}`;
+  }
+  if (!TOPIC_ARN.test(given)) throw new CliError(`--topic-arn (or TOLLGATE_TOPIC_ARN) must be an SNS topic ARN, got ${JSON.stringify(given)}`);
+  return given;
+}
+
+/**
+ * `tollgate override`: break-glass. Lets one execution into prod outside the release calendar (alarms and the
+ * bake still apply). The record in SSM says who, when and why (CloudTrail logs the PutParameter with the caller),
+ * the gate quotes it in the approval summary, and the team's SNS topic hears of it at once. Without the
+ * announcement the override is withdrawn: a silent break-glass is not allowed.
+ */
+export function registerOverrideCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('override')
+    .description('Break-glass: let one pipeline execution into prod outside the release calendar, with a reason (audited, announced)')
+    .requiredOption('--execution <id>', 'the pipeline execution ID')
+    .requiredOption('--reason <text>', 'why, e.g. "hotfix for INC-4711"')
+    .option('--topic-arn <arn>', 'SNS topic to announce on (default: TOLLGATE_TOPIC_ARN, else <pipelineName>-release-events in the deployment account)')
+    .action(async (options: { execution: string; reason: string; topicArn?: string }) => {
+      const config = loadAppConfig();
+      if (!EXECUTION_ID.test(options.execution)) {
+        throw new CliError(`--execution must be a pipeline execution ID (a UUID), got ${JSON.stringify(options.execution)}`);
+      }
+      if (options.reason.trim() === '') throw new CliError(`--reason must not be empty, got ${JSON.stringify(options.reason)}`);
+
+      const by = await callerArn(config);
+      const topic = topicArn(config, options.topicArn, by);
+      const ssm = ssmClient(config);
+      const name = overrideParameterName(config.pipelineName, options.execution);
+      const record: Override = { reason: options.reason, by, at: formatInZone(ctx.now().getTime(), config.calendar.timezone) };
+
+      if (!(await writeParameter(ssm, name, JSON.stringify(record), false))) {
+        // Keep the first record intact: the audit says who broke the glass.
+        const existing = parseOverride(name, (await readParameter(ssm, name)) ?? '');
+        throw new CliError(`execution ${options.execution} already has an override, by ${existing.by} at ${existing.at}: ${existing.reason}`, 1);
+      }
+
+      const message = [
+        `Break-glass: ${by} overrode the release calendar for ${config.pipelineName} execution ${options.execution}.`,
+        `Reason: ${record.reason}`,
+        `At: ${record.at}`,
+        'The bake gate may now promote this execution to prod outside the calendar; alarms and the bake still apply.',
+      ].join('\n');
+      try {
+        await new SNSClient({ region: topic.split(':')[3] }).send(
+          new PublishCommand({ TopicArn: topic, Subject: `Tollgate break-glass: ${config.pipelineName}`.slice(0, 100), Message: message }),
+        );
+      } catch (err) {
+        const failure = awsFailure(`announce the override on ${topic}`, err).message;
+        try {
+          await deleteParameter(ssm, name);
+        } catch (undo) {
+          throw new Error(`${failure}; withdrawing the override failed too (${(undo as Error).message}): delete ${name} by hand`);
+        }
+        throw new Error(`${failure}; the override was withdrawn`);
+      }
+      ctx.out(`override recorded in ${name} and announced on ${topic}`);
+      ctx.out(message);
+    });
+}

@@ -1,0 +1,69 @@
+import { parseCanarySettings, parseTrafficShift } from '../cdk/canary-config';
+import { DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary-settings';
+import { ConfigError, loadConfig } from '../cdk/config';
+
+describe('the canary section', () => {
+  test('defaults: prod 10 % canary for 10 minutes, dev all at once, a small tile server', () => {
+    expect(parseCanarySettings(undefined)).toEqual({
+      prod: { type: 'canary', percent: 10, intervalMinutes: 10, predefinedName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes' },
+      dev: { type: 'allAtOnce', predefinedName: 'CodeDeployDefault.LambdaAllAtOnce' },
+      tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2 },
+    });
+    expect(loadConfig().canary).toEqual(DEFAULT_CANARY_SETTINGS);
+  });
+
+  test('every predefined CodeDeploy Lambda configuration, by CDK constant or by CodeDeploy name', () => {
+    for (const [constant, shift] of Object.entries(PREDEFINED_LAMBDA_SHIFTS)) {
+      expect(parseTrafficShift(constant, 'canary.prod')).toBe(shift);
+      expect(parseTrafficShift(shift.predefinedName, 'canary.prod')).toBe(shift);
+    }
+    expect(Object.keys(PREDEFINED_LAMBDA_SHIFTS)).toHaveLength(9);
+    expect(parseTrafficShift('LINEAR_10PERCENT_EVERY_3MINUTES', 'x')).toEqual({
+      type: 'linear', percent: 10, intervalMinutes: 3, predefinedName: 'CodeDeployDefault.LambdaLinear10PercentEvery3Minutes',
+    });
+  });
+
+  test('custom canary and linear shifts', () => {
+    expect(parseTrafficShift({ type: 'canary', percent: 5, intervalMinutes: 3 }, 'canary.prod')).toEqual({ type: 'canary', percent: 5, intervalMinutes: 3 });
+    expect(parseTrafficShift({ type: 'linear', percent: 20, intervalMinutes: 2880 }, 'canary.prod')).toEqual({ type: 'linear', percent: 20, intervalMinutes: 2880 });
+  });
+
+  test('a whole section through loadConfig, from a JSON string context', () => {
+    const config = loadConfig({
+      context: JSON.stringify({ canary: { prod: 'CANARY_10PERCENT_5MINUTES', dev: 'LINEAR_10PERCENT_EVERY_1MINUTE', tileServer: { cpu: 512, memoryMiB: 2048, prodDesiredCount: 3 } } }),
+    });
+    expect(config.canary.prod.predefinedName).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
+    expect(config.canary.dev.predefinedName).toBe('CodeDeployDefault.LambdaLinear10PercentEvery1Minute');
+    expect(config.canary.tileServer).toEqual({ cpu: 512, memoryMiB: 2048, prodDesiredCount: 3 });
+  });
+
+  test.each([
+    [{ prod: 'CANARY_50PERCENT_5MINUTES' }, 'canary.prod', 'must be one of ALL_AT_ONCE, CANARY_10PERCENT_5MINUTES'],
+    [{ prod: 42 }, 'canary.prod', 'must be a predefined configuration name or an object'],
+    [{ dev: { type: 'blue-green', percent: 10, intervalMinutes: 5 } }, 'canary.dev.type', 'must be "canary" or "linear"'],
+    [{ dev: { type: 'canary', percent: 100, intervalMinutes: 5 } }, 'canary.dev.percent', 'must be a whole number from 1 to 99'],
+    [{ dev: { type: 'canary', percent: 10, intervalMinutes: 0 } }, 'canary.dev.intervalMinutes', 'must be a whole number from 1 to 2880'],
+    [{ dev: { type: 'canary', percent: 10, intervalMinutes: 2.5 } }, 'canary.dev.intervalMinutes', 'must be a whole number from 1 to 2880'],
+    [{ dev: { type: 'canary', percent: 10, intervalMinutes: 5, interval: 5 } }, 'canary.dev.interval', 'is not a known setting'],
+    [{ prodBakeMinutes: 30 }, 'canary.prodBakeMinutes', 'is not a known setting (prod, dev, tileServer)'],
+    [{ tileServer: { cpu: 300 } }, 'canary.tileServer.cpu', 'must be one of 256, 512, 1024, 2048, 4096'],
+    [{ tileServer: { cpu: 256, memoryMiB: 4096 } }, 'canary.tileServer.memoryMiB', 'must be a Fargate memory size for 256 CPU units'],
+    [{ tileServer: { prodDesiredCount: 0 } }, 'canary.tileServer.prodDesiredCount', 'must be a whole number from 1 to 20'],
+    [{ tileServer: 'big' }, 'canary.tileServer', 'must be an object'],
+    [{ bakeMinutes: 30 }, 'canary.bakeMinutes', 'is not a known setting'],
+  ])('rejects %j naming %s', (section, field, expectation) => {
+    let error: unknown;
+    try {
+      loadConfig({ context: { canary: section } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).field).toBe(field);
+    expect((error as ConfigError).message).toContain(`invalid configuration: ${field} ${expectation}`);
+  });
+
+  test('rejects a section that is not an object', () => {
+    expect(() => parseCanarySettings(['CANARY_10PERCENT_5MINUTES'])).toThrow('invalid configuration: canary must be an object, got ["CANARY_10PERCENT_5MINUTES"]');
+  });
+});

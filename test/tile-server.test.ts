@@ -1,0 +1,155 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { TABLE_SCHEMA, tableSchemaVersion } from '../cdk/service/table-schema';
+import { availabilityZonesWithoutLookup, TileServer } from '../cdk/service/tile-server';
+import { synthesizeTollgate } from './fixture';
+import { awsSolutionsFindings } from './nag';
+
+const synthesized = synthesizeTollgate();
+
+describe.each([
+  ['Prod', () => synthesized.prod, 2],
+  ['Dev', () => synthesized.dev, 1],
+])('the %s tile server', (stage, templateOf, desiredCount) => {
+  const template = templateOf();
+
+  test('runs on Fargate behind the load balancer, old tasks kept until the new ones are healthy', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: desiredCount,
+      DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100, MaximumPercent: 200, Strategy: 'ROLLING' }),
+      LoadBalancers: [Match.objectLike({ ContainerName: 'Server', ContainerPort: 8080 })],
+    });
+  });
+
+  test('the circuit breaker and the deployment alarms roll a bad deployment back', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        Alarms: { Enable: true, Rollback: true, AlarmNames: [`${stage}-Service-TileServer5xx`, `${stage}-Service-TileServerUnhealthy`] },
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stage}-Service-TileServer5xx`, Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Period: 60, DatapointsToAlarm: 2, Threshold: 0,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stage}-Service-TileServerUnhealthy`, Namespace: 'AWS/ApplicationELB', MetricName: 'UnHealthyHostCount', Period: 60, DatapointsToAlarm: 2, Threshold: 0,
+    });
+    // Named as strings, so the service must wait for them explicitly.
+    const service = Object.values(template.findResources('AWS::ECS::Service'))[0];
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: Match.stringLikeRegexp('TileServer') } }));
+    expect(service.DependsOn).toEqual(expect.arrayContaining(alarms));
+  });
+
+  test('a health-check path decides when a task serves', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/healthz', HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 2, UnhealthyThresholdCount: 3, TargetType: 'ip', Port: 8080,
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 30 });
+  });
+
+  test('the image is pinned by its asset hash, never :latest', () => {
+    const taskDefinitions = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    expect(taskDefinitions).toHaveLength(1);
+    const image = JSON.stringify(taskDefinitions[0].Properties.ContainerDefinitions[0].Image);
+    expect(image).not.toMatch(/:latest/);
+    expect(image).toMatch(/cdk-hnb659fds-container-assets-\d{12}-us-east-1:[0-9a-f]{64}"/);
+  });
+
+  test('the schema version is part of the task definition', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'SCHEMA_VERSION', Value: tableSchemaVersion(TABLE_SCHEMA) }]), ReadonlyRootFilesystem: true })],
+      RequiresCompatibilities: ['FARGATE'],
+    });
+  });
+
+  test('a VPC of its own without NAT gateways: public subnets, tasks reachable only from the load balancer', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.hasResourceProperties('AWS::ECS::Service', { NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) } });
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0].Properties).toMatchObject({ FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/LoadBalancerSecurityGroup/), 'GroupId'] } });
+  });
+
+  test('the load balancer and the VPC log to a retained, encrypted, private bucket', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'access_logs.s3.enabled', Value: 'true' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' }]),
+    });
+    template.hasResourceProperties('AWS::EC2::FlowLog', { LogDestinationType: 's3' });
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      }),
+    });
+  });
+
+  test('its alarms are part of the environment\'s health', () => {
+    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0];
+    const rule = JSON.stringify(composite.Properties.AlarmRule);
+    for (const id of Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: Match.stringLikeRegexp('TileServer') } }))) {
+      expect(rule).toContain(id);
+    }
+  });
+});
+
+test('the sandbox tile server is removed with the sandbox', () => {
+  synthesized.sandboxTemplate.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+  synthesized.sandboxTemplate.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 1 });
+});
+
+test('the stacks with a tile server pass cdk-nag AwsSolutions', () => {
+  expect(awsSolutionsFindings(synthesized.pipelineStack.devStage.service)).toEqual([]);
+  expect(awsSolutionsFindings(synthesized.sandbox.service)).toEqual([]);
+});
+
+test('synth needs no context lookup (Availability Zones come from Fn::GetAZs) and no Docker', () => {
+  const assembly = synthesized.app.synth();
+  expect(assembly.manifest.missing).toBeUndefined();
+  const prod = assembly.getNestedAssembly('assembly-Tollgate-Pipeline-Prod');
+  const assetManifest = prod.artifacts.find((a) => a.id.endsWith('.assets')) as cdk.cx_api.AssetManifestArtifact;
+  const images = JSON.parse(fs.readFileSync(assetManifest.file, 'utf8')).dockerImages as Record<string, { source: { directory: string } }>;
+  // The image is only described here; it is built when the pipeline publishes assets.
+  const [hash, image] = Object.entries(images)[0];
+  expect(fs.existsSync(path.join(path.dirname(assetManifest.file), image.source.directory, 'Dockerfile'))).toBe(true);
+  expect(hash).toMatch(/^[0-9a-f]{64}$/);
+});
+
+describe('a schema change reaches the tasks', () => {
+  function taskDefinition(schemaVersion: string): { id: string; properties: Record<string, unknown> } {
+    const stack = new (class extends cdk.Stack {
+      override get availabilityZones() {
+        return availabilityZonesWithoutLookup();
+      }
+    })(new cdk.App(), 'TileServerTest', { env: { account: '333333333333', region: 'us-east-1' } });
+    new TileServer(stack, 'Tiles', { imageDirectory: path.join(__dirname, '..', 'service', 'tile-server'), schemaVersion });
+    const [[id, resource]] = Object.entries(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'));
+    return { id, properties: resource.Properties };
+  }
+
+  test('as a changed task definition (same resource, new revision), which the service rolls out', () => {
+    const before = taskDefinition('v1-aaaaaaaaaaaa');
+    const after = taskDefinition('v2-bbbbbbbbbbbb');
+    expect(after.id).toBe(before.id);
+    expect(JSON.stringify(after.properties)).not.toBe(JSON.stringify(before.properties));
+    expect(JSON.stringify(after.properties)).toContain('v2-bbbbbbbbbbbb');
+  });
+
+  test('the schema version follows every field of the table schema', () => {
+    const base = tableSchemaVersion(TABLE_SCHEMA);
+    expect(base).toMatch(/^v1-[0-9a-f]{12}$/);
+    expect(tableSchemaVersion({ ...TABLE_SCHEMA })).toBe(base);
+    expect(tableSchemaVersion({ ...TABLE_SCHEMA, version: 2 })).toMatch(/^v2-/);
+    expect(tableSchemaVersion({ ...TABLE_SCHEMA, partitionKey: 'id' })).not.toBe(base);
+    expect(tableSchemaVersion({ ...TABLE_SCHEMA, documentAttribute: 'body' })).not.toBe(base);
+  });
+});
