@@ -1,9 +1,10 @@
 /**
- * Seams to the features built beside the CLI (issues 3, 4 and 5). Each function here answers from that
- * feature's own code when it is part of the build, and says plainly when it is not.
+ * What the CLI asks of the features built beside it, answered by their own code: the bake section (issue 3)
+ * and the release calendar (issue 5), so that `status` and `plan` say what the gate will do.
  */
 import { TollgateConfig } from '../cdk/config';
 import { Freeze } from '../lambdas/shared/pipeline-controls';
+import { CalendarVerdict, describeOpeningHours, evaluateCalendar } from '../lambdas/shared/release-calendar';
 
 /** How long dev bakes: the `bake` section of the configuration, which the bake gate is built from. */
 export function bakeMinutes(config: TollgateConfig): number {
@@ -18,48 +19,45 @@ export function lateStartMarginMinutes(config: TollgateConfig): number {
   return config.bake.prodDeployMinutes + config.bake.prodBakeMinutes;
 }
 
-/** The release calendar's verdict at one instant (issue 5's `window` answer). */
-export interface CalendarAnswer {
-  readonly open: boolean;
+/** What the release calendar says at `at`, with on-call's run-time freezes: the same code the gate runs. */
+export function calendarAt(config: TollgateConfig, at: Date, freezes: readonly Freeze[]): CalendarVerdict {
+  return evaluateCalendar(config.calendar, at, freezes);
+}
+
+/** The calendar's settings in one line: days and hours, holidays, planned freezes. */
+export function calendarSettings(config: TollgateConfig): string {
+  const { holidays, freezes } = config.calendar;
+  const planned = freezes.length > 0 ? `; planned freezes: ${freezes.map((f) => `${f.name} ${f.start} to ${f.end}`).join(', ')}` : '';
+  return `${describeOpeningHours(config.calendar)}, closed on public holidays of ${holidays.country}${holidays.region ? `-${holidays.region}` : ''}${planned}`;
+}
+
+/** When the gate would first let a build into prod at or after an instant, and why not earlier. */
+export interface CalendarOpening {
+  readonly at: Date;
   readonly reasons: string[];
-  /** ISO-8601 instant the calendar next opens; absent when open. */
-  readonly nextOpen?: string;
 }
 
 /**
- * What the release calendar says at `at`, with the run-time freezes on-call declared; `undefined` while the
- * calendar (`lambdas/shared/release-calendar.ts`, issue 5) is not part of this build.
+ * The first instant at or after `at` at which the calendar is open with at least `marginMinutes` of the window
+ * left, as the bake gate requires before it lets a build into prod; `undefined` when there is none within a
+ * year. Run-time freezes are not known offline and not counted.
  */
-export function calendarAt(_config: TollgateConfig, _at: Date, _freezes: Freeze[]): CalendarAnswer | undefined {
-  return undefined;
-}
-
-/**
- * The calendar's next opening at or after `at` that leaves `needMinutes` for prod, and why it is closed until
- * then; `undefined` while the calendar (issue 5) is not part of this build.
- */
-export function nextCalendarOpening(_config: TollgateConfig, _at: Date, _needMinutes: number): { at: Date; reasons: string[] } | undefined {
-  return undefined;
-}
-
-/** The calendar's settings in one line (timezone, days, hours, holidays); `undefined` without a calendar. */
-export function calendarSettings(_config: TollgateConfig): string | undefined {
-  return undefined;
-}
-
-/** The worst-case prod exposure of a bad build (issue 4's figure). */
-export interface ExposureFigure {
-  /** Share of prod traffic the bad build serves, in percent. */
-  readonly sharePercent: number;
-  /** Minutes it serves them before rollback starts. */
-  readonly minutes: number;
-  readonly explanation: string;
-}
-
-/**
- * The worst-case exposure computed by issue 4's pure function (`cdk/exposure.ts`) from the synthesized prod
- * configuration; `undefined` while that function is not part of this build.
- */
-export function worstCaseExposure(_prodTemplates: unknown[]): ExposureFigure | undefined {
+export function nextCalendarOpening(config: TollgateConfig, at: Date, marginMinutes: number): CalendarOpening | undefined {
+  const reasons: string[] = [];
+  let t = at;
+  // Each turn moves to the next window; a year holds at most a few hundred.
+  for (let turn = 0; turn < 400; turn++) {
+    const verdict = evaluateCalendar(config.calendar, t);
+    if (verdict.open) {
+      const closes = verdict.closesAt ? Date.parse(verdict.closesAt) : Number.POSITIVE_INFINITY;
+      if (closes - t.getTime() >= marginMinutes * 60_000) return { at: t, reasons };
+      if (reasons.length === 0) reasons.push(`too late to start prod: the window closes at ${verdict.closesAt} and prod deploy + bake take ${marginMinutes} min`);
+      t = new Date(closes);
+      continue;
+    }
+    if (reasons.length === 0) reasons.push(...verdict.reasons);
+    if (!verdict.nextOpen) return undefined;
+    t = new Date(verdict.nextOpen);
+  }
   return undefined;
 }

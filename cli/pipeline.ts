@@ -7,7 +7,7 @@ import {
   StageState,
   paginateListPipelineExecutions,
 } from '@aws-sdk/client-codepipeline';
-import { PROJECT_ROOT } from './config';
+import { PROJECT_ROOT } from './project';
 
 /** The stage on-call protects: `stop` closes its entrance, `rollback` rolls it back. */
 export const PROD_STAGE = 'Prod';

@@ -13,7 +13,7 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PlanReport } from '../cli/commands/plan';
 import { readAssembly } from '../cli/plan/assembly';
-import { promotionPlan } from '../cli/plan/promotion';
+import { promotionPlan, stageExposure } from '../cli/plan/promotion';
 import { isBake } from '../cli/pipeline';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../cli/plan/timeline';
 import { NOW, clearTollgateEnv, run } from './cli-fixture';
@@ -64,9 +64,12 @@ describe('plan on the synthesized app', () => {
     expect(timeline.steps[0]).toMatchObject({ minutes: DEFAULT_ESTIMATES.buildMinutes, startsAt: NOW.toISOString() });
     for (let i = 1; i < timeline.steps.length; i++) expect(timeline.steps[i].startsAt).toBe(timeline.steps[i - 1].endsAt);
     const total = timeline.steps.reduce((sum, s) => sum + s.minutes, 0);
-    expect(Date.parse(timeline.releasedAt) - NOW.getTime()).toBe(total * 60_000);
-    expect(Date.parse(timeline.reachesProdAt!)).toBeLessThan(Date.parse(timeline.releasedAt));
-    expect(timeline.steps.filter((s) => s.stage === 'Prod').every((s) => s.startsAt >= timeline.reachesProdAt!)).toBe(true);
+    expect(Date.parse(timeline.releasedAt!) - NOW.getTime()).toBe(total * 60_000);
+    expect(Date.parse(timeline.reachesProdAt!)).toBeLessThan(Date.parse(timeline.releasedAt!));
+    // Only the wait for the calendar happens before the commit enters prod.
+    const prodWork = timeline.steps.filter((s) => s.stage === 'Prod' && !s.what.startsWith('wait for the release calendar'));
+    expect(prodWork.length).toBeGreaterThan(0);
+    expect(prodWork.every((s) => s.startsAt >= timeline.reachesProdAt!)).toBe(true);
   });
 
   test('the bake: the gate\'s approval after Dev\'s deployment holds the build for the configured time before Prod', () => {
@@ -78,6 +81,31 @@ describe('plan on the synthesized app', () => {
     const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => s.what);
     expect(devSteps).toEqual([expect.stringMatching(/^deploy Dev-Service/), 'bake: 60 min held in approval Bake']);
     expect(report.timeline.steps.findIndex((s) => s.stage === 'Prod')).toBeGreaterThan(report.timeline.steps.findIndex((s) => s.what.startsWith('bake')));
+  });
+
+  test('the prod canary, its alarms and automatic rollback, as the prod template configures them', () => {
+    const [shift] = report.promotion.stages.find((s) => s.name === 'Prod')!.deploys[0].trafficShifts;
+    expect(shift.shift).toEqual({ type: 'canary', percent: 10, intervalMinutes: 10, predefinedName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes' });
+    expect(shift.totalMinutes).toBe(10);
+    expect(shift.alarms.map((a) => a.name)).toEqual(expect.arrayContaining(['Prod-Service-NewVersionErrors', 'Prod-Service-Api5xxRate']));
+    expect(shift.autoRollbackEvents).toEqual(expect.arrayContaining(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM']));
+  });
+
+  test('the worst-case prod exposure is the canary\'s own figure: at most 10 % of traffic for at most 3 minutes', () => {
+    expect(report.exposure).toMatchObject({ sharePercent: 10, minutes: 3, stackName: 'Prod-Service' });
+    expect('description' in report.exposure && report.exposure.description).toMatch(/^10% of traffic for 3 minutes/);
+  });
+
+  test('a commit pushed on a Sunday waits in the bake for Monday 09:00 New York before it reaches prod', () => {
+    // Sunday 10:30Z + 20 min build + 5 min dev + 60 min bake = Sunday 11:55Z: the calendar opens Monday 09:00-05:00.
+    expect(report.timeline.steps.find((s) => s.what.startsWith('wait for the release calendar'))).toMatchObject({
+      stage: 'Prod',
+      startsAt: '2026-11-22T11:55:00.000Z',
+      endsAt: '2026-11-23T14:00:00.000Z',
+      what: 'wait for the release calendar (Sunday)',
+    });
+    expect(report.timeline.reachesProdAt).toBe('2026-11-23T14:00:00.000Z');
+    expect(report.gates.calendar).toBe('Mon–Thu 09:00–16:00 America/New_York, closed on public holidays of US');
   });
 
   test('names the halt flag the gate honours', () => {
@@ -148,19 +176,19 @@ describe('reading traffic shifting and conditions from templates', () => {
   test('a predefined canary with its alarms and automatic rollback', () => {
     expect(prod.deploys[0].trafficShifts[0]).toEqual({
       deploymentGroup: expect.stringMatching(/^Canary/),
-      computePlatform: 'Lambda',
-      config: 'CodeDeployDefault.LambdaCanary10Percent10Minutes',
-      kind: 'canary',
-      percent: 10,
-      intervalMinutes: 10,
+      shift: { type: 'canary', percent: 10, intervalMinutes: 10, predefinedName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes' },
       totalMinutes: 10,
-      alarms: ['Prod-Service-LambdaErrors'],
+      alarms: [{ name: 'Prod-Service-LambdaErrors', periodSeconds: 300, datapointsToAlarm: 1 }],
       autoRollbackEvents: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'],
     });
   });
 
   test('a custom linear configuration: 25 % every 2 minutes is all traffic after 6 minutes', () => {
-    expect(prod.deploys[0].trafficShifts[1]).toMatchObject({ kind: 'linear', percent: 25, intervalMinutes: 2, totalMinutes: 6, alarms: [] });
+    expect(prod.deploys[0].trafficShifts[1]).toMatchObject({ shift: { type: 'linear', percent: 25, intervalMinutes: 2 }, totalMinutes: 6, alarms: [] });
+  });
+
+  test('no exposure figure when a deployment group has no alarm: a bad build would never be rolled back', () => {
+    expect(stageExposure(plan, 'Prod')).toEqual({ unavailable: expect.stringMatching(/no alarm watches the deployment/) });
   });
 
   test('stage conditions and approvals', () => {
@@ -190,6 +218,13 @@ describe('reading traffic shifting and conditions from templates', () => {
     ]);
     expect(timeline.reachesProdAt).toBe('2026-11-22T13:10:00.000Z');
     expect(timeline.releasedAt).toBe('2026-11-22T13:55:00.000Z');
+  });
+
+  test('a calendar that never opens: the timeline says so instead of a time', () => {
+    const timeline = earliestTimeline(plan, { now: NOW, bakeMinutes: 60, isBake, estimates: DEFAULT_ESTIMATES, prodStage: 'Prod', nextOpening: () => undefined });
+    expect(timeline.neverBecause).toMatch(/does not open within a year/);
+    expect(timeline.reachesProdAt).toBeUndefined();
+    expect(timeline.releasedAt).toBeUndefined();
   });
 
   test('reads the real assembly format, nested stage assemblies included', () => {

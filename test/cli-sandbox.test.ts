@@ -9,7 +9,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SandboxSummary } from '../cli/sandbox/stacks';
-import { PROJECT_ROOT } from '../cli/config';
+import { PROJECT_ROOT } from '../cli/project';
 import * as prompt from '../cli/prompt';
 import { cdkCommandLine } from '../cli/sandbox/cdk-invocation';
 import * as checkout from '../cli/sandbox/checkout';

@@ -131,7 +131,8 @@ test('text output shows halts, the bake and transitions at a glance', async () =
       `  halt flag:   HALTED by ${CALLER_ARN} at 2026-11-22T10:00:00Z: incident 42`,
       '  freezes:     year-end until 2027-01-04T14:00:00Z (holidays)',
       `  transition into Prod: DISABLED by ${CALLER_ARN} at 2026-11-22T10:25:00.000Z: tollgate stop by alice - incident 42`,
-      '  calendar:    unknown (the release calendar is not part of this build)',
+      // Sunday, and on-call's year-end freeze on top.
+      '  calendar:    closed (Sunday; freeze: year-end until 2027-01-04T09:00:00-05:00), opens 2027-01-04T09:00:00-05:00',
     ]),
   );
 });

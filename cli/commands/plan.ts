@@ -1,14 +1,16 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
-import { PROJECT_ROOT, loadProjectConfig } from '../config';
+import { formatInZone } from '../../lambdas/shared/release-calendar';
+import { loadAppConfig } from '../app-config';
 import { CliContext } from '../context';
-import { ExposureFigure, bakeMinutes, calendarSettings, lateStartMarginMinutes, nextCalendarOpening, worstCaseExposure } from '../integrations';
+import { bakeMinutes, calendarSettings, lateStartMarginMinutes, nextCalendarOpening } from '../integrations';
 import { parseWholeNumber } from '../options';
 import { PROD_STAGE, isBake } from '../pipeline';
 import { readAssembly } from '../plan/assembly';
-import { ConditionSummary, PlanStage, PromotionPlan, TrafficShift, promotionPlan } from '../plan/promotion';
+import { ConditionSummary, ExposureFigure, PlanStage, PromotionPlan, TrafficShiftPlan, promotionPlan, stageExposure } from '../plan/promotion';
 import { DEFAULT_ESTIMATES, DurationEstimates, Timeline, earliestTimeline } from '../plan/timeline';
+import { PROJECT_ROOT } from '../project';
 
 interface PlanOptions {
   readonly json?: boolean;
@@ -25,30 +27,36 @@ export interface PlanReport {
   readonly bake: { readonly stage?: string; readonly action?: string; readonly minutes: number };
   readonly gates: {
     readonly haltFlag: string;
-    readonly calendar: string | { readonly available: false; readonly note: string };
+    /** The release calendar's settings in one line. */
+    readonly calendar: string;
   };
+  /** The calendar's time zone, in which the times are also shown. */
+  readonly calendarTimezone: string;
+  /** How much of the calendar window the gate wants left before prod. */
+  readonly lateStartMarginMinutes: number;
   readonly estimates: DurationEstimates;
   readonly timeline: Timeline;
-  readonly exposure: ExposureFigure | { readonly available: false; readonly note: string };
+  /** The worst-case exposure of a bad build in prod. */
+  readonly exposure: ExposureFigure;
 }
 
 function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
-  const config = loadProjectConfig();
+  const config = loadAppConfig();
   const stacks = readAssembly(options.dir);
   const promotion = promotionPlan(stacks, config.pipelineName);
   const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
   const minutes = bakeMinutes(config);
   const bakeStage = promotion.stages.find((s) => s.approvals.some((a) => isBake(s.name, a.name)));
-  const prodStacks = new Set(promotion.stages.find((s) => s.name === PROD_STAGE)?.deploys.map((d) => d.stackName));
-  const exposure = worstCaseExposure(stacks.filter((s) => prodStacks.has(s.stackName)).map((s) => s.template));
   return {
     assembly: options.dir,
     promotion,
     bake: { stage: bakeStage?.name, action: bakeStage?.approvals.find((a) => isBake(bakeStage.name, a.name))?.name, minutes },
     gates: {
       haltFlag: haltParameterName(config.pipelineName),
-      calendar: calendarSettings(config) ?? { available: false, note: 'the release calendar is not part of this build' },
+      calendar: calendarSettings(config),
     },
+    calendarTimezone: config.calendar.timezone,
+    lateStartMarginMinutes: lateStartMarginMinutes(config),
     estimates,
     timeline: earliestTimeline(promotion, {
       now: ctx.now(),
@@ -56,24 +64,23 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
       isBake,
       estimates,
       prodStage: PROD_STAGE,
-      nextOpening: (at) => nextCalendarOpening(config, at, lateStartMarginMinutes(config)) ?? { at, reasons: [] },
+      nextOpening: (at) => nextCalendarOpening(config, at, lateStartMarginMinutes(config)),
     }),
-    exposure: exposure ?? { available: false, note: 'the exposure figure (issue 4) is not part of this build' },
+    exposure: stageExposure(promotion, PROD_STAGE),
   };
 }
 
-function shiftLine(t: TrafficShift): string {
+function shiftLine(t: TrafficShiftPlan): string {
+  const { shift } = t;
   const how =
-    t.kind === 'canary'
-      ? `canary ${t.percent} % for ${t.intervalMinutes} min, then all`
-      : t.kind === 'linear'
-        ? `linear ${t.percent} % every ${t.intervalMinutes} min`
-        : t.kind === 'all-at-once'
-          ? 'all at once'
-          : 'unknown shift';
-  const alarms = t.alarms.length > 0 ? `; stops on ${t.alarms.join(', ')}` : '; no alarms';
+    shift.type === 'canary'
+      ? `canary ${shift.percent} % for ${shift.intervalMinutes} min, then all`
+      : shift.type === 'linear'
+        ? `linear ${shift.percent} % every ${shift.intervalMinutes} min`
+        : 'all at once';
+  const alarms = t.alarms.length > 0 ? `; stops on ${t.alarms.map((a) => a.name).join(', ')}` : '; no alarms';
   const rollback = t.autoRollbackEvents.length > 0 ? `; rolls back on ${t.autoRollbackEvents.join(', ')}` : '';
-  return `${t.computePlatform} ${t.deploymentGroup}: ${how} (${t.config})${alarms}${rollback}`;
+  return `${t.deploymentGroup}: ${how}${shift.predefinedName ? ` (${shift.predefinedName})` : ''}${alarms}${rollback}`;
 }
 
 function conditionLines(label: string, conditions: ConditionSummary[]): string[] {
@@ -88,6 +95,7 @@ function stageLines(stage: PlanStage, bake: number): string[] {
   for (const d of stage.deploys) {
     lines.push(`deploys ${d.stackName} to account ${d.account ?? '?'} ${d.region ?? '?'}`);
     for (const t of d.trafficShifts) lines.push(`  ${shiftLine(t)}`);
+    if (d.trafficShiftsUnreadable) lines.push(`  traffic shifting unreadable: ${d.trafficShiftsUnreadable}`);
     for (const s of d.serviceRollouts) {
       lines.push(
         `  ECS ${s.service}: ${s.strategy}${s.alarms.length > 0 ? `, ${s.rollbackOnAlarm ? 'rolls back' : 'stops'} on ${s.alarms.join(', ')}` : ''}${s.circuitBreakerRollback ? ', circuit breaker rolls back' : ''}${s.bakeTimeMinutes ? `, bake ${s.bakeTimeMinutes} min` : ''}`,
@@ -118,19 +126,18 @@ function printReport(ctx: CliContext, report: PlanReport): void {
   ctx.out('Gates');
   ctx.out(`  bake:      ${report.bake.stage ? `${report.bake.minutes} min in ${report.bake.stage} (approval ${report.bake.action}), watched by the bake gate` : 'none in this pipeline'}`);
   ctx.out(`  halt flag: ${report.gates.haltFlag} (tollgate stop / resume)`);
-  const calendar = report.gates.calendar;
-  ctx.out(`  calendar:  ${typeof calendar === 'string' ? calendar : `none (${calendar.note})`}`);
+  ctx.out(`  calendar:  ${report.gates.calendar} (before ${PROD_STAGE}, with ${report.lateStartMarginMinutes} min of the window left)`);
   ctx.out('');
   ctx.out(`Earliest path of a commit pushed at ${timeline.pushedAt} (build ~${report.estimates.buildMinutes} min and deployments ~${report.estimates.deployMinutes} min are estimates)`);
   const stepWidth = Math.max(...timeline.steps.map((s) => s.stage.length));
   for (const s of timeline.steps) ctx.out(`  ${`+${s.minutes} min`.padStart(10)}  ${s.stage.padEnd(stepWidth)}  ${s.what}, until ${s.endsAt}`);
-  ctx.out(`  reaches ${PROD_STAGE}: ${timeline.reachesProdAt ?? `never (no ${PROD_STAGE} stage)`}`);
-  ctx.out(`  released:    ${timeline.releasedAt}`);
+  if (timeline.neverBecause) ctx.out(`  never reaches ${PROD_STAGE}: ${timeline.neverBecause}`);
+  const local = (iso: string | undefined) => (iso ? `${iso} (${formatInZone(Date.parse(iso), report.calendarTimezone)} ${report.calendarTimezone})` : 'never');
+  ctx.out(`  reaches ${PROD_STAGE}: ${local(timeline.reachesProdAt)}`);
+  ctx.out(`  released:    ${local(timeline.releasedAt)}`);
   ctx.out('');
   const exposure = report.exposure;
-  ctx.out(
-    `Worst-case prod exposure of a bad build: ${'available' in exposure ? `unknown (${exposure.note})` : `${exposure.sharePercent} % of traffic for ${exposure.minutes} min (${exposure.explanation})`}`,
-  );
+  ctx.out(`Worst-case ${PROD_STAGE} exposure of a bad build: ${'unavailable' in exposure ? `unknown (${exposure.unavailable})` : `${exposure.description}, ${exposure.stackName} ${exposure.deploymentGroup}`}`);
 }
 
 export function registerPlanCommand(program: Command, ctx: CliContext): void {

@@ -1,8 +1,8 @@
 import { EnableStageTransitionCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { loadAppConfig } from '../app-config';
 import { awsClients, requireAccount, withAwsErrors } from '../aws';
-import { loadProjectConfig } from '../config';
 import { CliContext, CliError } from '../context';
 import { writeHalt } from '../controls';
 import { parseReason } from '../options';
@@ -14,7 +14,7 @@ interface ResumeOptions {
 }
 
 async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
-  const config = loadProjectConfig();
+  const config = loadAppConfig();
   const { pipelineName } = config;
   const scope = { ...config.deployment, pipelineName };
   const aws = awsClients(config.deployment.region);

@@ -1,7 +1,7 @@
 import { GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
+import { loadAppConfig } from '../app-config';
 import { awsClients, requireAccount, withAwsErrors } from '../aws';
-import { loadProjectConfig } from '../config';
 import { CliContext, CliError } from '../context';
 import { parseReason } from '../options';
 import { PROD_STAGE, describeRevision, formatRevision, getPipelineState, recentExecutions, rollbackTarget } from '../pipeline';
@@ -13,7 +13,7 @@ interface RollbackOptions {
 }
 
 async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void> {
-  const config = loadProjectConfig();
+  const config = loadAppConfig();
   const { pipelineName } = config;
   const scope = { ...config.deployment, pipelineName };
   const aws = awsClients(config.deployment.region);

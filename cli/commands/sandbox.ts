@@ -2,10 +2,11 @@ import { Stack } from '@aws-sdk/client-cloudformation';
 import { Command } from 'commander';
 import { ConfigError, TollgateConfig, resolveSandboxName } from '../../cdk/config';
 import { DEFAULT_SANDBOX_DAYS, MAX_SANDBOX_DAYS, expiryAfter } from '../../lambdas/shared/sandbox-tags';
+import { loadAppConfig } from '../app-config';
 import { AwsClients, CallerIdentity, awsClients, requireSandboxAccount, withAwsErrors } from '../aws';
-import { PROJECT_ROOT, loadProjectConfig } from '../config';
 import { CliContext, CliError } from '../context';
 import { parseWholeNumber } from '../options';
+import { PROJECT_ROOT } from '../project';
 import * as prompt from '../prompt';
 import { cdkCommandLine } from '../sandbox/cdk-invocation';
 import { withRefCheckout } from '../sandbox/checkout';
@@ -28,7 +29,7 @@ interface Session {
  * account and never prod's), with AWS errors turned into messages that name the account.
  */
 async function inSandboxAccount(work: (session: Session) => Promise<void>): Promise<void> {
-  const config = loadProjectConfig();
+  const config = loadAppConfig();
   const clients = awsClients(config.sandbox.region);
   const identity = await requireSandboxAccount(clients.sts, config);
   const where = `account ${config.sandbox.account} region ${config.sandbox.region}`;

@@ -3,11 +3,12 @@ import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/clien
 import { Command } from 'commander';
 import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
 import { Freeze, Halt } from '../../lambdas/shared/pipeline-controls';
+import { loadAppConfig } from '../app-config';
 import { AwsClients, CallerIdentity, awsClients, describeError, requireAccount, withAwsErrors } from '../aws';
-import { loadProjectConfig } from '../config';
 import { CliContext } from '../context';
 import { ControlView, ControlsView, readControls } from '../controls';
-import { CalendarAnswer, bakeMinutes, calendarAt } from '../integrations';
+import { CalendarVerdict } from '../../lambdas/shared/release-calendar';
+import { bakeMinutes, calendarAt } from '../integrations';
 import {
   PROD_STAGE,
   Revision,
@@ -69,7 +70,8 @@ export interface StatusReport {
     readonly halt: ControlView<Halt> | { readonly state: 'error'; readonly error: string };
     readonly activeFreezes: Freeze[];
     readonly freezesError?: string;
-    readonly calendar: CalendarAnswer | { readonly available: false; readonly note: string };
+    /** The release calendar now, with the run-time freezes that could be read. */
+    readonly calendar: CalendarVerdict | { readonly error: string };
   };
   readonly disabledTransitions: { readonly stage: string; readonly reason?: string; readonly by?: string; readonly at?: string }[];
   readonly alarms: AlarmReport[];
@@ -180,7 +182,7 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
       halt: 'error' in controls ? { state: 'error', error: controls.error } : controls.halt,
       activeFreezes,
       freezesError: 'error' in controls ? controls.error : controls.freezes.state === 'unreadable' ? controls.freezes.error : undefined,
-      calendar: calendarAt(config, now, freezes) ?? { available: false, note: 'the release calendar is not part of this build' },
+      calendar: calendarVerdict(config, now, freezes),
     },
     disabledTransitions: stages.filter((s) => !s.transition.enabled).map((s) => ({ stage: s.name, ...s.transition })),
     alarms: await alarmReports(config, identity, clients),
@@ -195,6 +197,15 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
       },
     },
   };
+}
+
+function calendarVerdict(config: TollgateConfig, now: Date, freezes: Freeze[]): CalendarVerdict | { error: string } {
+  try {
+    return calendarAt(config, now, freezes);
+  } catch (err) {
+    // A freeze with an unreadable time: the gate cannot decide either.
+    return { error: (err as Error).message };
+  }
 }
 
 function haltLine(halt: StatusReport['gates']['halt']): string {
@@ -218,7 +229,7 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
   ctx.out(`  halt flag:   ${haltLine(gates.halt)}`);
   const calendar = gates.calendar;
   ctx.out(
-    `  calendar:    ${'available' in calendar ? `unknown (${calendar.note})` : calendar.open ? 'open' : `closed (${calendar.reasons.join('; ')}), opens ${calendar.nextOpen ?? 'never'}`}`,
+    `  calendar:    ${'error' in calendar ? `UNKNOWN (${calendar.error})` : calendar.open ? `open until ${calendar.closesAt ?? '?'}` : `closed (${calendar.reasons.join('; ')}), opens ${calendar.nextOpen ?? 'not within a year'}`}`,
   );
   if (gates.freezesError) ctx.out(`  freezes:     UNREADABLE (${gates.freezesError})`);
   else ctx.out(`  freezes:     ${gates.activeFreezes.length === 0 ? 'none in force' : gates.activeFreezes.map((f) => `${f.name} until ${f.end} (${f.reason})`).join('; ')}`);
@@ -250,7 +261,7 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
 }
 
 async function status(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const config = loadProjectConfig();
+  const config = loadAppConfig();
   const clients = awsClients(config.deployment.region);
   const identity = await requireAccount(clients.sts, config.deployment, `the deployment account of pipeline ${config.pipelineName}`);
   const report = await withAwsErrors({ ...config.deployment, pipelineName: config.pipelineName }, () => gatherStatus(ctx, config, clients, identity));

@@ -7,7 +7,7 @@ import {
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
 import { CallerIdentity, awsClients, requireAccount, withAwsErrors } from '../aws';
-import { loadProjectConfig } from '../config';
+import { loadAppConfig } from '../app-config';
 import { CliContext, CliError } from '../context';
 import { writeHalt } from '../controls';
 import { parseReason } from '../options';
@@ -80,7 +80,7 @@ async function abortInFlight(client: CodePipelineClient, pipelineName: string, r
 }
 
 async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
-  const config = loadProjectConfig();
+  const config = loadAppConfig();
   const { pipelineName } = config;
   const scope = { ...config.deployment, pipelineName };
   const aws = awsClients(config.deployment.region);

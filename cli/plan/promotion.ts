@@ -2,6 +2,8 @@
  * The promotion path as the synthesized templates define it: the pipeline's stages in order, what each
  * deploys where, its approvals and V2 conditions, and how each deployed stack shifts traffic.
  */
+import type { TrafficShift } from '../../cdk/canary-settings';
+import { Exposure, ExposureError, WatchedShift, describeExposure, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
 import { CliError } from '../context';
 import { CfnTemplate, SynthesizedStack } from './assembly';
 
@@ -44,19 +46,11 @@ export interface StageConditions {
   readonly onFailure: ConditionSummary[];
 }
 
-/** How a deployment group moves traffic to a new version. */
-export interface TrafficShift {
-  readonly deploymentGroup: string;
-  readonly computePlatform: 'Lambda' | 'ECS' | 'unknown';
-  /** The deployment configuration's name, e.g. `CodeDeployDefault.LambdaCanary10Percent10Minutes`. */
-  readonly config: string;
-  readonly kind: 'canary' | 'linear' | 'all-at-once' | 'unknown';
-  /** Canary share, or each linear step, in percent. */
-  readonly percent?: number;
-  readonly intervalMinutes?: number;
+/** A CodeDeploy deployment group: how it moves traffic to a new version and what stops it. */
+export interface TrafficShiftPlan extends WatchedShift {
   /** Minutes from the first shift until all traffic is on the new version. */
-  readonly totalMinutes?: number;
-  readonly alarms: string[];
+  readonly totalMinutes: number;
+  /** When CodeDeploy rolls back by itself. */
   readonly autoRollbackEvents: string[];
 }
 
@@ -74,7 +68,9 @@ export interface DeployedStack {
   readonly stackName: string;
   readonly account?: string;
   readonly region?: string;
-  readonly trafficShifts: TrafficShift[];
+  readonly trafficShifts: TrafficShiftPlan[];
+  /** Why the traffic shifting could not be read, when it could not. */
+  readonly trafficShiftsUnreadable?: string;
   readonly serviceRollouts: ServiceRollout[];
 }
 
@@ -104,56 +100,26 @@ export interface PromotionPlan {
   readonly stages: PlanStage[];
 }
 
-const PREDEFINED = /^CodeDeployDefault\.(Lambda|ECS)(?:(Canary|Linear)(\d+)Percent(?:Every)?(\d+)Minutes?|AllAtOnce)$/;
-
 /** Minutes until all traffic has moved: a canary after one interval, a linear shift after its last step. */
-function shiftTiming(kind: TrafficShift['kind'], percent?: number, interval?: number): Pick<TrafficShift, 'totalMinutes'> {
-  if (kind === 'all-at-once') return { totalMinutes: 0 };
-  if (percent === undefined || interval === undefined) return {};
-  return { totalMinutes: kind === 'canary' ? interval : (Math.ceil(100 / percent) - 1) * interval };
+export function shiftMinutes(shift: TrafficShift): number {
+  if (shift.type === 'allAtOnce') return 0;
+  return shift.type === 'canary' ? shift.intervalMinutes : (Math.ceil(100 / shift.percent) - 1) * shift.intervalMinutes;
 }
 
-function deploymentConfig(raw: unknown, resources: Resources): Pick<TrafficShift, 'config' | 'kind' | 'percent' | 'intervalMinutes' | 'totalMinutes'> & { platform?: 'Lambda' | 'ECS' } {
-  const config = renderValue(raw, resources) || 'CodeDeployDefault.OneAtATime';
-  const predefined = PREDEFINED.exec(config);
-  if (predefined) {
-    const kind = predefined[2] === 'Canary' ? 'canary' : predefined[2] === 'Linear' ? 'linear' : 'all-at-once';
-    const percent = predefined[3] ? Number(predefined[3]) : undefined;
-    const intervalMinutes = predefined[4] ? Number(predefined[4]) : undefined;
-    return { config, kind, percent, intervalMinutes, ...shiftTiming(kind, percent, intervalMinutes), platform: predefined[1] as 'Lambda' | 'ECS' };
-  }
-  const ref = (raw as { Ref?: string })?.Ref;
-  const custom = ref ? resources[ref] : undefined;
-  const routing = custom?.Type === 'AWS::CodeDeploy::DeploymentConfig' ? custom.Properties?.TrafficRoutingConfig : undefined;
-  if (routing?.Type === 'TimeBasedCanary') {
-    const { CanaryPercentage: percent, CanaryInterval: intervalMinutes } = routing.TimeBasedCanary ?? {};
-    return { config, kind: 'canary', percent, intervalMinutes, ...shiftTiming('canary', percent, intervalMinutes) };
-  }
-  if (routing?.Type === 'TimeBasedLinear') {
-    const { LinearPercentage: percent, LinearInterval: intervalMinutes } = routing.TimeBasedLinear ?? {};
-    return { config, kind: 'linear', percent, intervalMinutes, ...shiftTiming('linear', percent, intervalMinutes) };
-  }
-  if (routing?.Type === 'AllAtOnce') return { config, kind: 'all-at-once', totalMinutes: 0 };
-  return { config, kind: 'unknown' };
-}
-
-function trafficShifts(template: CfnTemplate): TrafficShift[] {
+/** The template's deployment groups, read by the canary's own code (issue 4), the exposure figure's source. */
+function trafficShifts(template: CfnTemplate): Pick<DeployedStack, 'trafficShifts' | 'trafficShiftsUnreadable'> {
   const resources = template.Resources ?? {};
-  return Object.entries(resources)
-    .filter(([, r]) => r.Type === 'AWS::CodeDeploy::DeploymentGroup')
-    .map(([logicalId, r]) => {
-      const p = r.Properties ?? {};
-      const { platform, ...config } = deploymentConfig(p.DeploymentConfigName, resources);
-      const app = (p.ApplicationName as { Ref?: string })?.Ref;
-      const appPlatform = app ? resources[app]?.Properties?.ComputePlatform : undefined;
-      return {
-        deploymentGroup: p.DeploymentGroupName ? renderValue(p.DeploymentGroupName, resources) : logicalId,
-        computePlatform: (appPlatform ?? platform ?? 'unknown') as TrafficShift['computePlatform'],
-        ...config,
-        alarms: p.AlarmConfiguration?.Enabled === false ? [] : (p.AlarmConfiguration?.Alarms ?? []).map((a: { Name: unknown }) => renderValue(a.Name, resources)),
-        autoRollbackEvents: p.AutoRollbackConfiguration?.Enabled ? (p.AutoRollbackConfiguration.Events ?? []) : [],
-      };
-    });
+  try {
+    return {
+      trafficShifts: watchedShifts(template).map((w) => {
+        const rollback = resources[w.deploymentGroup]?.Properties?.AutoRollbackConfiguration;
+        return { ...w, totalMinutes: shiftMinutes(w.shift), autoRollbackEvents: rollback?.Enabled ? (rollback.Events ?? []) : [] };
+      }),
+    };
+  } catch (err) {
+    if (!(err instanceof ExposureError)) throw err;
+    return { trafficShifts: [], trafficShiftsUnreadable: err.message };
+  }
 }
 
 function serviceRollouts(template: CfnTemplate): ServiceRollout[] {
@@ -231,7 +197,7 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
           stackName: name,
           account: deployed?.account,
           region: deployed?.region,
-          trafficShifts: deployed ? trafficShifts(deployed.template) : [],
+          ...(deployed ? trafficShifts(deployed.template) : { trafficShifts: [], trafficShiftsUnreadable: `stack ${name} is not in the assembly` }),
           serviceRollouts: deployed ? serviceRollouts(deployed.template) : [],
         };
       }),
@@ -252,4 +218,34 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
       : undefined,
     stages,
   };
+}
+
+/** The worst-case exposure of a bad build in one stage, or why there is no figure. */
+export type ExposureFigure =
+  | (Exposure & { readonly deploymentGroup: string; readonly stackName: string; readonly description: string })
+  | { readonly unavailable: string };
+
+/**
+ * The worst case over the stage's deployment groups: the share of traffic a bad build reaches and the minutes it
+ * is served before the rollback starts (the canary's own function, issue 4).
+ */
+export function stageExposure(plan: PromotionPlan, stageName: string): ExposureFigure {
+  const stage = plan.stages.find((s) => s.name === stageName);
+  if (!stage) return { unavailable: `no ${stageName} stage in the pipeline` };
+  const unreadable = stage.deploys.find((d) => d.trafficShiftsUnreadable);
+  if (unreadable) return { unavailable: `${unreadable.stackName}: ${unreadable.trafficShiftsUnreadable}` };
+  const figures: ExposureFigure[] = [];
+  for (const d of stage.deploys) {
+    for (const t of d.trafficShifts) {
+      try {
+        const exposure = worstCaseExposure(t.shift, t.alarms);
+        figures.push({ ...exposure, deploymentGroup: t.deploymentGroup, stackName: d.stackName, description: describeExposure(exposure) });
+      } catch (err) {
+        if (!(err instanceof ExposureError)) throw err;
+        return { unavailable: `${d.stackName} ${t.deploymentGroup}: ${err.message}` };
+      }
+    }
+  }
+  if (figures.length === 0) return { unavailable: `${stageName} shifts no traffic through CodeDeploy` };
+  return figures.reduce((worst, f) => ('percentMinutes' in f && 'percentMinutes' in worst && f.percentMinutes > worst.percentMinutes ? f : worst));
 }

@@ -1,3 +1,4 @@
+import { CalendarOpening } from '../integrations';
 import { PlanStage, PromotionPlan } from './promotion';
 
 /** What no template says: how long the build and one CloudFormation deployment take. Estimates, overridable. */
@@ -10,12 +11,6 @@ export interface DurationEstimates {
 
 export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5 };
 
-/** The calendar's next opening at or after an instant, and why it is closed until then. */
-export interface CalendarOpening {
-  readonly at: Date;
-  readonly reasons: string[];
-}
-
 export interface TimelineStep {
   readonly stage: string;
   readonly what: string;
@@ -27,10 +22,12 @@ export interface TimelineStep {
 export interface Timeline {
   readonly pushedAt: string;
   readonly steps: TimelineStep[];
-  /** When the prod stage's deployment starts at the earliest: when the commit reaches prod. */
+  /** When the prod stage's deployment starts at the earliest: when the commit reaches prod; absent: never. */
   readonly reachesProdAt?: string;
-  /** When the prod stage is done at the earliest (traffic shifted, post-deployment alarm watch over). */
-  readonly releasedAt: string;
+  /** When the prod stage is done at the earliest (traffic shifted, alarm watch over); absent: never. */
+  readonly releasedAt?: string;
+  /** Why the commit would never reach prod. */
+  readonly neverBecause?: string;
 }
 
 export interface TimelineOptions {
@@ -41,8 +38,8 @@ export interface TimelineOptions {
   readonly estimates: DurationEstimates;
   /** The stage the calendar guards. */
   readonly prodStage: string;
-  /** The release calendar as the gate applies it before prod, when there is one: its next opening at or after `at`. */
-  readonly nextOpening?: (at: Date) => CalendarOpening;
+  /** The release calendar as the gate applies it before prod: its next opening at or after `at`, `undefined` for none. */
+  readonly nextOpening?: (at: Date) => CalendarOpening | undefined;
 }
 
 /** The longest `WaitTime` (minutes) of the stage's onSuccess alarm rules: the watch after its deployment. */
@@ -64,11 +61,11 @@ function deployMinutes(stage: PlanStage, estimates: DurationEstimates): { minute
 export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions): Timeline {
   const steps: TimelineStep[] = [];
   let t = options.now;
-  const step = (stage: string, what: string, minutes: number) => {
-    const end = new Date(t.getTime() + minutes * 60_000);
-    steps.push({ stage, what, minutes, startsAt: t.toISOString(), endsAt: end.toISOString() });
+  const stepUntil = (stage: string, what: string, end: Date) => {
+    steps.push({ stage, what, minutes: Math.round((end.getTime() - t.getTime()) / 60_000), startsAt: t.toISOString(), endsAt: end.toISOString() });
     t = end;
   };
+  const step = (stage: string, what: string, minutes: number) => stepUntil(stage, what, new Date(t.getTime() + minutes * 60_000));
   const firstRelease = plan.stages.findIndex((s) => s.deploys.length > 0 || s.approvals.length > 0);
   const building = firstRelease < 0 ? plan.stages : plan.stages.slice(0, firstRelease);
   const buildStages = building.length > 1 ? `${building[0].name}..${building[building.length - 1].name}` : (building[0]?.name ?? '');
@@ -78,13 +75,12 @@ export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions):
   for (const stage of firstRelease < 0 ? [] : plan.stages.slice(firstRelease)) {
     const deploy = stage.deploys.length > 0 ? deployMinutes(stage, options.estimates) : undefined;
     const watch = onSuccessWatchMinutes(stage);
-    if (stage.name === options.prodStage) {
-      const opening = options.nextOpening?.(t);
-      if (opening && opening.at.getTime() > t.getTime()) {
-        step(stage.name, `wait for the release calendar (${opening.reasons.join('; ') || 'closed'})`, Math.round((opening.at.getTime() - t.getTime()) / 60_000));
-      }
-      reachesProdAt = t.toISOString();
+    if (stage.name === options.prodStage && options.nextOpening) {
+      const opening = options.nextOpening(t);
+      if (!opening) return { pushedAt: options.now.toISOString(), steps, neverBecause: `the release calendar does not open within a year of ${t.toISOString()}` };
+      if (opening.at.getTime() > t.getTime()) stepUntil(stage.name, `wait for the release calendar (${opening.reasons.join('; ') || 'closed'})`, opening.at);
     }
+    if (stage.name === options.prodStage) reachesProdAt = t.toISOString();
     // Within a stage, actions run by run order: the bake approval follows the stage's deployments.
     const parts: { order: number; what: string; minutes: number }[] = [];
     if (deploy) parts.push({ order: Math.min(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder)), ...deploy });

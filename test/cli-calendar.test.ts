@@ -1,0 +1,34 @@
+/** How `plan` and `status` ask the release calendar (issue 5's code) what the bake gate will do. */
+import { loadConfig } from '../cdk/config';
+import { calendarAt, lateStartMarginMinutes, nextCalendarOpening } from '../cli/integrations';
+
+const config = loadConfig();
+const margin = lateStartMarginMinutes(config);
+
+test('the late-start margin is the gate\'s: prod deploy plus prod bake', () => {
+  expect(margin).toBe(config.bake.prodDeployMinutes + config.bake.prodBakeMinutes);
+});
+
+test('open with enough of the window left: now', () => {
+  // Tuesday 10:00 in New York.
+  expect(nextCalendarOpening(config, new Date('2026-11-24T15:00:00Z'), margin)).toEqual({ at: new Date('2026-11-24T15:00:00Z'), reasons: [] });
+});
+
+test('a Sunday waits for Monday 09:00 New York', () => {
+  expect(nextCalendarOpening(config, new Date('2026-11-22T11:55:00Z'), margin)).toEqual({ at: new Date('2026-11-23T14:00:00Z'), reasons: ['Sunday'] });
+});
+
+test('too late on the Wednesday before Thanksgiving: not Thursday (holiday), not Friday, but Monday', () => {
+  const opening = nextCalendarOpening(config, new Date('2026-11-25T20:30:00Z'), margin);
+  expect(opening?.at).toEqual(new Date('2026-11-30T14:00:00Z'));
+  expect(opening?.reasons).toEqual([`too late to start prod: the window closes at 2026-11-25T16:00:00-05:00 and prod deploy + bake take ${margin} min`]);
+});
+
+test('run-time freezes count for status', () => {
+  const freeze = { name: 'year-end', reason: 'holidays', by: 'arn:aws:iam::111111111111:user/a', at: '2026-11-01T00:00:00Z', start: '2026-11-20T00:00:00Z', end: '2027-01-04T14:00:00Z' };
+  expect(calendarAt(config, new Date('2026-11-24T15:00:00Z'), [freeze])).toEqual({
+    open: false,
+    reasons: ['freeze: year-end until 2027-01-04T09:00:00-05:00'],
+    nextOpen: '2027-01-04T09:00:00-05:00',
+  });
+});
