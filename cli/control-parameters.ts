@@ -3,10 +3,10 @@
  * who is calling, and reading and writing the parameters in the deployment account, where the gate reads them.
  */
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { TollgateConfig } from '../cdk/config';
 import { Freeze, freezesParameterName, parseFreezes } from '../lambdas/shared/pipeline-controls';
-import { CliError } from './context';
+import { requireAccount } from './aws';
 
 /** An AWS call that failed: says what Tollgate was doing and what AWS answered (exit 1). */
 export function awsFailure(doing: string, err: unknown): Error {
@@ -20,19 +20,12 @@ export function ssmClient(config: TollgateConfig): SSMClient {
 
 /**
  * The caller's identity ARN, the "who" of every control record. Refuses credentials for any account but the
- * deployment account: a freeze written elsewhere would never be seen by the gate.
+ * deployment account (a freeze written elsewhere would never be seen by the gate), with the same messages as
+ * every other command.
  */
 export async function callerArn(config: TollgateConfig): Promise<string> {
   const sts = new STSClient({ region: config.deployment.region });
-  const identity = await sts.send(new GetCallerIdentityCommand({})).catch((err) => {
-    throw awsFailure('find out who you are (STS GetCallerIdentity)', err);
-  });
-  if (identity.Account !== config.deployment.account || !identity.Arn) {
-    throw new CliError(
-      `your AWS credentials are for account ${identity.Account}, but pipeline ${config.pipelineName} runs in ${config.deployment.account}: use credentials for the deployment account`,
-    );
-  }
-  return identity.Arn;
+  return (await requireAccount(sts, config.deployment, `the deployment account of pipeline ${config.pipelineName}`)).arn;
 }
 
 /** The parameter's value, or undefined when it does not exist. */

@@ -108,7 +108,9 @@ describe('with mocked AWS clients', () => {
       expect(run).toEqual({
         code: 2,
         out: [],
-        err: ['tollgate: your AWS credentials are for account 222222222222, but pipeline Tollgate runs in 111111111111: use credentials for the deployment account'],
+        err: [
+          'tollgate: wrong account: your credentials (arn:aws:sts::222222222222:assumed-role/Dev/alice) are for account 222222222222, but the deployment account of pipeline Tollgate is account 111111111111; switch AWS_PROFILE',
+        ],
       });
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
     });
