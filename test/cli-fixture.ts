@@ -1,25 +1,21 @@
 /** Shared by the CLI tests: running `main`, and a pipeline with a build baking and a release in Prod. */
 import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExecutionStatus, StageState } from '@aws-sdk/client-codepipeline';
-import { main } from '../cli/main';
+import { CliRun, runCli } from './cli-harness';
 import { FakeAwsEndpoint, STS_NS, json, xml } from './fake-aws-endpoint';
 
 export const NOW = new Date('2026-11-22T10:30:00Z');
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice@example.com';
 export const PIPELINE = 'Tollgate';
 
-export interface Run {
-  readonly code: number;
-  readonly out: string[];
-  readonly err: string[];
+export interface Run extends CliRun {
+  /** Standard output as one text. */
   readonly stdout: string;
 }
 
-/** Runs the CLI as `tollgate <args>` with the fixed clock, capturing what it prints. */
+/** Runs the CLI as `tollgate <args>` at {@link NOW}, capturing what it prints. */
 export async function run(...args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), now: () => NOW });
-  return { code, out, err, stdout: out.join('\n') };
+  const result = await runCli(args, NOW);
+  return { ...result, stdout: result.out.join('\n') };
 }
 
 /** Configuration comes from cdk.json (the example accounts): no TOLLGATE_* variable of the developer's leaks in. */
