@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createTollgateApp } from '../cdk/tollgate';
 import { decideDeletions, StackDescription } from '../lambdas/sandbox-cleaner/select';
 import { NOW, clearTollgateEnv, run, serveHealthyPipeline, useEndpoint } from '../test/cli-fixture';
 import { FakeAwsEndpoint } from '../test/fake-aws-endpoint';
@@ -45,12 +46,7 @@ async function main(): Promise<void> {
 
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-bench-'));
   const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
-  const synth = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'cdk/app.ts'], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, sandbox: 'bench' }) },
-  });
-  if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
+  createTollgateApp({ appProps: { outdir, context: { ...cdkJson.context, sandbox: 'bench' } }, env: {} }).app.synth();
   const planTimes: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const start = process.hrtime.bigint();

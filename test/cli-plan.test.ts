@@ -1,8 +1,7 @@
 /**
- * `plan` against the real app: synthesized once, as `cdk synth` does it (the app's entry point with
- * CDK_OUTDIR), into a temporary directory.
+ * `plan` against the real app: synthesized once, in process, into a temporary directory with cdk.json's
+ * context, exactly the cloud assembly `cdk synth` writes.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +15,7 @@ import { readAssembly } from '../cli/plan/assembly';
 import { promotionPlan, stageExposure } from '../cli/plan/promotion';
 import { isBake } from '../cli/pipeline';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../cli/plan/timeline';
+import { createTollgateApp } from '../cdk/tollgate';
 import { NOW, clearTollgateEnv, run } from './cli-fixture';
 
 const root = path.join(__dirname, '..');
@@ -27,12 +27,7 @@ beforeAll(async () => {
   clearTollgateEnv();
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-'));
   const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
-  const synth = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'cdk/app.ts'], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, sandbox: 'alice' }) },
-  });
-  expect(synth.status).toBe(0);
+  createTollgateApp({ appProps: { outdir, context: { ...cdkJson.context, sandbox: 'alice' } }, env: {} }).app.synth();
   const result = await run('plan', '--dir', outdir, '--json');
   expect(result.err).toEqual([]);
   expect(result.code).toBe(0);

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConfigError } from '../cdk/config';
@@ -5,16 +7,17 @@ import { SandboxCleanerStack } from '../cdk/sandbox-cleaner-stack';
 import { resolveSandboxExpiry } from '../cdk/sandbox-expiry';
 import { EXPIRES_TAG } from '../cdk/service/service-stage';
 import { synthesizeTollgate } from './fixture';
-import { awsSolutionsFindings } from './nag';
+import { addAwsSolutionsChecks, awsSolutionsFindings } from './nag';
 
-describe('the sandbox cleaner stack in the app', () => {
-  const synthesized = synthesizeTollgate();
-  const stack = synthesized.sandboxCleaner;
+describe('the sandbox cleaner stack', () => {
+  // On its own (the app test checks that the app holds it, in the sandbox account), with cdk.json's flags.
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const app = new cdk.App({ context: cdkJson.context });
+  addAwsSolutionsChecks(app);
+  const stack = new SandboxCleanerStack(app, 'Tollgate-SandboxCleaner', { env: { account: '222222222222', region: 'us-east-1' }, prodAccount: '333333333333' });
   const template = Template.fromStack(stack);
 
-  test('is Tollgate-SandboxCleaner in the sandbox account, told which account is prod', () => {
-    expect(stack.stackName).toBe('Tollgate-SandboxCleaner');
-    expect(stack.account).toBe('222222222222');
+  test('tells the function which account is prod', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Environment: { Variables: Match.objectLike({ PROD_ACCOUNT: '333333333333' }) },
@@ -69,10 +72,10 @@ test('the cleaner refuses to be deployed into the prod account', () => {
 
 describe('a sandbox expiry at synth', () => {
   const now = new Date('2026-11-22T10:30:15.500Z');
+  const synthesized = synthesizeTollgate({ sandbox: 'bob' }, { now: () => now });
 
   test('defaults to seven days from now, so a plain cdk deploy of a sandbox expires too', () => {
     expect(resolveSandboxExpiry(undefined, now)).toBe('2026-11-29T10:30:15Z');
-    const synthesized = synthesizeTollgate({ sandbox: 'bob' }, { now: () => now });
     expect(synthesized.sandbox.service.tags.tagValues()[EXPIRES_TAG]).toBe('2026-11-29T10:30:15Z');
   });
 
@@ -81,7 +84,6 @@ describe('a sandbox expiry at synth', () => {
   });
 
   test('is tagged on sandbox stacks only, never on dev or prod', () => {
-    const synthesized = synthesizeTollgate({ sandbox: 'bob' }, { now: () => now });
     expect(synthesized.pipelineStack.devStage.service.tags.tagValues()[EXPIRES_TAG]).toBeUndefined();
     expect(synthesized.pipelineStack.prodStage.service.tags.tagValues()[EXPIRES_TAG]).toBeUndefined();
   });
