@@ -9,29 +9,19 @@
  */
 import { AwsGateAdapter } from '../lambdas/bake-gate/adapter';
 import { createGate } from '../lambdas/bake-gate/index';
-import { GateSettings } from '../lambdas/bake-gate/settings';
 import { assumeRoleReply, epoch, FakeAwsEndpoint, json, publishReply, RecordedRequest } from '../test/fake-aws-endpoint';
+import { gateSettings, serveBakingPipeline } from '../test/bake-gate-fixtures';
 
 const T0 = new Date('2026-03-10T10:00:00Z');
 const NOW = new Date(T0.getTime() + 61 * 60_000);
 const RUNS = Number(process.env.BENCH_BAKE_GATE_RUNS ?? 50);
 const ALARM_READS = new Set(['DescribeAlarms', 'DescribeAlarmHistory', 'GetMetricData']);
 
-const settings: GateSettings = {
-  pipelineName: 'Tollgate',
-  bakeStageName: 'Dev',
-  bakeActionName: 'Bake',
-  prodStageName: 'Prod',
-  bakeMinutes: 60,
+const settings = gateSettings({
   evidenceGraceMinutes: 60,
-  lateStartMinutes: 50,
-  devAlarmNames: ['Dev-Service-Health'],
-  prodHealthAlarmName: 'Prod-Service-Health',
   minimumRequests: 100,
   requestMetric: { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: { ApiId: 'a1b2c3', Stage: '$default' } },
-  dev: { account: '222222222222', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
-  prod: { account: '333333333333', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
-};
+});
 
 /**
  * One account's alarms as CloudWatch serves them: `serviceAlarms` metric alarms, each with some history,
@@ -80,20 +70,7 @@ function serveAlarms(endpoint: FakeAwsEndpoint, serviceAlarms: number): void {
 
 function world(endpoint: FakeAwsEndpoint, serviceAlarms: number): void {
   endpoint.reset();
-  endpoint
-    .on('codepipeline:GetPipelineState', () =>
-      json({
-        pipelineName: 'Tollgate',
-        stageStates: [
-          {
-            stageName: 'Dev',
-            latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' },
-            actionStates: [{ actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'tok-1', lastStatusChange: epoch(T0) } }],
-          },
-          { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-0', status: 'Succeeded' } },
-        ],
-      }),
-    )
+  serveBakingPipeline(endpoint, T0)
     .on('codepipeline:PutApprovalResult', () => json({ approvedAt: epoch(NOW) }))
     .on('sts:AssumeRole', (r) => assumeRoleReply(String(r.input.RoleArn)))
     .on('ssm:GetParametersByPath', () => json({ Parameters: [] }))

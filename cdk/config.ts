@@ -150,6 +150,9 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
+  const bake = parseBakeConfig(raw.bake);
+  const calendar = parseCalendarSettings(raw.calendar);
+  checkFreezesFitHold(calendar, bake);
   return {
     pipelineName,
     deployment,
@@ -157,10 +160,27 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     prod,
     sandbox,
     repository: { fullName, branch, connectionArn },
-    bake: parseBakeConfig(raw.bake),
+    bake,
     canary: parseCanarySettings(raw.canary),
-    calendar: parseCalendarSettings(raw.calendar),
+    calendar,
   };
+}
+
+/**
+ * A baked build waits through a planned freeze in its approval, which times out after `bake.maxHoldDays`:
+ * a longer freeze would fail every build that reaches it, so it is refused at synth.
+ */
+function checkFreezesFitHold(calendar: CalendarSettings, bake: BakeConfig): void {
+  calendar.freezes.forEach((freeze, i) => {
+    const days = (Date.parse(freeze.end) - Date.parse(freeze.start)) / 86_400_000;
+    if (days > bake.maxHoldDays) {
+      throw new ConfigError(
+        `calendar.freezes[${i}]`,
+        freeze.name,
+        `lasts ${days.toFixed(1)} days, longer than bake.maxHoldDays (${bake.maxHoldDays}) that a baked build may wait; raise bake.maxHoldDays`,
+      );
+    }
+  });
 }
 
 /**

@@ -16,23 +16,14 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsGateAdapter, describeError } from '../lambdas/bake-gate/adapter';
-import { GateSettings } from '../lambdas/bake-gate/settings';
+import { gateSettings } from './bake-gate-fixtures';
 
-const settings: GateSettings = {
-  pipelineName: 'Tollgate',
-  bakeStageName: 'Dev',
-  bakeActionName: 'Bake',
-  prodStageName: 'Prod',
-  bakeMinutes: 60,
-  evidenceGraceMinutes: 30,
-  lateStartMinutes: 50,
+const settings = gateSettings({
   devAlarmNames: ['Dev-Service-Health', 'Dev-Extra'],
-  prodHealthAlarmName: 'Prod-Service-Health',
   minimumRequests: 100,
   requestMetric: { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: { ApiId: 'abc123', Stage: '$default' } },
-  dev: { account: '222222222222', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
   prod: { account: '333333333333', region: 'us-west-2', readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
-};
+});
 
 const codePipeline = mockClient(CodePipelineClient);
 const cloudWatch = mockClient(CloudWatchClient);

@@ -4,24 +4,13 @@ import { createGate, gateFromEnvironment, GateLog } from '../lambdas/bake-gate/i
 import { calendarReleaseWindow, RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from '../lambdas/bake-gate/release-window';
 import { GATE_SETTINGS_ENV, GateSettings } from '../lambdas/bake-gate/settings';
 import { DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
+import { gateSettings } from './bake-gate-fixtures';
 
 const MIN = 60_000;
 const T0 = new Date('2026-03-10T10:00:00Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * MIN);
 
-const SETTINGS: GateSettings = {
-  pipelineName: 'Tollgate',
-  bakeStageName: 'Dev',
-  bakeActionName: 'Bake',
-  prodStageName: 'Prod',
-  bakeMinutes: 60,
-  evidenceGraceMinutes: 30,
-  lateStartMinutes: 50,
-  devAlarmNames: ['Dev-Service-Health'],
-  prodHealthAlarmName: 'Prod-Service-Health',
-  dev: { account: '222222222222', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
-  prod: { account: '333333333333', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
-};
+const SETTINGS = gateSettings();
 
 /** An in-memory AWS: one pipeline with approvals that can be decided once, alarms, controls, a topic. */
 class FakeAws implements GatePort {

@@ -5,25 +5,13 @@
  */
 import { AwsGateAdapter } from '../lambdas/bake-gate/adapter';
 import { createGate, GateReport } from '../lambdas/bake-gate/index';
-import { GateSettings } from '../lambdas/bake-gate/settings';
 import { assumeRoleReply, epoch, FakeAwsEndpoint, json, jsonError, publishReply, STS_NS, xmlError } from './fake-aws-endpoint';
+import { gateSettings, serveBakingPipeline } from './bake-gate-fixtures';
 
 const T0 = new Date('2026-03-10T10:00:00Z');
 const AFTER_BAKE = new Date(T0.getTime() + 61 * 60_000);
 
-const settings: GateSettings = {
-  pipelineName: 'Tollgate',
-  bakeStageName: 'Dev',
-  bakeActionName: 'Bake',
-  prodStageName: 'Prod',
-  bakeMinutes: 60,
-  evidenceGraceMinutes: 30,
-  lateStartMinutes: 50,
-  devAlarmNames: ['Dev-Service-Health'],
-  prodHealthAlarmName: 'Prod-Service-Health',
-  dev: { account: '222222222222', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
-  prod: { account: '333333333333', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
-};
+const settings = gateSettings();
 
 const endpoint = new FakeAwsEndpoint();
 const savedEnv = { ...process.env };
@@ -47,20 +35,7 @@ afterAll(async () => {
 /** A healthy world: one approval baked for 61 minutes, dev and prod OK, no controls set. */
 beforeEach(() => {
   endpoint.reset();
-  endpoint
-    .on('codepipeline:GetPipelineState', () =>
-      json({
-        pipelineName: 'Tollgate',
-        stageStates: [
-          {
-            stageName: 'Dev',
-            latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' },
-            actionStates: [{ actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'tok-1', lastStatusChange: epoch(T0) } }],
-          },
-          { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-0', status: 'Succeeded' } },
-        ],
-      }),
-    )
+  serveBakingPipeline(endpoint, T0)
     .on('codepipeline:PutApprovalResult', () => json({ approvedAt: epoch(AFTER_BAKE) }))
     .on('sts:AssumeRole', (r) => assumeRoleReply(String(r.input.RoleArn)))
     .on('monitoring:DescribeAlarms', (r) =>

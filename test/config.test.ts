@@ -64,6 +64,15 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('\n');
   });
 
+  test('a planned freeze longer than a baked build may be held is refused, naming both settings', () => {
+    const freeze = { name: 'year-end', start: '2026-12-18T17:00:00-05:00', end: '2027-01-04T09:00:00-05:00' };
+    const err = errorOf(() => loadConfig({ context: { calendar: { freezes: [freeze] } } }));
+    expect(err.message).toBe(
+      'invalid configuration: calendar.freezes[0] lasts 16.7 days, longer than bake.maxHoldDays (14) that a baked build may wait; raise bake.maxHoldDays, got "year-end"',
+    );
+    expect(loadConfig({ context: { calendar: { freezes: [freeze] }, bake: { maxHoldDays: 21 } } }).calendar.freezes).toHaveLength(1);
+  });
+
   test('the sandbox may not default into prod either', () => {
     const err = errorOf(() => loadConfig({ context: { dev: { account: '999999999999' }, prod: { account: '999999999999' } } }));
     expect(err.field).toBe('sandbox.account');
