@@ -18,7 +18,7 @@ export function renderValue(value: unknown, resources: Resources = {}): string {
   if ('Ref' in v) {
     if (v.Ref === 'AWS::Partition') return 'aws';
     const target = resources[v.Ref]?.Properties;
-    const name = target?.AlarmName ?? target?.DeploymentConfigName ?? target?.Name;
+    const name = target?.AlarmName ?? target?.Name;
     return name !== undefined ? renderValue(name, resources) : `<${v.Ref}>`;
   }
   if ('Fn::Join' in v) return (v['Fn::Join'][1] as unknown[]).map((p) => renderValue(p, resources)).join(v['Fn::Join'][0]);
