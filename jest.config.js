@@ -3,6 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
   transform: {
     // Transpile only: `npm test` type-checks the whole project once with tsc before jest runs.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
