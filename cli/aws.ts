@@ -4,6 +4,7 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AccountEnvironment, TollgateConfig } from '../cdk/config';
+import { loadAppConfig } from './app-config';
 import { CliError } from './context';
 
 /** The clients of one account and region. */
@@ -136,4 +137,26 @@ export async function requireSandboxAccount(sts: STSClient, config: TollgateConf
     );
   }
   return identity;
+}
+
+/** A command's footing in the deployment account, where the pipeline and its control parameters live. */
+export interface PipelineConnection {
+  readonly config: TollgateConfig;
+  readonly pipelineName: string;
+  /** The deployment account and region with the pipeline: what errors name. */
+  readonly scope: AwsScope;
+  readonly aws: AwsClients;
+  /** Who is calling: the `by` of every control written. */
+  readonly identity: CallerIdentity;
+}
+
+/**
+ * Clients for the deployment account, once the credentials are known to be for it: a control written in
+ * another account would never be seen by the gate.
+ */
+export async function connectToPipeline(config: TollgateConfig = loadAppConfig()): Promise<PipelineConnection> {
+  const { pipelineName } = config;
+  const aws = awsClients(config.deployment.region);
+  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
+  return { config, pipelineName, scope: { ...config.deployment, pipelineName }, aws, identity };
 }

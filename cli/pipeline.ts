@@ -7,6 +7,8 @@ import {
   StageState,
   paginateListPipelineExecutions,
 } from '@aws-sdk/client-codepipeline';
+import { PipelineConnection, connectToPipeline, withAwsErrors } from './aws';
+import { CliContext, CliError } from './context';
 import { PROJECT_ROOT } from './project';
 
 /** The stage on-call protects: `stop` closes its entrance, `rollback` rolls it back. */
@@ -88,6 +90,22 @@ export async function getPipelineState(client: CodePipelineClient, pipelineName:
 
 export function findStage(state: GetPipelineStateOutput, stageName: string): StageState | undefined {
   return state.stageStates?.find((s) => s.stageName === stageName);
+}
+
+/**
+ * How `stop` and `resume` begin: connect, refuse an unknown pipeline or one without a Prod stage before anything
+ * is changed, and say what is about to change, where and as whom.
+ */
+export async function beginProdChange(ctx: CliContext, doing: 'Stopping' | 'Resuming', reason: string): Promise<PipelineConnection> {
+  const connection = await connectToPipeline();
+  const { aws, pipelineName, scope, identity } = connection;
+  const state = await withAwsErrors(scope, () => getPipelineState(aws.codePipeline, pipelineName));
+  if (!findStage(state, PROD_STAGE)) {
+    throw new CliError(`pipeline ${pipelineName} has no stage named ${PROD_STAGE}; nothing was changed`);
+  }
+  ctx.out(`${doing} releases to ${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
+  ctx.out(`  reason: ${reason}`);
+  return connection;
 }
 
 /** A manual approval waiting for its answer. */

@@ -3,7 +3,8 @@ import { TollgateConfig } from '../../cdk/config';
 import { formatInZone, parseTimeInZone } from '../../lambdas/shared/release-calendar';
 import { Freeze, freezesParameterName } from '../../lambdas/shared/pipeline-controls';
 import { loadAppConfig } from '../app-config';
-import { callerArn, readRuntimeFreezes, ssmClient, writeParameter } from '../control-parameters';
+import { PipelineConnection, connectToPipeline } from '../aws';
+import { readRuntimeFreezes, writeParameter } from '../control-parameters';
 import { CliContext, CliError } from '../context';
 
 const FREEZE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -30,13 +31,13 @@ function nonEmpty(option: string, text: string): string {
  * small; the parameter's history and CloudTrail keep them. SSM has no compare-and-set: two on-calls writing in
  * the same second could lose one change, which `freeze list` shows.
  */
-async function replaceFreezes(config: TollgateConfig, freezes: Freeze[]): Promise<void> {
-  const name = freezesParameterName(config.pipelineName);
+async function replaceFreezes({ aws, pipelineName }: PipelineConnection, freezes: Freeze[]): Promise<void> {
+  const name = freezesParameterName(pipelineName);
   const value = JSON.stringify(freezes);
   if (Buffer.byteLength(value) > MAX_PARAMETER_BYTES) {
     throw new CliError(`${freezes.length} freezes do not fit in ${name} (4 KB): lift some first`, 1);
   }
-  await writeParameter(ssmClient(config), name, value, true);
+  await writeParameter(aws.ssm, name, value, true);
 }
 
 function describe(freeze: Freeze, now: number, timezone: string): string {
@@ -69,17 +70,17 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
         throw new CliError(`--until must be later than ${start === undefined ? 'now' : '--from'} (${formatInZone(Math.max(now, start ?? now), timezone)}), got ${JSON.stringify(options.until)}`);
       }
 
-      const by = await callerArn(config);
-      const current = await readRuntimeFreezes(config);
+      const connection = await connectToPipeline(config);
+      const current = await readRuntimeFreezes(connection.aws.ssm, config.pipelineName);
       const declared: Freeze = {
         name: options.name,
         reason,
-        by,
+        by: connection.identity.arn,
         at: formatInZone(now, timezone),
         ...(start === undefined ? {} : { start: formatInZone(start, timezone) }),
         end: formatInZone(end, timezone),
       };
-      await replaceFreezes(config, [...current.filter((f) => f.name !== options.name && Date.parse(f.end) > now), declared]);
+      await replaceFreezes(connection, [...current.filter((f) => f.name !== options.name && Date.parse(f.end) > now), declared]);
       const replaced = current.some((f) => f.name === options.name) ? ' (replacing the earlier freeze of that name)' : '';
       ctx.out(`declared freeze ${describe(declared, now, timezone)}${replaced}`);
     });
@@ -91,15 +92,15 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
     .action(async (options: { name: string }) => {
       const config = loadAppConfig();
       const now = ctx.now().getTime();
-      const by = await callerArn(config);
-      const current = await readRuntimeFreezes(config);
+      const connection = await connectToPipeline(config);
+      const current = await readRuntimeFreezes(connection.aws.ssm, config.pipelineName);
       const lifted = current.find((f) => f.name === options.name);
       if (!lifted) {
         const names = current.map((f) => f.name).join(', ') || 'none';
         throw new CliError(`--name must name a declared freeze (declared: ${names}), got ${JSON.stringify(options.name)}`);
       }
-      await replaceFreezes(config, current.filter((f) => f !== lifted && Date.parse(f.end) > now));
-      ctx.out(`lifted freeze ${describe(lifted, now, config.calendar.timezone)}; lifted by ${by} at ${formatInZone(now, config.calendar.timezone)}`);
+      await replaceFreezes(connection, current.filter((f) => f !== lifted && Date.parse(f.end) > now));
+      ctx.out(`lifted freeze ${describe(lifted, now, config.calendar.timezone)}; lifted by ${connection.identity.arn} at ${formatInZone(now, config.calendar.timezone)}`);
     });
 
   freeze
@@ -108,8 +109,8 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print the parameter as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = loadAppConfig();
-      await callerArn(config);
-      const freezes = await readRuntimeFreezes(config);
+      const { aws } = await connectToPipeline(config);
+      const freezes = await readRuntimeFreezes(aws.ssm, config.pipelineName);
       if (options.json) {
         ctx.out(JSON.stringify(freezes));
         return;

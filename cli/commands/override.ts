@@ -3,8 +3,9 @@ import { Command } from 'commander';
 import { TollgateConfig } from '../../cdk/config';
 import { formatInZone } from '../../lambdas/shared/release-calendar';
 import { Override, overrideParameterName, parseOverride, releaseEventsTopicName } from '../../lambdas/shared/pipeline-controls';
-import { awsFailure, callerArn, deleteParameter, readParameter, ssmClient, writeParameter } from '../control-parameters';
 import { loadAppConfig } from '../app-config';
+import { connectToPipeline } from '../aws';
+import { awsFailure, deleteParameter, readParameter, writeParameter } from '../control-parameters';
 import { CliContext, CliError } from '../context';
 
 /** CodePipeline execution IDs are UUIDs. */
@@ -43,9 +44,10 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
       }
       if (options.reason.trim() === '') throw new CliError(`--reason must not be empty, got ${JSON.stringify(options.reason)}`);
 
-      const by = await callerArn(config);
+      const { aws, identity } = await connectToPipeline(config);
+      const by = identity.arn;
       const topic = topicArn(config, options.topicArn, by);
-      const ssm = ssmClient(config);
+      const { ssm } = aws;
       const name = overrideParameterName(config.pipelineName, options.execution);
       const record: Override = { reason: options.reason, by, at: formatInZone(ctx.now().getTime(), config.calendar.timezone) };
 

@@ -1,12 +1,10 @@
 import { EnableStageTransitionCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
-import { loadAppConfig } from '../app-config';
-import { awsClients, requireAccount, withAwsErrors } from '../aws';
-import { CliContext, CliError } from '../context';
-import { writeHalt } from '../controls';
+import { CliContext } from '../context';
+import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
-import { PROD_STAGE, findStage, getPipelineState } from '../pipeline';
+import { PROD_STAGE, beginProdChange } from '../pipeline';
 import { runSteps } from '../steps';
 
 interface ResumeOptions {
@@ -14,18 +12,7 @@ interface ResumeOptions {
 }
 
 async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
-  const config = loadAppConfig();
-  const { pipelineName } = config;
-  const scope = { ...config.deployment, pipelineName };
-  const aws = awsClients(config.deployment.region);
-  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
-  const state = await withAwsErrors(scope, () => getPipelineState(aws.codePipeline, pipelineName));
-  if (!findStage(state, PROD_STAGE)) {
-    throw new CliError(`pipeline ${pipelineName} has no stage named ${PROD_STAGE}; nothing was changed`);
-  }
-
-  ctx.out(`Resuming releases to ${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
-  ctx.out(`  reason: ${options.reason}`);
+  const { aws, pipelineName, identity } = await beginProdChange(ctx, 'Resuming', options.reason);
   const ok = await runSteps(
     ctx,
     [

@@ -1,7 +1,6 @@
 import { GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
-import { loadAppConfig } from '../app-config';
-import { awsClients, requireAccount, withAwsErrors } from '../aws';
+import { connectToPipeline, withAwsErrors } from '../aws';
 import { CliContext, CliError } from '../context';
 import { parseReason } from '../options';
 import { PROD_STAGE, describeRevision, formatRevision, getPipelineState, recentExecutions, rollbackTarget } from '../pipeline';
@@ -13,11 +12,7 @@ interface RollbackOptions {
 }
 
 async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void> {
-  const config = loadAppConfig();
-  const { pipelineName } = config;
-  const scope = { ...config.deployment, pipelineName };
-  const aws = awsClients(config.deployment.region);
-  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
+  const { aws, pipelineName, scope, identity } = await connectToPipeline();
 
   await withAwsErrors(scope, async () => {
     const state = await getPipelineState(aws.codePipeline, pipelineName);

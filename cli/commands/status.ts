@@ -3,10 +3,9 @@ import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/clien
 import { Command } from 'commander';
 import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
 import { Freeze, Halt } from '../../lambdas/shared/pipeline-controls';
-import { loadAppConfig } from '../app-config';
-import { AwsClients, CallerIdentity, awsClients, describeError, requireAccount, withAwsErrors } from '../aws';
+import { AwsClients, CallerIdentity, awsClients, connectToPipeline, describeError, withAwsErrors } from '../aws';
 import { CliContext } from '../context';
-import { ControlView, ControlsView, readControls } from '../controls';
+import { ControlView, ControlsView, readControls } from '../control-parameters';
 import { CalendarVerdict } from '../../lambdas/shared/release-calendar';
 import { bakeMinutes, calendarAt } from '../integrations';
 import {
@@ -261,10 +260,8 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
 }
 
 async function status(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const config = loadAppConfig();
-  const clients = awsClients(config.deployment.region);
-  const identity = await requireAccount(clients.sts, config.deployment, `the deployment account of pipeline ${config.pipelineName}`);
-  const report = await withAwsErrors({ ...config.deployment, pipelineName: config.pipelineName }, () => gatherStatus(ctx, config, clients, identity));
+  const { config, aws, scope, identity } = await connectToPipeline();
+  const report = await withAwsErrors(scope, () => gatherStatus(ctx, config, aws, identity));
   if (options.json) ctx.out(JSON.stringify(report, null, 2));
   else printStatus(ctx, report);
 }

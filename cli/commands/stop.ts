@@ -6,12 +6,11 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
-import { CallerIdentity, awsClients, requireAccount, withAwsErrors } from '../aws';
-import { loadAppConfig } from '../app-config';
-import { CliContext, CliError } from '../context';
-import { writeHalt } from '../controls';
+import { CallerIdentity } from '../aws';
+import { CliContext } from '../context';
+import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
-import { PROD_STAGE, findStage, getPipelineState, pendingApprovals, recentExecutions } from '../pipeline';
+import { PROD_STAGE, beginProdChange, getPipelineState, pendingApprovals, recentExecutions } from '../pipeline';
 import { Step, runSteps } from '../steps';
 
 interface StopOptions {
@@ -80,19 +79,7 @@ async function abortInFlight(client: CodePipelineClient, pipelineName: string, r
 }
 
 async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
-  const config = loadAppConfig();
-  const { pipelineName } = config;
-  const scope = { ...config.deployment, pipelineName };
-  const aws = awsClients(config.deployment.region);
-  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
-  // Fails for an unknown pipeline before anything is written.
-  const state = await withAwsErrors(scope, () => getPipelineState(aws.codePipeline, pipelineName));
-  if (!findStage(state, PROD_STAGE)) {
-    throw new CliError(`pipeline ${pipelineName} has no stage named ${PROD_STAGE}; nothing was changed`);
-  }
-
-  ctx.out(`Stopping releases to ${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
-  ctx.out(`  reason: ${options.reason}`);
+  const { aws, pipelineName, identity } = await beginProdChange(ctx, 'Stopping', options.reason);
   const steps: Step[] = [
     {
       name: `set halt flag ${haltParameterName(pipelineName)}`,

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { evaluateCalendar, formatInZone, parseTimeInZone } from '../../lambdas/shared/release-calendar';
 import { loadAppConfig } from '../app-config';
-import { callerArn, readRuntimeFreezes } from '../control-parameters';
+import { connectToPipeline } from '../aws';
+import { readRuntimeFreezes } from '../control-parameters';
 import { CliContext, CliError } from '../context';
 
 interface WindowOptions {
@@ -27,7 +28,7 @@ export function registerWindowCommand(program: Command, ctx: CliContext): void {
           `--at must be an ISO-8601 time like 2026-11-27T08:59:00-05:00, or a local time like 2026-11-27T08:59 (${timezone}), got ${JSON.stringify(options.at)}`,
         );
       }
-      const freezes = options.withFreezes ? await callerArn(config).then(() => readRuntimeFreezes(config)) : [];
+      const freezes = options.withFreezes ? await connectToPipeline(config).then(({ aws }) => readRuntimeFreezes(aws.ssm, config.pipelineName)) : [];
       const verdict = evaluateCalendar(config.calendar, new Date(at), freezes);
       const when = formatInZone(at, timezone);
       if (options.json) {
