@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AccountEnvironment, TollgateConfig } from '../cdk/config';
@@ -15,6 +16,7 @@ export interface AwsClients {
   readonly sts: STSClient;
   readonly cloudFormation: CloudFormationClient;
   readonly cloudWatch: CloudWatchClient;
+  readonly sns: SNSClient;
 }
 
 /**
@@ -29,6 +31,7 @@ export function awsClients(region: string): AwsClients {
     sts: new STSClient({ region }),
     cloudFormation: new CloudFormationClient({ region }),
     cloudWatch: new CloudWatchClient({ region }),
+    sns: new SNSClient({ region }),
   };
 }
 

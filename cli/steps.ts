@@ -1,10 +1,17 @@
 import { describeError } from './aws';
 import { CliContext } from './context';
 
-/** One change a command makes; `run` returns what it did, one line per item. */
+/** What became of a step: `lines` is what it did, the error, or nothing when it was not run. */
+export interface StepOutcome {
+  readonly name: string;
+  readonly status: 'done' | 'FAILED' | 'not done';
+  readonly lines: string[];
+}
+
+/** One change a command makes; `run` returns what it did, one line per item, and sees what the steps before it did. */
 export interface Step {
   readonly name: string;
-  readonly run: () => Promise<string[]>;
+  readonly run: (earlier: readonly StepOutcome[]) => Promise<string[]>;
 }
 
 export interface StepsOptions {
@@ -15,25 +22,31 @@ export interface StepsOptions {
   readonly continueAfterFailure: boolean;
 }
 
+/** A step's outcome as the command prints it: `  done      name: line`, further lines indented below. */
+export function formatOutcome({ name, status, lines }: StepOutcome): string[] {
+  const head = `  ${status.padEnd(8)}  ${name}${lines.length === 1 ? `: ${lines[0]}` : ''}`;
+  return lines.length > 1 ? [head, ...lines.map((line) => `              ${line}`)] : [head];
+}
+
 /**
  * Runs `steps` in order, printing each outcome as it happens (`done`, `FAILED`, `not done`), so that whoever
  * ran the command knows exactly what changed. Resolves to true when every step succeeded.
  */
 export async function runSteps(ctx: CliContext, steps: Step[], options: StepsOptions): Promise<boolean> {
-  let failures = 0;
+  const outcomes: StepOutcome[] = [];
   for (const step of steps) {
-    if (failures > 0 && !options.continueAfterFailure) {
-      ctx.out(`  not done  ${step.name}`);
-      continue;
+    let outcome: StepOutcome;
+    if (outcomes.some((o) => o.status === 'FAILED') && !options.continueAfterFailure) {
+      outcome = { name: step.name, status: 'not done', lines: [] };
+    } else {
+      try {
+        outcome = { name: step.name, status: 'done', lines: await step.run([...outcomes]) };
+      } catch (err) {
+        outcome = { name: step.name, status: 'FAILED', lines: [describeError(err)] };
+      }
     }
-    try {
-      const lines = await step.run();
-      ctx.out(`  done      ${step.name}${lines.length === 1 ? `: ${lines[0]}` : ''}`);
-      if (lines.length > 1) for (const line of lines) ctx.out(`              ${line}`);
-    } catch (err) {
-      failures += 1;
-      ctx.out(`  FAILED    ${step.name}: ${describeError(err)}`);
-    }
+    outcomes.push(outcome);
+    for (const line of formatOutcome(outcome)) ctx.out(line);
   }
-  return failures === 0;
+  return outcomes.every((o) => o.status === 'done');
 }

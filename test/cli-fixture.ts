@@ -1,7 +1,7 @@
 /** Shared by the CLI tests: running `main`, and a pipeline with a build baking and a release in Prod. */
 import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExecutionStatus, StageState } from '@aws-sdk/client-codepipeline';
 import { CliRun, runCli } from './cli-harness';
-import { FakeAwsEndpoint, STS_NS, json, xml } from './fake-aws-endpoint';
+import { FakeAwsEndpoint, STS_NS, json, publishReply, xml } from './fake-aws-endpoint';
 
 export const NOW = new Date('2026-11-22T10:30:00Z');
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice@example.com';
@@ -105,7 +105,7 @@ export function callerIdentity(arn: string) {
 
 /**
  * Answers every call the pipeline commands make, as a healthy deployment account would: the pipeline of
- * {@link pipelineState}, the executions, a halt flag set by `stop`, and success for every change.
+ * {@link pipelineState}, the executions, a halt flag set by `stop`, and success for every change and announcement.
  */
 export function serveHealthyPipeline(endpoint: FakeAwsEndpoint): FakeAwsEndpoint {
   const halt = { halted: true, reason: 'incident 42', by: CALLER_ARN, at: '2026-11-22T10:00:00Z' };
@@ -120,7 +120,8 @@ export function serveHealthyPipeline(endpoint: FakeAwsEndpoint): FakeAwsEndpoint
     .on('codepipeline:EnableStageTransition', () => json({}))
     .on('codepipeline:PutApprovalResult', () => json({ approvedAt: NOW.getTime() / 1000 }))
     .on('codepipeline:StopPipelineExecution', (r) => json({ pipelineExecutionId: r.input.pipelineExecutionId }))
-    .on('codepipeline:RollbackStage', () => json({ pipelineExecutionId: 'r1' }));
+    .on('codepipeline:RollbackStage', () => json({ pipelineExecutionId: 'r1' }))
+    .on('sns:Publish', () => publishReply());
 }
 
 /**

@@ -7,25 +7,38 @@ import {
   PutApprovalResultCommand,
   StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { transitionReason } from '../cli/commands/stop';
-import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, pipelineState, run, stageIn } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, NOW, pipelineState, run, stageIn } from './cli-fixture';
 
 const codePipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
 const sts = mockClient(STSClient);
+const sns = mockClient(SNSClient);
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
+const TOPIC = 'arn:aws:sns:us-east-1:111111111111:Tollgate-release-events';
+const published = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+const halts = () => ssm.commandCalls(PutParameterCommand).map((c) => JSON.parse(c.args[0].input.Value!));
+/** The lines `stop` (halted) or `resume` (resumed) announces before the outcomes of its steps. */
+const announcementHead = (did: 'halted' | 'resumed', reason: string) => [
+  `${CALLER_ARN} ${did} releases to Prod of pipeline Tollgate with tollgate ${did === 'halted' ? 'stop' : 'resume'}.`,
+  `Reason: ${reason}`,
+  `At: ${NOW.toISOString()}`,
+  'Steps:',
+];
 
 beforeEach(() => {
   clearTollgateEnv();
-  for (const m of [codePipeline, ssm, sts]) m.reset();
+  for (const m of [codePipeline, ssm, sts, sns]) m.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: CALLER_ARN });
   codePipeline.on(GetPipelineStateCommand).resolves(pipelineState());
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: EXECUTIONS });
   ssm.on(PutParameterCommand).resolves({ Version: 1 });
+  sns.on(PublishCommand).resolves({ MessageId: 'msg-1' });
 });
 
 describe('stop', () => {
@@ -75,11 +88,65 @@ describe('stop', () => {
       { pipelineName: 'Tollgate', pipelineExecutionId: EXECUTIONS[0].pipelineExecutionId, abandon: true, reason: 'incident 42' },
       { pipelineName: 'Tollgate', pipelineExecutionId: 'e4', abandon: true, reason: 'incident 42' },
     ]);
-    expect(result.out.slice(-4, -1)).toEqual([
+    expect(result.out.slice(-5, -2)).toEqual([
       '  done      stop in-flight executions (abandon)',
       `              stopped and abandoned ${EXECUTIONS[0].pipelineExecutionId}`,
       '              e4 was already stopping or finished',
     ]);
+  });
+
+  test('announces on the release topic, last, who halted releases, why, when and what was done', async () => {
+    codePipeline.on(PutApprovalResultCommand).resolves({});
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(0);
+    expect(result.out.slice(-2)).toEqual([
+      `  done      announce on ${TOPIC}: published (message msg-1)`,
+      'Nothing reaches Prod until `tollgate resume --reason "..."`.',
+    ]);
+    expect(published()).toEqual([{ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod stopped', Message: expect.any(String) }]);
+    expect(published()[0].Message!.split('\n')).toEqual([
+      ...announcementHead('halted', 'incident 42'),
+      '  done      set halt flag /tollgate/Tollgate/halt: halted (the bake gate promotes nothing while it is set)',
+      '  done      disable the transition into Prod: disabled',
+      '  done      reject pending approvals (the bake): rejected Dev/Bake',
+    ]);
+    // The deployment account's region: the client the other calls use.
+    expect(await sns.commandCalls(PublishCommand)[0].thisValue.config.region()).toBe('us-east-1');
+  });
+
+  test('a step that failed is named in the announcement, whose subject says the stop is incomplete', async () => {
+    codePipeline.on(DisableStageTransitionCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: codepipeline:DisableStageTransition'));
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(1);
+    const [announcement] = published();
+    expect(announcement.Subject).toBe('Tollgate Tollgate: releases to Prod stopped (incomplete)');
+    expect(announcement.Message).toContain(`${CALLER_ARN} ran tollgate stop on releases to Prod of pipeline Tollgate, but not every step was done (see FAILED below).`);
+    expect(announcement.Message).toContain('  FAILED    disable the transition into Prod: AccessDeniedException: not authorized to perform: codepipeline:DisableStageTransition');
+    expect(result.out).toContain(`  done      announce on ${TOPIC}: published (message msg-1)`);
+  });
+
+  test('a failed announcement is a FAILED step, exit 1, and undoes nothing: the halt flag stays set', async () => {
+    sns.on(PublishCommand).rejects(awsError('KMSAccessDeniedException', 'User is not authorized to perform: kms:GenerateDataKey'));
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(1);
+    expect(result.out.slice(-2)).toEqual([
+      '  done      reject pending approvals (the bake): rejected Dev/Bake',
+      `  FAILED    announce on ${TOPIC}: KMSAccessDeniedException: User is not authorized to perform: kms:GenerateDataKey`,
+    ]);
+    expect(result.err).toEqual([
+      'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
+    ]);
+    expect(halts()).toEqual([{ halted: true, reason: 'incident 42', by: CALLER_ARN, at: NOW.toISOString() }]);
+    expect(codePipeline.commandCalls(DisableStageTransitionCommand)).toHaveLength(1);
+    expect(codePipeline.commandCalls(EnableStageTransitionCommand)).toHaveLength(0);
+  });
+
+  test('the topic comes from --topic-arn, else TOLLGATE_TOPIC_ARN; one in another region gets a client of that region', async () => {
+    process.env.TOLLGATE_TOPIC_ARN = 'arn:aws:sns:eu-west-1:111111111111:team-chat';
+    await run('stop', '--reason', 'incident 42');
+    await run('stop', '--reason', 'incident 42', '--topic-arn', 'arn:aws:sns:us-east-1:111111111111:pager');
+    expect(published().map((p) => p.TopicArn)).toEqual(['arn:aws:sns:eu-west-1:111111111111:team-chat', 'arn:aws:sns:us-east-1:111111111111:pager']);
+    expect(await sns.commandCalls(PublishCommand)[0].thisValue.config.region()).toBe('eu-west-1');
   });
 
   test('without --abort nothing is stopped', async () => {
@@ -102,10 +169,21 @@ describe('stop', () => {
     [['stop', '--reason', 'x'.repeat(201)], `tollgate: --reason must be 1-200 characters, got "${'x'.repeat(40)}…" (201 characters)`],
     [['stop', '--reason', 'r', '--force'], "error: unknown option '--force'"],
     [['resume'], "error: required option '--reason <text>' not specified"],
+    [['stop', '--reason', 'r', '--topic-arn', 'team-chat'], 'tollgate: --topic-arn (or TOLLGATE_TOPIC_ARN) must be an SNS topic ARN, got "team-chat"'],
+    [['resume', '--reason', 'r', '--topic-arn', 'arn:aws:sqs:us-east-1:111111111111:q'], 'tollgate: --topic-arn (or TOLLGATE_TOPIC_ARN) must be an SNS topic ARN, got "arn:aws:sqs:us-east-1:111111111111:q"'],
   ])('bad arguments %j: one clear line, exit 2, no AWS call', async (args, line) => {
     const result = await run(...args);
     expect(result.code).toBe(2);
     expect(result.err[0]).toBe(line);
+    expect(sts.calls()).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+  });
+
+  test('a bad TOLLGATE_TOPIC_ARN is bad input too: exit 2, no AWS call', async () => {
+    process.env.TOLLGATE_TOPIC_ARN = 'team-chat';
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual(['tollgate: --topic-arn (or TOLLGATE_TOPIC_ARN) must be an SNS topic ARN, got "team-chat"']);
     expect(sts.calls()).toHaveLength(0);
   });
 
@@ -126,6 +204,32 @@ describe('resume', () => {
     expect(codePipeline.commandCalls(PutApprovalResultCommand)).toHaveLength(0);
   });
 
+  test('then announces who resumed releases, why and when, as its last step', async () => {
+    const result = await run('resume', '--reason', 'fixed', '--topic-arn', 'arn:aws:sns:us-east-1:111111111111:pager');
+    expect(result.code).toBe(0);
+    expect(result.out.slice(2, -1)).toEqual([
+      '  done      enable the transition into Prod: enabled',
+      '  done      clear halt flag /tollgate/Tollgate/halt: halted: false',
+      '  done      announce on arn:aws:sns:us-east-1:111111111111:pager: published (message msg-1)',
+    ]);
+    // The steps before it, as printed.
+    const message = [...announcementHead('resumed', 'fixed'), ...result.out.slice(2, 4)].join('\n');
+    expect(published()).toEqual([{ TopicArn: 'arn:aws:sns:us-east-1:111111111111:pager', Subject: 'Tollgate Tollgate: releases to Prod resumed', Message: message }]);
+  });
+
+  test('a failed announcement is a FAILED step, exit 1; the pipeline stays open', async () => {
+    sns.on(PublishCommand).rejects(awsError('AuthorizationErrorException', 'User is not authorized to perform: SNS:Publish'));
+    const result = await run('resume', '--reason', 'fixed');
+    expect(result.code).toBe(1);
+    expect(result.out.slice(-1)).toEqual([`  FAILED    announce on ${TOPIC}: AuthorizationErrorException: User is not authorized to perform: SNS:Publish`]);
+    expect(result.err).toEqual([
+      'tollgate: resume is incomplete: the steps marked FAILED or not done did not happen; fix the cause and run the same command again',
+    ]);
+    expect(codePipeline.commandCalls(EnableStageTransitionCommand)).toHaveLength(1);
+    expect(halts()).toEqual([{ halted: false, reason: 'fixed', by: CALLER_ARN, at: NOW.toISOString() }]);
+    expect(codePipeline.commandCalls(DisableStageTransitionCommand)).toHaveLength(0);
+  });
+
   test('if the halt flag cannot be cleared, it says the transition is open but the gate still halts, exit 1', async () => {
     ssm.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: ssm:PutParameter'));
     const result = await run('resume', '--reason', 'fixed');
@@ -133,6 +237,8 @@ describe('resume', () => {
     expect(result.out.slice(2)).toEqual([
       '  done      enable the transition into Prod: enabled',
       '  FAILED    clear halt flag /tollgate/Tollgate/halt: AccessDeniedException: not authorized to perform: ssm:PutParameter',
+      `  not done  announce on ${TOPIC}`,
     ]);
+    expect(sns.calls()).toHaveLength(0);
   });
 });

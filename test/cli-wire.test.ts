@@ -3,9 +3,10 @@
  * retries, error parsing) against a local endpoint set through AWS_ENDPOINT_URL.
  */
 import { CALLER_ARN, NOW, PIPELINE, callerIdentity, clearTollgateEnv, run, serveHealthyPipeline, useEndpoint } from './cli-fixture';
-import { FakeAwsEndpoint, STS_NS, jsonError, xmlError } from './fake-aws-endpoint';
+import { FakeAwsEndpoint, SNS_NS, STS_NS, jsonError, xmlError } from './fake-aws-endpoint';
 
 const HALT = `/tollgate/${PIPELINE}/halt`;
+const TOPIC = `arn:aws:sns:us-east-1:111111111111:${PIPELINE}-release-events`;
 const endpoint = new FakeAwsEndpoint();
 let restoreEnv: () => void;
 
@@ -23,7 +24,7 @@ beforeEach(() => {
 });
 
 const operations = () => endpoint.requests.map((r) => r.operation);
-const inputOf = (operation: `${'codepipeline' | 'ssm'}:${string}`) => endpoint.calls(operation).map((r) => r.input as Record<string, any>);
+const inputOf = (operation: `${'codepipeline' | 'ssm' | 'sns'}:${string}`) => endpoint.calls(operation).map((r) => r.input as Record<string, any>);
 const notFound = () => jsonError(400, 'PipelineNotFoundException', 'Account 111111111111 does not have a pipeline with name Tollgate');
 
 describe('status over the wire', () => {
@@ -51,11 +52,11 @@ describe('status over the wire', () => {
 });
 
 describe('stop over the wire', () => {
-  test('writes the halt flag, disables the transition into Prod and rejects the pending bake, in that order', async () => {
+  test('writes the halt flag, disables the transition into Prod, rejects the pending bake and announces it, in that order', async () => {
     const result = await run('stop', '--reason', 'incident 42: checkout errors');
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
-    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
     const [put] = inputOf('ssm:PutParameter');
     expect(put).toMatchObject({ Name: HALT, Type: 'String', Overwrite: true });
     expect(JSON.parse(put.Value)).toEqual({ halted: true, reason: 'incident 42: checkout errors', by: CALLER_ARN, at: NOW.toISOString() });
@@ -72,6 +73,22 @@ describe('stop over the wire', () => {
       },
     ]);
     expect(result.out).toContain('  done      reject pending approvals (the bake): rejected Dev/Bake');
+    const [publish] = inputOf('sns:Publish');
+    expect(publish).toMatchObject({ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod stopped' });
+    expect(publish.Message).toContain(`${CALLER_ARN} halted releases to Prod of pipeline Tollgate with tollgate stop.\nReason: incident 42: checkout errors\nAt: ${NOW.toISOString()}`);
+    expect(result.out).toContain(`  done      announce on ${TOPIC}: published (message msg-1)`);
+  });
+
+  test('a denied announcement is reported as FAILED, exit 1; the halt stays', async () => {
+    endpoint.first('sns:Publish', () => xmlError(403, 'AuthorizationError', 'User is not authorized to perform: SNS:Publish', SNS_NS));
+    const result = await run('stop', '--reason', 'incident 48');
+    expect(result.code).toBe(1);
+    expect(result.out.slice(-1)).toEqual([`  FAILED    announce on ${TOPIC}: AuthorizationErrorException: User is not authorized to perform: SNS:Publish`]);
+    expect(result.err).toEqual([
+      'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
+    ]);
+    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
+    expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toMatchObject({ halted: true, reason: 'incident 48' });
   });
 
   test('a throttled call is retried and the stop completes', async () => {
@@ -94,6 +111,7 @@ describe('stop over the wire', () => {
       expect.stringMatching(/^ {2}FAILED {4}set halt flag \/tollgate\/Tollgate\/halt: InternalServerError/),
       '  done      disable the transition into Prod: disabled',
       '  done      reject pending approvals (the bake): rejected Dev/Bake',
+      `  done      announce on ${TOPIC}: published (message msg-1)`,
     ]);
     expect(result.err).toEqual([
       'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
@@ -127,10 +145,13 @@ describe('stop over the wire', () => {
 });
 
 describe('resume over the wire', () => {
-  test('enables the transition and writes halted:false with who and why', async () => {
+  test('enables the transition, writes halted:false with who and why, and announces it', async () => {
     const result = await run('resume', '--reason', 'fixed by rollback');
     expect(result.code).toBe(0);
-    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'EnableStageTransition', 'PutParameter']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'EnableStageTransition', 'PutParameter', 'Publish']);
+    expect(inputOf('sns:Publish')).toEqual([
+      expect.objectContaining({ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod resumed', Message: expect.stringContaining('Reason: fixed by rollback') }),
+    ]);
     expect(inputOf('codepipeline:EnableStageTransition')).toEqual([{ pipelineName: PIPELINE, stageName: 'Prod', transitionType: 'Inbound' }]);
     expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toEqual({ halted: false, reason: 'fixed by rollback', by: CALLER_ARN, at: NOW.toISOString() });
   });
@@ -140,9 +161,11 @@ describe('resume over the wire', () => {
     const result = await run('resume', '--reason', 'fixed');
     expect(result.code).toBe(1);
     expect(operations()).not.toContain('PutParameter');
+    expect(operations()).not.toContain('Publish');
     expect(result.out.slice(2)).toEqual([
       '  FAILED    enable the transition into Prod: AccessDeniedException: User is not authorized to perform: codepipeline:EnableStageTransition',
       '  not done  clear halt flag /tollgate/Tollgate/halt',
+      `  not done  announce on ${TOPIC}`,
     ]);
   });
 });

@@ -1,8 +1,7 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Command } from 'commander';
-import { TollgateConfig } from '../../cdk/config';
 import { formatInZone } from '../../lambdas/shared/release-calendar';
-import { Override, overrideParameterName, parseOverride, releaseEventsTopicName } from '../../lambdas/shared/pipeline-controls';
+import { Override, overrideParameterName, parseOverride } from '../../lambdas/shared/pipeline-controls';
+import { TOPIC_ARN_HELP, announce, givenTopicArn, topicArn } from '../announce';
 import { loadAppConfig } from '../app-config';
 import { connectToPipeline } from '../aws';
 import { awsFailure, deleteParameter, readParameter, writeParameter } from '../control-parameters';
@@ -10,19 +9,6 @@ import { CliContext, CliError } from '../context';
 
 /** CodePipeline execution IDs are UUIDs. */
 const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
-
-/** `--topic-arn`, else `TOLLGATE_TOPIC_ARN`, else the release-events topic in the deployment account. */
-function topicArn(config: TollgateConfig, explicit: string | undefined, caller: string): string {
-  const given = explicit ?? process.env.TOLLGATE_TOPIC_ARN;
-  if (given === undefined) {
-    const partition = caller.split(':')[1];
-    const { region, account } = config.deployment;
-    return `arn:${partition}:sns:${region}:${account}:${releaseEventsTopicName(config.pipelineName)}`;
-  }
-  if (!TOPIC_ARN.test(given)) throw new CliError(`--topic-arn (or TOLLGATE_TOPIC_ARN) must be an SNS topic ARN, got ${JSON.stringify(given)}`);
-  return given;
-}
 
 /**
  * `tollgate override`: break-glass. Lets one execution into prod outside the release calendar (alarms and the
@@ -36,17 +22,18 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
     .description('Break-glass: let one pipeline execution into prod outside the release calendar, with a reason (audited, announced)')
     .requiredOption('--execution <id>', 'the pipeline execution ID')
     .requiredOption('--reason <text>', 'why, e.g. "hotfix for INC-4711"')
-    .option('--topic-arn <arn>', 'SNS topic to announce on (default: TOLLGATE_TOPIC_ARN, else <pipelineName>-release-events in the deployment account)')
+    .option('--topic-arn <arn>', TOPIC_ARN_HELP)
     .action(async (options: { execution: string; reason: string; topicArn?: string }) => {
       const config = loadAppConfig();
       if (!EXECUTION_ID.test(options.execution)) {
         throw new CliError(`--execution must be a pipeline execution ID (a UUID), got ${JSON.stringify(options.execution)}`);
       }
       if (options.reason.trim() === '') throw new CliError(`--reason must not be empty, got ${JSON.stringify(options.reason)}`);
+      const given = givenTopicArn(options.topicArn);
 
       const { aws, identity } = await connectToPipeline(config);
       const by = identity.arn;
-      const topic = topicArn(config, options.topicArn, by);
+      const topic = topicArn(config, given, by);
       const { ssm } = aws;
       const name = overrideParameterName(config.pipelineName, options.execution);
       const record: Override = { reason: options.reason, by, at: formatInZone(ctx.now().getTime(), config.calendar.timezone) };
@@ -64,9 +51,7 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
         'The bake gate may now promote this execution to prod outside the calendar; alarms and the bake still apply.',
       ].join('\n');
       try {
-        await new SNSClient({ region: topic.split(':')[3] }).send(
-          new PublishCommand({ TopicArn: topic, Subject: `Tollgate break-glass: ${config.pipelineName}`.slice(0, 100), Message: message }),
-        );
+        await announce(aws, topic, { subject: `Tollgate break-glass: ${config.pipelineName}`, message });
       } catch (err) {
         const failure = awsFailure(`announce the override on ${topic}`, err).message;
         try {

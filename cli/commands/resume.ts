@@ -1,6 +1,7 @@
 import { EnableStageTransitionCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { TOPIC_ARN_HELP, announceProdChange, givenTopicArn, topicArn } from '../announce';
 import { CliContext } from '../context';
 import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
@@ -9,10 +10,13 @@ import { runSteps } from '../steps';
 
 interface ResumeOptions {
   readonly reason: string;
+  readonly topicArn?: string;
 }
 
 async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
-  const { aws, pipelineName, identity } = await beginProdChange(ctx, 'Resuming', options.reason);
+  const given = givenTopicArn(options.topicArn);
+  const { config, aws, pipelineName, identity } = await beginProdChange(ctx, 'Resuming', options.reason);
+  const at = ctx.now().toISOString();
   const ok = await runSteps(
     ctx,
     [
@@ -27,10 +31,12 @@ async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
         name: `clear halt flag ${haltParameterName(pipelineName)}`,
         run: async () => {
           // halted:false with who and why, rather than a deletion: the record of the resume stays.
-          await writeHalt(aws.ssm, pipelineName, { halted: false, reason: options.reason, by: identity.arn, at: ctx.now().toISOString() });
+          await writeHalt(aws.ssm, pipelineName, { halted: false, reason: options.reason, by: identity.arn, at });
           return ['halted: false'];
         },
       },
+      // Last: it runs only when the pipeline is open again, and a failed announcement undoes nothing.
+      announceProdChange(aws, topicArn(config, given, identity.arn), { command: 'resume', pipelineName, by: identity.arn, reason: options.reason, at }),
     ],
     { continueAfterFailure: false },
   );
@@ -45,7 +51,8 @@ async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
 export function registerResumeCommand(program: Command, ctx: CliContext): void {
   program
     .command('resume')
-    .description(`Undo stop: enable the transition into ${PROD_STAGE} and clear the halt flag (keeping who and why); re-approves nothing`)
-    .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag', parseReason)
+    .description(`Undo stop: enable the transition into ${PROD_STAGE} and clear the halt flag (keeping who and why), announce it on the release topic; re-approves nothing`)
+    .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag and the announcement', parseReason)
+    .option('--topic-arn <arn>', TOPIC_ARN_HELP)
     .action((options: ResumeOptions) => resume(ctx, options));
 }

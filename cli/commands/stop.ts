@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { TOPIC_ARN_HELP, announceProdChange, givenTopicArn, topicArn } from '../announce';
 import { CallerIdentity } from '../aws';
 import { CliContext } from '../context';
 import { writeHalt } from '../control-parameters';
@@ -16,6 +17,7 @@ import { Step, runSteps } from '../steps';
 interface StopOptions {
   readonly reason: string;
   readonly abort?: boolean;
+  readonly topicArn?: string;
 }
 
 /** The name part of an identity ARN (`.../OnCall/alice` → `alice`), for texts that must stay short. */
@@ -79,12 +81,14 @@ async function abortInFlight(client: CodePipelineClient, pipelineName: string, r
 }
 
 async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
-  const { aws, pipelineName, identity } = await beginProdChange(ctx, 'Stopping', options.reason);
+  const given = givenTopicArn(options.topicArn);
+  const { config, aws, pipelineName, identity } = await beginProdChange(ctx, 'Stopping', options.reason);
+  const at = ctx.now().toISOString();
   const steps: Step[] = [
     {
       name: `set halt flag ${haltParameterName(pipelineName)}`,
       run: async () => {
-        await writeHalt(aws.ssm, pipelineName, { halted: true, reason: options.reason, by: identity.arn, at: ctx.now().toISOString() });
+        await writeHalt(aws.ssm, pipelineName, { halted: true, reason: options.reason, by: identity.arn, at });
         return ['halted (the bake gate promotes nothing while it is set)'];
       },
     },
@@ -105,6 +109,8 @@ async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
   if (options.abort) {
     steps.push({ name: 'stop in-flight executions (abandon)', run: () => abortInFlight(aws.codePipeline, pipelineName, options.reason) });
   }
+  // Last, so that it can say what was done; a failed announcement undoes nothing.
+  steps.push(announceProdChange(aws, topicArn(config, given, identity.arn), { command: 'stop', pipelineName, by: identity.arn, reason: options.reason, at }));
   if (await runSteps(ctx, steps, { continueAfterFailure: true })) {
     ctx.out(`Nothing reaches ${PROD_STAGE} until \`tollgate resume --reason "..."\`.`);
   } else {
@@ -117,9 +123,10 @@ export function registerStopCommand(program: Command, ctx: CliContext): void {
   program
     .command('stop')
     .description(
-      `Stop releases to ${PROD_STAGE}: set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending approvals (the bake); safe to repeat`,
+      `Stop releases to ${PROD_STAGE}: set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending approvals (the bake), announce it on the release topic; safe to repeat`,
     )
-    .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag, the transition and the rejections', parseReason)
+    .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag, the transition, the rejections and the announcement', parseReason)
     .option('--abort', 'also stop and abandon every in-flight execution (deployments already started in CloudFormation still finish)')
+    .option('--topic-arn <arn>', TOPIC_ARN_HELP)
     .action((options: StopOptions) => stop(ctx, options));
 }
