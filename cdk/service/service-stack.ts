@@ -225,6 +225,7 @@ export class ServiceStack extends cdk.Stack {
       evaluationPeriods: 2,
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     };
     return {
       api5xxRate: fiveXxRate.createAlarm(this, 'Api5xxRateAlarm', {
@@ -232,28 +233,24 @@ export class ServiceStack extends cdk.Stack {
         alarmName: `${prefix}-Api5xxRate`,
         alarmDescription: 'More than 1% of API requests answered 5xx.',
         threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
       apiLatencyP99: this.api.metricLatency({ period, statistic: 'p99' }).createAlarm(this, 'ApiLatencyP99Alarm', {
         ...common,
         alarmName: `${prefix}-ApiLatencyP99`,
         alarmDescription: 'API p99 latency above 1 s.',
         threshold: 1000,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
       lambdaErrors: this.handler.metricErrors({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaErrorsAlarm', {
         ...common,
         alarmName: `${prefix}-LambdaErrors`,
         alarmDescription: 'The API function failed invocations.',
         threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
       lambdaThrottles: this.handler.metricThrottles({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaThrottlesAlarm', {
         ...common,
         alarmName: `${prefix}-LambdaThrottles`,
         alarmDescription: 'The API function was throttled.',
         threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
     };
   }
