@@ -15,7 +15,8 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AwsGateAdapter, describeError } from '../lambdas/bake-gate/adapter';
+import { AwsGateAdapter } from '../lambdas/bake-gate/adapter';
+import { describeError } from '../lambdas/shared/aws-errors';
 import { gateSettings } from './bake-gate-fixtures';
 
 const settings = gateSettings({

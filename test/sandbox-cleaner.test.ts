@@ -1,5 +1,6 @@
 import { CleanerInput, StackDescription, decideDeletions } from '../lambdas/sandbox-cleaner/select';
-import { expiryAfter, formatExpiry, parseExpiry } from '../lambdas/shared/sandbox-tags';
+import { isoSeconds } from '../lambdas/shared/iso-time';
+import { expiryAfter, parseExpiry } from '../lambdas/shared/sandbox-tags';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const SANDBOX_ACCOUNT = '222222222222';
@@ -140,7 +141,7 @@ test('among many stacks, exactly the expired sandboxes are selected', () => {
 describe('expiry tag values', () => {
   test('expiryAfter counts whole days from now, to the second, in UTC', () => {
     expect(expiryAfter(new Date('2026-11-22T12:34:56.789Z'), 7)).toBe('2026-11-29T12:34:56Z');
-    expect(formatExpiry(new Date('2026-03-29T01:00:00.000Z'))).toBe('2026-03-29T01:00:00Z');
+    expect(isoSeconds(new Date('2026-03-29T01:00:00.000Z'))).toBe('2026-03-29T01:00:00Z');
   });
 
   test('parseExpiry reads exactly what expiryAfter writes and nothing else', () => {

@@ -1,6 +1,7 @@
 /**
  * The sample service's request handling as a pure function: a request and a store in, a response out.
  */
+import { isJsonObject } from '../shared/json';
 
 export interface ItemStore {
   get(id: string): Promise<Record<string, unknown> | undefined>;
@@ -39,12 +40,10 @@ export async function route(request: ApiRequest, store: ItemStore, version: stri
     try {
       parsed = JSON.parse(request.body ?? '');
     } catch {
-      return { statusCode: 400, body: { message: 'body must be a JSON object' } };
+      parsed = undefined; // not JSON: the same 400 as any other body that is not an object
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      return { statusCode: 400, body: { message: 'body must be a JSON object' } };
-    }
-    await store.put(id, parsed as Record<string, unknown>);
+    if (!isJsonObject(parsed)) return { statusCode: 400, body: { message: 'body must be a JSON object' } };
+    await store.put(id, parsed);
     return { statusCode: 200, body: { id } };
   }
   return { statusCode: 405, body: { message: `method ${request.method} not allowed on /items/{id}` } };

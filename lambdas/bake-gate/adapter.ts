@@ -20,8 +20,9 @@ import { CodePipelineClient, GetPipelineStateCommand, PutApprovalResultCommand }
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { paginateGetParametersByPath, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { controlsPath, haltParameterName, parseHalt } from '../shared/pipeline-controls';
-import type { AlarmReading, AlarmState, Datapoint, HaltFlag, PendingApproval, StateChange } from './core';
+import { describedCall, describeError } from '../shared/aws-errors';
+import { controlsHierarchy, type Halt, haltParameterName, parseHalt } from '../shared/pipeline-controls';
+import { type AlarmReading, type Datapoint, isAlarmState, type PendingApproval, type StateChange } from './core';
 import type { GateSettings, RequestMetric, WatchedAccount } from './settings';
 
 /** What the pipeline looks like to the gate. */
@@ -33,7 +34,7 @@ export interface PipelineView {
 
 /** The run-time controls: the halt flag parsed, and every parameter under the pipeline's path for the calendar. */
 export interface PipelineControls {
-  readonly halt: HaltFlag | undefined;
+  readonly halt: Halt | undefined;
   readonly parameters: ReadonlyMap<string, string>;
 }
 
@@ -110,7 +111,7 @@ export class AwsGateAdapter implements GatePort {
 
   async readPipeline(): Promise<PipelineView> {
     const { pipelineName, bakeStageName, bakeActionName, prodStageName } = this.settings;
-    const state = await call(`GetPipelineState ${pipelineName}`, () =>
+    const state = await describedCall(`GetPipelineState ${pipelineName}`, () =>
       this.codePipeline.send(new GetPipelineStateCommand({ name: pipelineName })),
     );
     const stages = state.stageStates ?? [];
@@ -147,7 +148,7 @@ export class AwsGateAdapter implements GatePort {
     const startTime = new Date(Math.floor(since.getTime() / (period * 1000)) * period * 1000);
     const where = `GetMetricData ${describeMetric(metric)} in dev (${this.settings.dev.account})`;
     const points: Datapoint[] = [];
-    await call(where, async () => {
+    await describedCall(where, async () => {
       const pages = paginateGetMetricData(
         { client: this.devCloudWatch },
         {
@@ -185,9 +186,9 @@ export class AwsGateAdapter implements GatePort {
   }
 
   async readControls(): Promise<PipelineControls> {
-    const path = controlsPath(this.settings.pipelineName).replace(/\/$/, '');
+    const path = controlsHierarchy(this.settings.pipelineName);
     const parameters = new Map<string, string>();
-    await call(`GetParametersByPath ${path}`, async () => {
+    await describedCall(`GetParametersByPath ${path}`, async () => {
       for await (const page of paginateGetParametersByPath({ client: this.ssm }, { Path: path, Recursive: true, WithDecryption: true })) {
         for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) parameters.set(p.Name, p.Value);
       }
@@ -217,7 +218,7 @@ export class AwsGateAdapter implements GatePort {
   }
 
   async publish(subject: string, message: string): Promise<void> {
-    await call(`Publish to ${this.topicArn}`, () =>
+    await describedCall(`Publish to ${this.topicArn}`, () =>
       // SNS subjects are at most 100 characters.
       this.sns.send(new PublishCommand({ TopicArn: this.topicArn, Subject: subject.slice(0, 100), Message: message })),
     );
@@ -226,7 +227,7 @@ export class AwsGateAdapter implements GatePort {
   private async describeAlarms(client: CloudWatchClient, where: 'dev' | 'prod', names: readonly string[]): Promise<Omit<AlarmReading, 'changes'>[]> {
     const account = this.settings[where].account;
     const found: Omit<AlarmReading, 'changes'>[] = [];
-    await call(`DescribeAlarms in ${where} (${account})`, async () => {
+    await describedCall(`DescribeAlarms in ${where} (${account})`, async () => {
       const pages = paginateDescribeAlarms({ client, pageSize: 100 }, { AlarmNames: [...names], AlarmTypes: ALARM_TYPES });
       for await (const page of pages as AsyncIterable<DescribeAlarmsCommandOutput>) {
         for (const alarm of [...(page.CompositeAlarms ?? []), ...(page.MetricAlarms ?? [])]) found.push(reading(alarm));
@@ -238,7 +239,7 @@ export class AwsGateAdapter implements GatePort {
   private async history(alarmName: string, since: Date, now: Date): Promise<StateChange[]> {
     const where = `DescribeAlarmHistory ${alarmName} in dev (${this.settings.dev.account})`;
     const changes: StateChange[] = [];
-    await call(where, async () => {
+    await describedCall(where, async () => {
       const pages = paginateDescribeAlarmHistory(
         { client: this.devCloudWatch, pageSize: 100 },
         { AlarmName: alarmName, AlarmTypes: ALARM_TYPES, HistoryItemType: HistoryItemType.StateUpdate, StartDate: since, EndDate: now },
@@ -254,7 +255,7 @@ export class AwsGateAdapter implements GatePort {
 /** Credentials of the role, assumed on demand; the SDK client memoizes them until shortly before expiry. */
 function assumeRole(sts: STSClient, roleArn: string): NonNullable<CloudWatchClientConfig['credentials']> {
   return async () => {
-    const { Credentials: c } = await call(`AssumeRole ${roleArn}`, () =>
+    const { Credentials: c } = await describedCall(`AssumeRole ${roleArn}`, () =>
       sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tollgate-bake-gate', DurationSeconds: 3600 })),
     );
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${roleArn}: the answer carried no credentials`);
@@ -265,7 +266,7 @@ function assumeRole(sts: STSClient, roleArn: string): NonNullable<CloudWatchClie
 function reading(alarm: MetricAlarm | CompositeAlarm): Omit<AlarmReading, 'changes'> {
   const name = alarm.AlarmName ?? '(unnamed)';
   const since = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
-  if (!isState(alarm.StateValue) || !since) {
+  if (!isAlarmState(alarm.StateValue) || !since) {
     throw new Error(`alarm ${name} has an unreadable state ${JSON.stringify(alarm.StateValue)} or no state time`);
   }
   return { name, state: alarm.StateValue, reason: alarm.StateReason ?? '', since };
@@ -281,47 +282,13 @@ function stateChange(at: Date | undefined, data: string | undefined): StateChang
   }
   const from = parsed?.oldState?.stateValue;
   const to = parsed?.newState?.stateValue;
-  if (!at || !isState(from) || !isState(to)) {
+  if (!at || !isAlarmState(from) || !isAlarmState(to)) {
     throw new Error(`unreadable history item at ${at?.toISOString() ?? '(no time)'}: ${JSON.stringify((data ?? '').slice(0, 120))}`);
   }
   return { at, from, to, reason: String(parsed?.newState?.stateReason ?? '') };
 }
 
-function isState(value: unknown): value is AlarmState {
-  return value === 'OK' || value === 'ALARM' || value === 'INSUFFICIENT_DATA';
-}
-
 function describeMetric(metric: RequestMetric): string {
   const dims = Object.entries(metric.dimensions).map(([k, v]) => `${k}=${v}`);
   return `${metric.namespace}/${metric.metricName}${dims.length ? `{${dims.join(',')}}` : ''}`;
-}
-
-/** Runs one AWS call (its retries included) and turns any failure into `<what>: <error>`, said once. */
-async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof AwsCallError) throw err;
-    throw new AwsCallError(`${what}: ${describeError(err)}`);
-  }
-}
-
-/** A failed AWS call, already described; an outer call does not describe it again. */
-class AwsCallError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AwsCallError';
-  }
-}
-
-/** `AccessDenied: User ... is not authorized ... (HTTP 403, 1 attempt)`. */
-export function describeError(err: unknown): string {
-  if (err instanceof AwsCallError) return err.message;
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
-  const meta = e.$metadata;
-  const detail = [
-    meta?.httpStatusCode !== undefined ? `HTTP ${meta.httpStatusCode}` : undefined,
-    meta?.attempts !== undefined ? `${meta.attempts} attempt${meta.attempts === 1 ? '' : 's'}` : undefined,
-  ].filter(Boolean);
-  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}${detail.length ? ` (${detail.join(', ')})` : ''}`;
 }

@@ -3,8 +3,16 @@
  * this file says, for every pending Bake approval, approve, reject or wait, and why, in words on-call reads
  * in the execution's action summary.
  */
+import { isoSeconds } from '../shared/iso-time';
+import type { Halt } from '../shared/pipeline-controls';
+import type { CalendarVerdict } from '../shared/release-calendar';
 
-export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+export const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+
+export function isAlarmState(value: unknown): value is AlarmState {
+  return ALARM_STATES.includes(value as AlarmState);
+}
 
 /** One entry of an alarm's state history. */
 export interface StateChange {
@@ -43,23 +51,15 @@ export interface PendingApproval {
   readonly bakeStartedAt: Date;
 }
 
-/** The halt flag on-call sets with `tollgate stop`. */
-export interface HaltFlag {
-  readonly halted: boolean;
-  readonly reason: string;
-  readonly by: string;
-  readonly at: string;
-}
+/**
+ * The release calendar's answer for one execution: the calendar's own verdict, whose reasons, when it is open,
+ * say what opened it (a break-glass override).
+ */
+export type ReleaseWindow = CalendarVerdict;
 
-/** The release calendar's answer for one execution (see issue 5). */
-export interface ReleaseWindow {
-  readonly open: boolean;
-  /** Why it is closed (or what opened it, e.g. a break-glass override). */
-  readonly reasons: readonly string[];
-  /** ISO-8601 instant the calendar next opens, when closed. */
-  readonly nextOpen?: string;
-  /** ISO-8601 instant the current window closes, when open. */
-  readonly closesAt?: string;
+/** Whether something other than the calendar's hours opened it: an open window that still gives reasons. */
+export function openedByOverride(window: ReleaseWindow): boolean {
+  return window.open && window.reasons.length > 0;
 }
 
 /** What the gate asks the release calendar for one execution ready for prod. */
@@ -76,7 +76,7 @@ export interface ReleaseWindowQuery {
  */
 export type ReleaseWindowProvider = (query: ReleaseWindowQuery) => ReleaseWindow | undefined | Promise<ReleaseWindow | undefined>;
 
-/** The default until a release calendar is wired in: no calendar, every time is a release window. */
+/** No calendar configured: every time is a release window. */
 export const noReleaseCalendar: ReleaseWindowProvider = () => undefined;
 
 /** A CloudWatch datapoint of the request metric; `at` is the start of its period. */
@@ -115,7 +115,7 @@ export interface GateInputs {
   readonly prodHealth: Read<AlarmReading | undefined> | 'not-deployed';
   /** The request metric's datapoints since the earliest bake start; absent when no minimum is configured. */
   readonly requests?: Read<readonly Datapoint[]>;
-  readonly halt: Read<HaltFlag | undefined>;
+  readonly halt: Read<Halt | undefined>;
   /** The calendar's answer per pipeline execution; absent (or `undefined`) when no calendar is configured. */
   readonly releaseWindows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>;
 }
@@ -213,7 +213,7 @@ function decideOne(approval: PendingApproval, inputs: GateInputs, settings: Deci
     if (!w.open) {
       holds.push(`release calendar closed: ${w.reasons.join(', ')}${w.nextOpen ? `; opens ${w.nextOpen}` : ''}`);
     } else {
-      if (w.reasons.length > 0) calendarNotes.push(`release calendar opened by ${w.reasons.join(', ')}`);
+      if (openedByOverride(w)) calendarNotes.push(`release calendar opened by ${w.reasons.join(', ')}`);
       if (w.closesAt !== undefined) {
         const closesAt = new Date(w.closesAt);
         const needed = settings.lateStartMinutes * MINUTE;
@@ -270,6 +270,9 @@ export interface AlarmEvent {
   readonly at: Date;
 }
 
+/** The dev alarms the bake watches, and the account they live in. */
+export type WatchedDevAlarms = Pick<DecisionSettings, 'devAlarmNames'> & { readonly devAccount: string };
+
 /**
  * The fast path: a watched dev alarm entered ALARM, so every approval whose bake started before that moment
  * is rejected now, without reading anything else. Returns no decision for an event that rejects nothing (a
@@ -278,7 +281,7 @@ export interface AlarmEvent {
 export function rejectionsForAlarmEvent(
   event: AlarmEvent,
   approvals: readonly PendingApproval[],
-  settings: Pick<DecisionSettings, 'devAlarmNames'> & { readonly devAccount: string },
+  settings: WatchedDevAlarms,
   now: Date,
 ): Decision[] {
   if (!isDevAlarm(event, settings) || event.state !== 'ALARM') return [];
@@ -291,10 +294,7 @@ export function rejectionsForAlarmEvent(
 }
 
 /** Whether the event is about one of the dev alarms the bake watches. */
-export function isDevAlarm(
-  event: AlarmEvent,
-  settings: Pick<DecisionSettings, 'devAlarmNames'> & { readonly devAccount: string },
-): boolean {
+export function isDevAlarm(event: AlarmEvent, settings: WatchedDevAlarms): boolean {
   return event.account === settings.devAccount && settings.devAlarmNames.includes(event.alarmName);
 }
 
@@ -308,7 +308,7 @@ function truncate(text: string): string {
 
 /** `10:42:07Z` on the day of `now` (UTC), the full instant otherwise, so a 12-hour bake stays unambiguous. */
 export function clock(at: Date, now: Date): string {
-  const iso = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = isoSeconds(at);
   return iso.slice(0, 10) === now.toISOString().slice(0, 10) ? iso.slice(11) : iso;
 }
 

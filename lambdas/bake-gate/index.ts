@@ -7,15 +7,19 @@
  * Every trigger is level-triggered and idempotent: deciding an approval twice does no harm.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AwsGateAdapter, describeError, GatePort, PipelineControls } from './adapter';
+import { describeError } from '../shared/aws-errors';
+import { isJsonObject } from '../shared/json';
+import { AwsGateAdapter, GatePort, PipelineControls } from './adapter';
 import {
+  ALARM_STATES,
   AlarmEvent,
-  AlarmState,
   decide,
   Decision,
   GateInputs,
+  isAlarmState,
   isDevAlarm,
   noReleaseCalendar,
+  openedByOverride,
   Read,
   readFailed,
   readOk,
@@ -94,7 +98,7 @@ export function createGate(deps: GateDependencies): Gate {
       records.push({ ...base, outcome });
       if (outcome !== 'recorded') continue;
       const window = windows?.get(approval.pipelineExecutionId);
-      const overridden = window?.ok === true && window.value?.open === true && window.value.reasons.length > 0;
+      const overridden = window?.ok === true && window.value !== undefined && openedByOverride(window.value);
       if (verdict.kind === 'approve' && !overridden) continue;
       const [subject, outcomeLine] =
         verdict.kind === 'reject'
@@ -181,14 +185,12 @@ async function settle<T>(promise: Promise<T>): Promise<Read<T>> {
 }
 
 function eventObject(value: unknown, field = 'event'): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GateEventError(field, value, 'must be an object');
-  return value as Record<string, unknown>;
+  if (!isJsonObject(value)) throw new GateEventError(field, value, 'must be an object');
+  return value;
 }
 
-const STATES: readonly AlarmState[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
-
 /** The fields of a "CloudWatch Alarm State Change" event the gate uses, validated. */
-export function parseAlarmEvent(event: Record<string, unknown>): AlarmEvent {
+function parseAlarmEvent(event: Record<string, unknown>): AlarmEvent {
   const detail = eventObject(event.detail, 'detail');
   const state = eventObject(detail.state, 'detail.state');
   if (typeof event.account !== 'string' || !/^\d{12}$/.test(event.account)) {
@@ -197,15 +199,15 @@ export function parseAlarmEvent(event: Record<string, unknown>): AlarmEvent {
   if (typeof detail.alarmName !== 'string' || detail.alarmName === '') {
     throw new GateEventError('detail.alarmName', detail.alarmName, 'must be a non-empty string');
   }
-  if (!STATES.includes(state.value as AlarmState)) {
-    throw new GateEventError('detail.state.value', state.value, `must be one of ${STATES.join(', ')}`);
+  if (!isAlarmState(state.value)) {
+    throw new GateEventError('detail.state.value', state.value, `must be one of ${ALARM_STATES.join(', ')}`);
   }
   const at = new Date(typeof state.timestamp === 'string' ? state.timestamp : NaN);
   if (Number.isNaN(at.getTime())) throw new GateEventError('detail.state.timestamp', state.timestamp, 'must be a time');
   return {
     account: event.account,
     alarmName: detail.alarmName,
-    state: state.value as AlarmState,
+    state: state.value,
     reason: typeof state.reason === 'string' ? state.reason : '',
     at,
   };

@@ -2,6 +2,7 @@
  * What the gate function is told at deployment, as one JSON environment variable the CDK construct writes
  * and the function validates at cold start: a gate with settings it cannot read decides nothing.
  */
+import { isJsonObject, parseJson } from '../shared/json';
 import type { DecisionSettings } from './core';
 
 /** Name of the environment variable that carries {@link GateSettings} as JSON. */
@@ -47,10 +48,8 @@ export class GateSettingsError extends Error {
 type Raw = Record<string, unknown>;
 
 function object(value: unknown, field: string): Raw {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new GateSettingsError(field, value, 'must be an object');
-  }
-  return value as Raw;
+  if (!isJsonObject(value)) throw new GateSettingsError(field, value, 'must be an object');
+  return value;
 }
 
 function text(raw: Raw, field: string, prefix = ''): string {
@@ -78,12 +77,7 @@ function account(value: unknown, field: string): WatchedAccount {
 
 /** Parses and validates the settings JSON. @throws GateSettingsError naming the first bad field. */
 export function parseGateSettings(json: string | undefined): GateSettings {
-  let value: unknown;
-  try {
-    value = JSON.parse(json ?? '');
-  } catch {
-    throw new GateSettingsError('(the whole value)', json, 'must be JSON');
-  }
+  const value = parseJson(json, () => new GateSettingsError('(the whole value)', json, 'must be JSON'));
   const raw = object(value, '(the whole value)');
   const devAlarmNames = raw.devAlarmNames;
   if (!Array.isArray(devAlarmNames) || devAlarmNames.length === 0 || devAlarmNames.some((n) => typeof n !== 'string' || n === '')) {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { describeError } from '../shared/aws-errors';
 import {
   type HookEvent,
   type HookSettings,
@@ -25,13 +26,8 @@ export interface HookDependencies {
   readonly log: (message: string, details?: Record<string, unknown>) => void;
 }
 
-function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
-}
-
 /** Invokes the version under test synchronously with the smoke request, giving up after `settings.timeoutMs`. */
-export async function invokeNewVersion(lambda: LambdaClient, settings: HookSettings, now: () => number): Promise<InvokeOutcome> {
+async function invokeNewVersion(lambda: LambdaClient, settings: HookSettings, now: () => number): Promise<InvokeOutcome> {
   const started = now();
   const event = httpApiEvent(settings.request, new Date(started), randomUUID());
   const abort = new AbortController();
@@ -60,14 +56,14 @@ export async function invokeNewVersion(lambda: LambdaClient, settings: HookSetti
     };
   } catch (err) {
     if (abort.signal.aborted) return { kind: 'timedOut', elapsedMs: now() - started };
-    return { kind: 'invokeFailed', error: errorText(err) };
+    return { kind: 'invokeFailed', error: describeError(err) };
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** Reports the verdict; CodeDeploy shifts traffic only on `Succeeded`. */
-export async function reportVerdict(codedeploy: CodeDeployClient, hook: HookEvent, verdict: Verdict): Promise<void> {
+async function reportVerdict(codedeploy: CodeDeployClient, hook: HookEvent, verdict: Verdict): Promise<void> {
   await codedeploy.send(new PutLifecycleEventHookExecutionStatusCommand({
     deploymentId: hook.deploymentId,
     lifecycleEventHookExecutionId: hook.lifecycleEventHookExecutionId,
@@ -87,7 +83,7 @@ export async function runPreTrafficHook(event: unknown, deps: HookDependencies):
     const settings = parseHookSettings(deps.env);
     verdict = judgeSmokeTest(await invokeNewVersion(deps.lambda, settings, deps.now), settings);
   } catch (err) {
-    verdict = { status: 'Failed', reason: `the smoke test could not run: ${errorText(err)}` };
+    verdict = { status: 'Failed', reason: `the smoke test could not run: ${describeError(err)}` };
   }
   deps.log('pre-traffic smoke test', { deploymentId: hook.deploymentId, status: verdict.status, reason: verdict.reason });
   await reportVerdict(deps.codedeploy, hook, verdict);

@@ -3,6 +3,7 @@
  * CodeDeploy shift traffic. No AWS, no clock of its own.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { isJsonObject, parseJson } from '../shared/json';
 
 /** The verdict CodeDeploy receives through `PutLifecycleEventHookExecutionStatus`. */
 export type LifecycleStatus = 'Succeeded' | 'Failed';
@@ -67,7 +68,7 @@ function nonEmptyString(value: unknown): value is string {
 
 /** Reads CodeDeploy's hook event. @throws HookInputError without both IDs (then nothing can be reported). */
 export function parseHookEvent(event: unknown): HookEvent {
-  const raw = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const raw = isJsonObject(event) ? event : {};
   if (!nonEmptyString(raw.DeploymentId)) throw new HookInputError('event.DeploymentId', raw.DeploymentId, 'must be a non-empty string');
   if (!nonEmptyString(raw.LifecycleEventHookExecutionId)) {
     throw new HookInputError('event.LifecycleEventHookExecutionId', raw.LifecycleEventHookExecutionId, 'must be a non-empty string');
@@ -76,9 +77,8 @@ export function parseHookEvent(event: unknown): HookEvent {
 }
 
 /** Checks a smoke request; used at synth (by the construct) and at run time (from the environment). */
-export function validateSmokeRequest(value: unknown, field = 'smokeRequest'): SmokeRequest {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HookInputError(field, value, 'must be an object');
-  const raw = value as Record<string, unknown>;
+export function validateSmokeRequest(raw: unknown, field = 'smokeRequest'): SmokeRequest {
+  if (!isJsonObject(raw)) throw new HookInputError(field, raw, 'must be an object');
   if (typeof raw.method !== 'string' || !METHODS.includes(raw.method)) {
     throw new HookInputError(`${field}.method`, raw.method, `must be one of ${METHODS.join(', ')}`);
   }
@@ -88,8 +88,7 @@ export function validateSmokeRequest(value: unknown, field = 'smokeRequest'): Sm
   if (raw.query !== undefined && typeof raw.query !== 'string') throw new HookInputError(`${field}.query`, raw.query, 'must be a string');
   if (raw.body !== undefined && typeof raw.body !== 'string') throw new HookInputError(`${field}.body`, raw.body, 'must be a string');
   const headers = raw.headers;
-  if (headers !== undefined
-    && (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string'))) {
+  if (headers !== undefined && (!isJsonObject(headers) || Object.values(headers).some((v) => typeof v !== 'string'))) {
     throw new HookInputError(`${field}.headers`, headers, 'must map header names to strings');
   }
   return raw as unknown as SmokeRequest;
@@ -101,12 +100,7 @@ export function parseHookSettings(env: Readonly<Record<string, string | undefine
   if (typeof targetFunctionArn !== 'string' || !QUALIFIED_FUNCTION_ARN.test(targetFunctionArn)) {
     throw new HookInputError('TARGET_FUNCTION_ARN', targetFunctionArn, 'must be a Lambda function ARN qualified with a version number');
   }
-  let request: unknown;
-  try {
-    request = JSON.parse(env.SMOKE_REQUEST ?? '');
-  } catch {
-    throw new HookInputError('SMOKE_REQUEST', env.SMOKE_REQUEST, 'must be JSON');
-  }
+  const request = parseJson(env.SMOKE_REQUEST, () => new HookInputError('SMOKE_REQUEST', env.SMOKE_REQUEST, 'must be JSON'));
   const expectedStatusCode = Number(env.EXPECTED_STATUS_CODE);
   if (!Number.isInteger(expectedStatusCode) || expectedStatusCode < 100 || expectedStatusCode > 599) {
     throw new HookInputError('EXPECTED_STATUS_CODE', env.EXPECTED_STATUS_CODE, 'must be an HTTP status code');
@@ -174,10 +168,10 @@ export function judgeSmokeTest(outcome: InvokeOutcome, settings: Pick<HookSettin
   } catch {
     return failed(`malformed answer (not JSON): ${outcome.payload.slice(0, 200)}`);
   }
-  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
+  if (!isJsonObject(answer)) {
     return failed(`malformed answer (not an object): ${outcome.payload.slice(0, 200)}`);
   }
-  const statusCode = (answer as { statusCode?: unknown }).statusCode;
+  const statusCode = answer.statusCode;
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode)) {
     return failed(`malformed answer (no numeric statusCode): ${outcome.payload.slice(0, 200)}`);
   }

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudFormationClient, DeleteStackCommand, paginateDescribeStacks } from '@aws-sdk/client-cloudformation';
 import type { Context } from 'aws-lambda';
+import { describeError } from '../shared/aws-errors';
 import { StackDescription, StackVerdict, decideDeletions } from './select';
 
 export interface CleanupSettings {
@@ -34,11 +35,12 @@ async function describeAllStacks(cloudFormation: CloudFormationClient): Promise<
  */
 export async function cleanExpiredSandboxes(cloudFormation: CloudFormationClient, settings: CleanupSettings, logger: Logger): Promise<CleanupReport> {
   const decision = decideDeletions({ ...settings, stacks: await describeAllStacks(cloudFormation) });
+  const kept = decision.verdicts.filter((v) => v.action === 'keep');
   if (decision.refused) {
     logger.error('refusing to delete anything', { refused: decision.refused });
-    return { refused: decision.refused, deleted: [], failed: [], kept: decision.verdicts };
+    return { refused: decision.refused, deleted: [], failed: [], kept };
   }
-  const report: CleanupReport = { deleted: [], failed: [], kept: decision.verdicts.filter((v) => v.action === 'keep') };
+  const report: CleanupReport = { deleted: [], failed: [], kept };
   for (const v of report.kept.filter((k) => k.sandbox)) logger.info('keeping sandbox stack', { stackName: v.stackName, sandbox: v.sandbox, reason: v.reason });
   for (const v of decision.verdicts.filter((d) => d.action === 'delete')) {
     try {
@@ -46,7 +48,7 @@ export async function cleanExpiredSandboxes(cloudFormation: CloudFormationClient
       report.deleted.push(v.stackName);
       logger.info('deleting expired sandbox stack', { stackName: v.stackName, sandbox: v.sandbox, reason: v.reason });
     } catch (err) {
-      report.failed.push({ stackName: v.stackName, error: `${(err as Error).name}: ${(err as Error).message}` });
+      report.failed.push({ stackName: v.stackName, error: describeError(err) });
       logger.error('could not delete expired sandbox stack', { stackName: v.stackName, error: err as Error });
     }
   }

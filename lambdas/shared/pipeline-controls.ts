@@ -5,10 +5,19 @@
  * Every control of one pipeline lives under `/tollgate/<pipelineName>/`, so one GetParametersByPath call
  * reads them all.
  */
+import { isJsonObject, parseJson } from './json';
 
-/** Parameter path under which every control of one pipeline lives. */
+/**
+ * The SSM hierarchy of one pipeline's controls as GetParametersByPath and IAM name it, without a trailing
+ * slash: `/tollgate/<pipelineName>`.
+ */
+export function controlsHierarchy(pipelineName: string): string {
+  return `/tollgate/${pipelineName}`;
+}
+
+/** Parameter path under which every control of one pipeline lives: the prefix of every control's name. */
 export function controlsPath(pipelineName: string): string {
-  return `/tollgate/${pipelineName}/`;
+  return `${controlsHierarchy(pipelineName)}/`;
 }
 
 /** `stop`/`resume`: while present and `halted`, the gate promotes nothing. */
@@ -59,26 +68,23 @@ export class ControlParseError extends Error {
   }
 }
 
-function parseRecord(parameterName: string, raw: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new ControlParseError(parameterName, `not JSON: ${JSON.stringify(raw.slice(0, 80))}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ControlParseError(parameterName, 'expected a JSON object');
-  }
-  const record = value as Record<string, unknown>;
+/** Checks the audit record every control carries. */
+function checkRecord(parameterName: string, value: unknown): Record<string, unknown> {
+  if (!isJsonObject(value)) throw new ControlParseError(parameterName, 'expected a JSON object');
   for (const field of ['reason', 'by', 'at']) {
-    if (typeof record[field] !== 'string' || record[field] === '') {
+    if (typeof value[field] !== 'string' || value[field] === '') {
       throw new ControlParseError(parameterName, `field "${field}" must be a non-empty string`);
     }
   }
-  if (Number.isNaN(Date.parse(record.at as string))) {
-    throw new ControlParseError(parameterName, `field "at" is not an ISO-8601 time: ${record.at}`);
+  if (Number.isNaN(Date.parse(value.at as string))) {
+    throw new ControlParseError(parameterName, `field "at" is not an ISO-8601 time: ${value.at}`);
   }
-  return record;
+  return value;
+}
+
+function parseRecord(parameterName: string, raw: string): Record<string, unknown> {
+  const value = parseJson(raw, () => new ControlParseError(parameterName, `not JSON: ${JSON.stringify(raw.slice(0, 80))}`));
+  return checkRecord(parameterName, value);
 }
 
 export function parseHalt(parameterName: string, raw: string): Halt {
@@ -94,15 +100,10 @@ export function parseOverride(parameterName: string, raw: string): Override {
 }
 
 export function parseFreezes(parameterName: string, raw: string): Freeze[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new ControlParseError(parameterName, 'not JSON');
-  }
+  const value = parseJson(raw, () => new ControlParseError(parameterName, 'not JSON'));
   if (!Array.isArray(value)) throw new ControlParseError(parameterName, 'expected a JSON array of freezes');
   return value.map((item, i) => {
-    const record = parseRecord(`${parameterName}[${i}]`, JSON.stringify(item));
+    const record = checkRecord(`${parameterName}[${i}]`, item);
     if (typeof record.name !== 'string' || record.name === '') {
       throw new ControlParseError(`${parameterName}[${i}]`, 'field "name" must be a non-empty string');
     }

@@ -9,6 +9,7 @@
 import Holidays, { HolidaysTypes } from 'date-holidays';
 import { Temporal } from 'temporal-polyfill';
 import { ConfigError } from '../../cdk/config-error';
+import { isJsonObject } from './json';
 import { Freeze } from './pipeline-controls';
 
 /** ISO weekday: 1 = Monday … 7 = Sunday. */
@@ -117,14 +118,12 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}
 type Raw = Record<string, unknown>;
 
 function section(value: unknown, field: string, keys: readonly string[]): Raw {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(field, value, 'must be an object');
-  }
+  if (!isJsonObject(value)) throw new ConfigError(field, value, 'must be an object');
   for (const [key, v] of Object.entries(value)) {
     // A misspelt key would otherwise silently leave the default in force.
     if (!keys.includes(key)) throw new ConfigError(`${field}.${key}`, v, `is not a setting (known: ${keys.join(', ')})`);
   }
-  return value as Raw;
+  return value;
 }
 
 function parseTimezone(value: unknown): string {

@@ -2,6 +2,7 @@
  * The tags that make a CloudFormation stack a sandbox, shared by the CDK app that writes them, the CLI that
  * lists and renews sandboxes, and the cleaner that deletes expired ones. No CDK imports: the cleaner bundles it.
  */
+import { isoSeconds } from './iso-time';
 
 /** The sandbox's name; only stacks carrying it are ever considered sandboxes. */
 export const SANDBOX_TAG = 'tollgate:sandbox';
@@ -29,12 +30,7 @@ const EXPIRY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /** `now + days`, to the second, in the tag's format. */
 export function expiryAfter(now: Date, days: number): string {
-  return formatExpiry(new Date(now.getTime() + days * 86_400_000));
-}
-
-/** An instant in the tag's format: UTC, whole seconds. */
-export function formatExpiry(instant: Date): string {
-  return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoSeconds(new Date(now.getTime() + days * 86_400_000));
 }
 
 /**
@@ -44,5 +40,5 @@ export function formatExpiry(instant: Date): string {
 export function parseExpiry(value: string | undefined): Date | undefined {
   if (value === undefined || !EXPIRY.test(value)) return undefined;
   const instant = new Date(value);
-  return Number.isNaN(instant.getTime()) || formatExpiry(instant) !== value ? undefined : instant;
+  return Number.isNaN(instant.getTime()) || isoSeconds(instant) !== value ? undefined : instant;
 }
