@@ -1,14 +1,6 @@
+import type { RequestMetric } from '../lambdas/bake-gate/settings';
 import { ConfigError } from './config-error';
-
-/** A CloudWatch metric in the dev account whose sum counts the requests dev served. */
-export interface RequestMetricConfig {
-  /** e.g. `AWS/ApiGateway`. */
-  readonly namespace: string;
-  /** e.g. `Count`. */
-  readonly metricName: string;
-  /** e.g. `{ "ApiId": "a1b2c3d4e5", "Stage": "$default" }`. */
-  readonly dimensions: Readonly<Record<string, string>>;
-}
+import { nonEmptyString, section, wholeNumber } from './config-fields';
 
 /** The `bake` section of the `tollgate` context: how long dev bakes and what it must show. */
 export interface BakeConfig {
@@ -16,9 +8,13 @@ export interface BakeConfig {
   readonly minutes: number;
   /** Dev alarms watched besides dev's environment health alarm. */
   readonly extraAlarmNames: readonly string[];
-  /** Requests dev must serve during the bake, counted by a metric; absent means no minimum. */
-  readonly minimumRequests?: { readonly count: number; readonly metric: RequestMetricConfig };
-  /** How long a prod deployment takes; with {@link prodBakeMinutes} the gate's late-start margin. */
+  /**
+   * Requests dev must serve during the bake, counted by the sum of a metric in the dev account (e.g. namespace
+   * `AWS/ApiGateway`, metric `Count`, dimensions `{ "ApiId": "a1b2c3d4e5", "Stage": "$default" }`); absent means
+   * no minimum.
+   */
+  readonly minimumRequests?: { readonly count: number; readonly metric: RequestMetric };
+  /** How long a prod deployment takes; with {@link prodBakeMinutes} the gate's {@link lateStartMarginMinutes}. */
   readonly prodDeployMinutes: number;
   /** How long prod is watched after its deployment (its canary and bake). */
   readonly prodBakeMinutes: number;
@@ -41,28 +37,15 @@ export const DEFAULT_BAKE_CONFIG: BakeConfig = {
 };
 
 /** CodePipeline's longest manual approval: 60 days. */
-export const MAX_APPROVAL_MINUTES = 86_400;
+const MAX_APPROVAL_MINUTES = 86_400;
 const ALARM_NAME = /^[^\x00-\x1f]{1,255}$/;
 
-type Raw = Record<string, unknown>;
-
-function section(value: unknown, field: string): Raw {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(field, value, 'must be an object');
-  return value as Raw;
-}
-
-function whole(raw: Raw, key: string, field: string, min: number, max: number, fallback?: number): number {
-  const value = raw[key] ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(field, value, `must be a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function text(raw: Raw, key: string, field: string): string {
-  const value = raw[key];
-  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(field, value, 'must be a non-empty string');
-  return value;
+/**
+ * The gate's late-start margin: how long before the release window closes it stops promoting a baked build,
+ * because prod's deployment and bake would not end inside the window.
+ */
+export function lateStartMarginMinutes(bake: BakeConfig): number {
+  return bake.prodDeployMinutes + bake.prodBakeMinutes;
 }
 
 /**
@@ -74,7 +57,7 @@ export function parseBakeConfig(value: unknown): BakeConfig {
   if (value === undefined) return DEFAULT_BAKE_CONFIG;
   const raw = section(value, 'bake');
   const d = DEFAULT_BAKE_CONFIG;
-  const minutes = whole(raw, 'minutes', 'bake.minutes', 1, MAX_APPROVAL_MINUTES - 5, d.minutes);
+  const minutes = wholeNumber(raw.minutes ?? d.minutes, 'bake.minutes', 1, MAX_APPROVAL_MINUTES - 5);
 
   const extra = raw.extraAlarmNames ?? d.extraAlarmNames;
   // DescribeAlarms takes 100 names at once; one is dev's health alarm.
@@ -85,7 +68,7 @@ export function parseBakeConfig(value: unknown): BakeConfig {
   let minimumRequests: BakeConfig['minimumRequests'];
   if (raw.minimumRequests !== undefined) {
     const mr = section(raw.minimumRequests, 'bake.minimumRequests');
-    const count = whole(mr, 'count', 'bake.minimumRequests.count', 1, Number.MAX_SAFE_INTEGER);
+    const count = wholeNumber(mr.count, 'bake.minimumRequests.count', 1, Number.MAX_SAFE_INTEGER);
     const metric = section(mr.metric, 'bake.minimumRequests.metric');
     const dimensions = section(metric.dimensions ?? {}, 'bake.minimumRequests.metric.dimensions');
     for (const [name, v] of Object.entries(dimensions)) {
@@ -94,14 +77,14 @@ export function parseBakeConfig(value: unknown): BakeConfig {
     minimumRequests = {
       count,
       metric: {
-        namespace: text(metric, 'namespace', 'bake.minimumRequests.metric.namespace'),
-        metricName: text(metric, 'metricName', 'bake.minimumRequests.metric.metricName'),
+        namespace: nonEmptyString(metric.namespace, 'bake.minimumRequests.metric.namespace'),
+        metricName: nonEmptyString(metric.metricName, 'bake.minimumRequests.metric.metricName'),
         dimensions: dimensions as Record<string, string>,
       },
     };
   }
 
-  const maxHoldDays = whole(raw, 'maxHoldDays', 'bake.maxHoldDays', 0, 60, d.maxHoldDays);
+  const maxHoldDays = wholeNumber(raw.maxHoldDays ?? d.maxHoldDays, 'bake.maxHoldDays', 0, 60);
   if (minutes + maxHoldDays * 1440 > MAX_APPROVAL_MINUTES) {
     throw new ConfigError('bake.maxHoldDays', maxHoldDays, `plus bake.minutes (${minutes}) must fit in CodePipeline's 60-day approval limit`);
   }
@@ -109,9 +92,9 @@ export function parseBakeConfig(value: unknown): BakeConfig {
     minutes,
     extraAlarmNames: extra as string[],
     minimumRequests,
-    prodDeployMinutes: whole(raw, 'prodDeployMinutes', 'bake.prodDeployMinutes', 0, 1440, d.prodDeployMinutes),
-    prodBakeMinutes: whole(raw, 'prodBakeMinutes', 'bake.prodBakeMinutes', 0, 1440, d.prodBakeMinutes),
-    evidenceGraceMinutes: whole(raw, 'evidenceGraceMinutes', 'bake.evidenceGraceMinutes', 0, 10_080, d.evidenceGraceMinutes),
+    prodDeployMinutes: wholeNumber(raw.prodDeployMinutes ?? d.prodDeployMinutes, 'bake.prodDeployMinutes', 0, 1440),
+    prodBakeMinutes: wholeNumber(raw.prodBakeMinutes ?? d.prodBakeMinutes, 'bake.prodBakeMinutes', 0, 1440),
+    evidenceGraceMinutes: wholeNumber(raw.evidenceGraceMinutes ?? d.evidenceGraceMinutes, 'bake.evidenceGraceMinutes', 0, 10_080),
     maxHoldDays,
   };
 }

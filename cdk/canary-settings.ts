@@ -1,7 +1,10 @@
 /**
- * The canary settings' types and defaults, apart from their parser so that pure code (the exposure figure, the
- * CLI) and the configuration can import them without an import cycle.
+ * The `canary` section of the `tollgate` context: its types, defaults and parser. Pure, so the exposure figure
+ * and the CLI read the same traffic shifts the CDK app deploys.
  */
+import { isJsonObject } from '../lambdas/shared/json';
+import { ConfigError } from './config-error';
+import { rejectUnknownKeys, section, wholeNumber } from './config-fields';
 
 /**
  * How CodeDeploy shifts an alias's traffic to a new Lambda version.
@@ -35,6 +38,11 @@ function linear(suffix: string, percent: number, intervalMinutes: number): Traff
   return { type: 'linear', percent, intervalMinutes, predefinedName: `CodeDeployDefault.Lambda${suffix}` };
 }
 
+/** The predefined shift CodeDeploy names `name`, e.g. `CodeDeployDefault.LambdaCanary10Percent10Minutes`. */
+export function predefinedShift(name: string): TrafficShift | undefined {
+  return Object.values(PREDEFINED_LAMBDA_SHIFTS).find((s) => s.predefinedName === name);
+}
+
 /** Size of the tile server's Fargate tasks. */
 export interface TileServerSettings {
   /** Fargate CPU units. @default 256 */
@@ -63,3 +71,76 @@ export const DEFAULT_CANARY_SETTINGS: CanarySettings = {
   dev: PREDEFINED_LAMBDA_SHIFTS.ALL_AT_ONCE,
   tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2 },
 };
+
+/** CodeDeploy's limits for custom time-based configurations. */
+const MAX_INTERVAL_MINUTES = 2880;
+
+/** Fargate's valid memory sizes (MiB) per CPU value. */
+const FARGATE_MEMORY: Readonly<Record<number, (memory: number) => boolean>> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+};
+
+/**
+ * Reads a traffic shift: a predefined configuration's name, either as the CDK constant (`CANARY_10PERCENT_10MINUTES`)
+ * or as CodeDeploy spells it (`CodeDeployDefault.LambdaCanary10Percent10Minutes`), or a custom
+ * `{ "type": "canary" | "linear", "percent": 1-99, "intervalMinutes": 1-2880 }`.
+ */
+export function parseTrafficShift(value: unknown, field: string): TrafficShift {
+  if (typeof value === 'string') {
+    const shift = PREDEFINED_LAMBDA_SHIFTS[value] ?? predefinedShift(value);
+    if (!shift) {
+      throw new ConfigError(field, value, `must be one of ${Object.keys(PREDEFINED_LAMBDA_SHIFTS).join(', ')} or a custom {type, percent, intervalMinutes}`);
+    }
+    return shift;
+  }
+  if (!isJsonObject(value)) {
+    throw new ConfigError(field, value, 'must be a predefined configuration name or an object {type, percent, intervalMinutes}');
+  }
+  rejectUnknownKeys(value, ['type', 'percent', 'intervalMinutes'], field);
+  const { type, percent, intervalMinutes } = value;
+  if (type !== 'canary' && type !== 'linear') {
+    throw new ConfigError(`${field}.type`, type, 'must be "canary" or "linear"');
+  }
+  return {
+    type,
+    percent: wholeNumber(percent, `${field}.percent`, 1, 99),
+    intervalMinutes: wholeNumber(intervalMinutes, `${field}.intervalMinutes`, 1, MAX_INTERVAL_MINUTES),
+  };
+}
+
+function parseTileServer(value: unknown): TileServerSettings {
+  if (value === undefined) return DEFAULT_CANARY_SETTINGS.tileServer;
+  const raw = section(value, 'canary.tileServer');
+  rejectUnknownKeys(raw, ['cpu', 'memoryMiB', 'prodDesiredCount'], 'canary.tileServer');
+  const defaults = DEFAULT_CANARY_SETTINGS.tileServer;
+  const cpu = raw.cpu ?? defaults.cpu;
+  if (typeof cpu !== 'number' || !(cpu in FARGATE_MEMORY)) {
+    throw new ConfigError('canary.tileServer.cpu', cpu, `must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}`);
+  }
+  const memoryMiB = raw.memoryMiB ?? defaults.memoryMiB;
+  if (typeof memoryMiB !== 'number' || !FARGATE_MEMORY[cpu](memoryMiB)) {
+    throw new ConfigError('canary.tileServer.memoryMiB', memoryMiB, `must be a Fargate memory size for ${cpu} CPU units`);
+  }
+  const prodDesiredCount = wholeNumber(raw.prodDesiredCount ?? defaults.prodDesiredCount, 'canary.tileServer.prodDesiredCount', 1, 20);
+  return { cpu, memoryMiB, prodDesiredCount };
+}
+
+/**
+ * Reads the `canary` section of the `tollgate` context; every setting is optional.
+ *
+ * @throws ConfigError naming the first field that is wrong.
+ */
+export function parseCanarySettings(value: unknown): CanarySettings {
+  if (value === undefined) return DEFAULT_CANARY_SETTINGS;
+  const raw = section(value, 'canary');
+  rejectUnknownKeys(raw, ['prod', 'dev', 'tileServer'], 'canary');
+  return {
+    prod: raw.prod === undefined ? DEFAULT_CANARY_SETTINGS.prod : parseTrafficShift(raw.prod, 'canary.prod'),
+    dev: raw.dev === undefined ? DEFAULT_CANARY_SETTINGS.dev : parseTrafficShift(raw.dev, 'canary.dev'),
+    tileServer: parseTileServer(raw.tileServer),
+  };
+}

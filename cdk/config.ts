@@ -1,9 +1,10 @@
 import * as os from 'node:os';
 import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/sandbox-tags';
 import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
-import { parseCanarySettings } from './canary-config';
-import { type CanarySettings, DEFAULT_CANARY_SETTINGS } from './canary-settings';
+import { type CanarySettings, DEFAULT_CANARY_SETTINGS, parseCanarySettings } from './canary-settings';
 import { ConfigError } from './config-error';
+import { section } from './config-fields';
+import type { ReleaseSource } from './pipeline/release-pipeline';
 import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 
 // Feature sections import ConfigError from its own module, which breaks the cycle config -> feature -> config.
@@ -17,16 +18,6 @@ export interface AccountEnvironment {
   readonly region: string;
 }
 
-/** The Git repository the pipeline builds, reached through an AWS CodeConnections connection. */
-export interface SourceRepository {
-  /** `owner/name` as the Git host spells it. */
-  readonly fullName: string;
-  /** The branch whose pushes start a release. */
-  readonly branch: string;
-  /** ARN of the CodeConnections (formerly CodeStar Connections) connection to the Git host. */
-  readonly connectionArn: string;
-}
-
 /** Everything Tollgate needs to know about the accounts it releases into. */
 export interface TollgateConfig {
   /** Name of the CodePipeline pipeline; also the prefix of its run-time controls. */
@@ -37,7 +28,8 @@ export interface TollgateConfig {
   readonly prod: AccountEnvironment;
   /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
   readonly sandbox: AccountEnvironment;
-  readonly repository: SourceRepository;
+  /** The Git repository the pipeline builds: its pushes to `branch` start a release. */
+  readonly repository: ReleaseSource;
   /** The bake between dev and prod (the `bake` section). */
   readonly bake: BakeConfig;
   /** How releases reach the service: canary configurations and the tile server's size (the `canary` section). */
@@ -80,9 +72,7 @@ export interface ConfigSources {
   readonly env?: Record<string, string | undefined>;
 }
 
-type Raw = Record<string, unknown>;
-
-function asObject(value: unknown, field: string): Raw {
+function asObject(value: unknown, field: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value === 'string') {
     // `-c tollgate='{"dev":...}'` arrives as a string.
@@ -93,17 +83,14 @@ function asObject(value: unknown, field: string): Raw {
       throw new ConfigError(field, value, 'must be a JSON object');
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(field, value, 'must be an object');
-  }
-  return value as Raw;
+  return section(value, field);
 }
 
-function environment(raw: Raw, name: string, env: Record<string, string | undefined>, fallback: AccountEnvironment): AccountEnvironment {
-  const section = asObject(raw[name], name);
+function environment(raw: Record<string, unknown>, name: string, env: Record<string, string | undefined>, fallback: AccountEnvironment): AccountEnvironment {
+  const given = asObject(raw[name], name);
   const upper = name.toUpperCase();
-  const account = env[`TOLLGATE_${upper}_ACCOUNT`] ?? section.account ?? fallback.account;
-  const region = env[`TOLLGATE_${upper}_REGION`] ?? section.region ?? fallback.region;
+  const account = env[`TOLLGATE_${upper}_ACCOUNT`] ?? given.account ?? fallback.account;
+  const region = env[`TOLLGATE_${upper}_REGION`] ?? given.region ?? fallback.region;
   if (typeof account !== 'string' || !ACCOUNT.test(account)) {
     throw new ConfigError(`${name}.account`, account, 'must be a 12-digit AWS account ID');
   }

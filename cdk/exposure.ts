@@ -3,7 +3,7 @@
  * version serves, and for how long, before an alarm starts the rollback. Pure: it reads a synthesized
  * CloudFormation template (the bench and the `plan` command share it).
  */
-import { PREDEFINED_LAMBDA_SHIFTS, type TrafficShift } from './canary-settings';
+import { predefinedShift, type TrafficShift } from './canary-settings';
 
 /**
  * Minutes between the last breaching datapoint and CodeDeploy acting on it: Lambda publishes its metrics about a
@@ -101,10 +101,6 @@ export interface WatchedShift {
   readonly deploymentGroup: string;
   readonly shift: TrafficShift;
   readonly alarms: readonly AlarmDetection[];
-}
-
-function predefinedShift(name: string): TrafficShift | undefined {
-  return Object.values(PREDEFINED_LAMBDA_SHIFTS).find((s) => s.predefinedName === name);
 }
 
 function customShift(resource: CfnResource, logicalId: string): TrafficShift {

@@ -7,7 +7,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 
 /** The runtime every Tollgate function uses: the newest Node.js Lambda offers (cdk-nag AwsSolutions-L1). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface NodejsLambdaProps extends Omit<nodejs.NodejsFunctionProps, 'entry' | 'runtime'> {
   /** Path of the handler file, relative to the repository root, e.g. `lambdas/api/index.ts`. */
@@ -48,7 +48,10 @@ export class NodejsLambda extends nodejs.NodejsFunction {
       runtime: LAMBDA_RUNTIME,
       bundling: { minify: true, sourceMap: true, logLevel: nodejs.LogLevel.ERROR, ...rest.bundling },
     });
-    if (!props.role) {
+    if (props.role) {
+      // A role of the caller's gets no AWSLambdaBasicExecutionRole: it still needs to write the function's logs.
+      this.logGroup.grantWrite(props.role);
+    } else {
       NagSuppressions.addResourceSuppressions(
         this,
         [

@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
 import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { BakeGate } from './pipeline/bake-gate';
@@ -70,7 +71,7 @@ export class PipelineStack extends cdk.Stack {
       bakeTime: cdk.Duration.minutes(bake.minutes),
       maxHold: cdk.Duration.days(bake.maxHoldDays),
       evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
-      lateStartMargin: cdk.Duration.minutes(bake.prodDeployMinutes + bake.prodBakeMinutes),
+      lateStartMargin: cdk.Duration.minutes(lateStartMarginMinutes(bake)),
       minimumRequests: bake.minimumRequests,
       watched: { ...config.dev, alarmNames: [physicalName(this.devStage.service.healthAlarm), ...bake.extraAlarmNames] },
       promotionTarget: { ...config.prod, healthAlarmName: physicalName(this.prodStage.service.healthAlarm) },

@@ -1,5 +1,4 @@
-import { parseCanarySettings, parseTrafficShift } from '../cdk/canary-config';
-import { DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary-settings';
+import { DEFAULT_CANARY_SETTINGS, parseCanarySettings, parseTrafficShift, PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary-settings';
 import { ConfigError, loadConfig } from '../cdk/config';
 
 describe('the canary section', () => {

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConfigError } from '../cdk/config';
 import { SandboxCleanerStack } from '../cdk/sandbox-cleaner-stack';
 import { resolveSandboxExpiry } from '../cdk/sandbox-expiry';
-import { EXPIRES_TAG } from '../cdk/service/service-stage';
+import { EXPIRES_TAG } from '../lambdas/shared/sandbox-tags';
 import { synthesizeTollgate } from './fixture';
 import { addAwsSolutionsChecks, awsSolutionsFindings } from './nag';
 

@@ -1,6 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../cdk/service/service-stage';
+import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../lambdas/shared/sandbox-tags';
 import { synthesizeTollgate } from './fixture';
 
 function stackTags(app: cdk.App, stackName: string): Record<string, string> {

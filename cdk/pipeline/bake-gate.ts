@@ -185,7 +185,6 @@ export class BakeGate extends Construct {
       retryAttempts: 2,
       maxEventAge: cdk.Duration.minutes(10),
     });
-    this.function.logGroup.grantWrite(this.role);
     this.grantGateCalls(pipeline, stageName, actionName);
 
     // Halt fast: state changes of the watched alarms, forwarded from the target accounts.

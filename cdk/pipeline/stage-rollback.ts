@@ -8,7 +8,7 @@ export interface StageRollbackProps {
   readonly alarmName: string;
   /** Region of the alarm. */
   readonly alarmRegion: string;
-  /** ARN of a role in the stage's account that may read the alarm (see `AlarmReaderRole`); the pipeline assumes it. */
+  /** ARN of a role in the stage's account that may read the alarm (see `StageAlarmReaderRole`); the pipeline assumes it. */
   readonly alarmReaderRoleArn: string;
   /**
    * How long after the stage succeeds the alarm is watched; whole minutes (CodePipeline's WaitTime unit).

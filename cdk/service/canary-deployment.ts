@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { type SmokeRequest, validateSmokeRequest } from '../../lambdas/pre-traffic-hook/core';
 import type { TrafficShift } from '../canary-settings';
 import { NodejsLambda } from '../lambda-defaults';
+import { ALARM_JUDGEMENT, ALARM_PERIOD } from './alarm-judgement';
 
 /** The request the pre-traffic hook sends to the new version, and what it must answer. */
 export interface SmokeTest {
@@ -60,10 +61,6 @@ export interface CanaryDeploymentProps {
    */
   readonly logRemovalPolicy?: cdk.RemovalPolicy;
 }
-
-/** One minute, two datapoints: a bad version is caught within about three minutes (see `cdk/exposure.ts`). */
-const ALARM_PERIOD = cdk.Duration.minutes(1);
-const DATAPOINTS_TO_ALARM = 2;
 
 /**
  * Releases a Lambda alias through CodeDeploy: a pre-traffic hook smoke-tests the new version before any traffic
@@ -169,14 +166,10 @@ export class CanaryDeployment extends Construct {
       new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, statistic, period: ALARM_PERIOD, dimensionsMap });
     const alarm = (id: string, description: string, m: cloudwatch.Metric, threshold: number) =>
       m.createAlarm(this, id, {
+        ...ALARM_JUDGEMENT,
         alarmName: prefix ? `${prefix}-${id}` : undefined,
         alarmDescription: description,
         threshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: DATAPOINTS_TO_ALARM,
-        datapointsToAlarm: DATAPOINTS_TO_ALARM,
-        // No requests in a minute is no evidence of failure (a quiet canary slice).
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     return [
       alarm('NewVersionErrors', 'The version being deployed failed invocations.', metric('Errors', 'Sum', newVersionDimensions), 0),

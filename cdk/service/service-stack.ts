@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../canary-settings';
 import { NodejsLambda } from '../lambda-defaults';
 import { AlarmEventForwarder } from './alarm-event-forwarder';
+import { ALARM_JUDGEMENT, ALARM_PERIOD } from './alarm-judgement';
 import { AlarmReaderRole } from './alarm-reader-role';
 import { CanaryDeployment } from './canary-deployment';
 import { StageAlarmReaderRole } from '../pipeline/stage-alarm-reader-role';
@@ -67,17 +68,12 @@ export interface ServiceStackProps extends cdk.StackProps {
   readonly gateAccess?: GateAccess;
 }
 
-/** One minute: the resolution of every service alarm, so a gate can halt within a minute or two. */
-const ALARM_PERIOD = cdk.Duration.minutes(1);
-
 /**
  * The sample service Tollgate releases (after the LeadOut API of seed 002): an HTTP API in front of a Lambda
  * alias, a DynamoDB table, and the alarms that define the environment's health.
  */
 export class ServiceStack extends cdk.Stack {
   readonly environmentKind: EnvironmentKind;
-  /** True for sandboxes: every resource is removed with the stack. */
-  readonly ephemeral: boolean;
   readonly table: dynamodb.TableV2;
   readonly handler: NodejsLambda;
   /** The alias the API invokes; a deployment shifts traffic by moving it between versions. */
@@ -99,8 +95,9 @@ export class ServiceStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     this.environmentKind = props.environmentKind;
-    this.ephemeral = props.environmentKind === 'sandbox';
-    const removalPolicy = this.ephemeral ? cdk.RemovalPolicy.DESTROY : cdk.RemovalPolicy.RETAIN;
+    // Sandboxes are disposable: every resource is removed with the stack.
+    const ephemeral = props.environmentKind === 'sandbox';
+    const removalPolicy = ephemeral ? cdk.RemovalPolicy.DESTROY : cdk.RemovalPolicy.RETAIN;
     // Alarm names carry the stage name so dev, prod and every sandbox own distinct alarms in shared accounts.
     const prefix = `${cdk.Stage.of(this)?.stageName ?? 'Local'}-Service`;
 
@@ -108,7 +105,7 @@ export class ServiceStack extends cdk.Stack {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: !this.ephemeral,
+      deletionProtection: !ephemeral,
       removalPolicy,
     });
 
@@ -203,13 +200,7 @@ export class ServiceStack extends cdk.Stack {
     }
   }
 
-  /**
-   * The alarms that define the service's health, all at one-minute resolution.
-   *
-   * treatMissingData is NOT_BREACHING on purpose: API Gateway and Lambda publish no datapoint for a minute
-   * without requests, so "missing" means "idle", not "failing". Treating it as breaching would page on every
-   * quiet night and idle sandbox; the bake gate asks for evidence of traffic separately.
-   */
+  /** The alarms that define the service's health, judged alike ({@link ALARM_JUDGEMENT}). */
   private createAlarms(prefix: string): Record<'api5xxRate' | 'apiLatencyP99' | 'lambdaErrors' | 'lambdaThrottles', cloudwatch.Alarm> {
     const period = ALARM_PERIOD;
     const fiveXxRate = new cloudwatch.MathExpression({
@@ -221,33 +212,27 @@ export class ServiceStack extends cdk.Stack {
       period,
       label: 'API 5xx rate (%)',
     });
-    const common = {
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    };
     return {
       api5xxRate: fiveXxRate.createAlarm(this, 'Api5xxRateAlarm', {
-        ...common,
+        ...ALARM_JUDGEMENT,
         alarmName: `${prefix}-Api5xxRate`,
         alarmDescription: 'More than 1% of API requests answered 5xx.',
         threshold: 1,
       }),
       apiLatencyP99: this.api.metricLatency({ period, statistic: 'p99' }).createAlarm(this, 'ApiLatencyP99Alarm', {
-        ...common,
+        ...ALARM_JUDGEMENT,
         alarmName: `${prefix}-ApiLatencyP99`,
         alarmDescription: 'API p99 latency above 1 s.',
         threshold: 1000,
       }),
       lambdaErrors: this.handler.metricErrors({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaErrorsAlarm', {
-        ...common,
+        ...ALARM_JUDGEMENT,
         alarmName: `${prefix}-LambdaErrors`,
         alarmDescription: 'The API function failed invocations.',
         threshold: 0,
       }),
       lambdaThrottles: this.handler.metricThrottles({ period, statistic: 'Sum' }).createAlarm(this, 'LambdaThrottlesAlarm', {
-        ...common,
+        ...ALARM_JUDGEMENT,
         alarmName: `${prefix}-LambdaThrottles`,
         alarmDescription: 'The API function was throttled.',
         threshold: 0,

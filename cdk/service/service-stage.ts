@@ -4,9 +4,6 @@ import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbo
 import type { CanarySettings } from '../canary-settings';
 import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
 
-/** Tag keys every sandbox stack carries; the sandbox cleaner and `tollgate sandbox list` select on them. */
-export { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG };
-
 export interface ServiceStageProps extends cdk.StageProps {
   /** Sandbox, dev or prod: the same code, with sandboxes disposable. */
   readonly environmentKind: EnvironmentKind;

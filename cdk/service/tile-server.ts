@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { ALARM_JUDGEMENT, ALARM_PERIOD } from './alarm-judgement';
 
 export interface TileServerProps {
   /** Directory holding the server's Dockerfile; built at asset publishing, never at synth. */
@@ -71,9 +72,6 @@ export interface TileServerProps {
 export function availabilityZonesWithoutLookup(): string[] {
   return [0, 1].map((i) => cdk.Fn.select(i, cdk.Fn.getAzs()));
 }
-
-const ALARM_PERIOD = cdk.Duration.minutes(1);
-const ALARM_DATAPOINTS = 2;
 
 /**
  * A containerized HTTP server on ECS Fargate behind an internet-facing Application Load Balancer, in a VPC of
@@ -204,13 +202,7 @@ export class TileServer extends Construct {
    */
   private createDeploymentAlarms(names: { target5xx: string; unhealthyTargets: string }): cloudwatch.Alarm[] {
     const metrics = this.targetGroup.metrics;
-    const common = {
-      evaluationPeriods: ALARM_DATAPOINTS,
-      datapointsToAlarm: ALARM_DATAPOINTS,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      threshold: 0,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
+    const common = { ...ALARM_JUDGEMENT, threshold: 0 };
     return [
       metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: ALARM_PERIOD, statistic: 'Sum' }).createAlarm(this, 'Target5xxAlarm', {
         ...common,
