@@ -66,7 +66,7 @@ export interface ProdChange {
 }
 
 /** The announcement of a `stop` or `resume`, listing what each step before it did exactly as the command printed it. */
-export function prodChangeAnnouncement(change: ProdChange, earlier: readonly StepOutcome[]): Announcement {
+function prodChangeAnnouncement(change: ProdChange, earlier: readonly StepOutcome[]): Announcement {
   const { command, pipelineName, by, reason, at } = change;
   const complete = earlier.every((o) => o.status === 'done');
   const releases = `releases to ${PROD_STAGE} of pipeline ${pipelineName}`;

@@ -4,7 +4,7 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { AccountEnvironment, TollgateConfig } from '../cdk/config';
+import { TollgateConfig } from '../cdk/config';
 import { loadAppConfig } from './app-config';
 import { CliError } from './context';
 
@@ -72,7 +72,7 @@ export function describeError(err: unknown): string {
  * Turns the SDK errors a person can act on into a {@link CliError} (exit 2) with the fix in its message;
  * returns anything else unchanged.
  */
-export function explainAwsError(err: unknown, scope: AwsScope): unknown {
+function explainAwsError(err: unknown, scope: AwsScope): unknown {
   if (err instanceof CliError) return err;
   const name = (err as { name?: string })?.name ?? '';
   if (name === 'CredentialsProviderError' || name === 'TokenProviderError') {
@@ -110,17 +110,14 @@ async function callerIdentity(sts: STSClient, scope: AwsScope): Promise<CallerId
 }
 
 /**
- * Checks that the credentials are for `expected`'s account before anything is changed, so that a command
- * run with the wrong AWS_PROFILE fails with one line and does nothing.
+ * Checks that the credentials are for `account` before anything is changed, so that a command run with the
+ * wrong AWS_PROFILE fails with one line and does nothing.
  *
- * @param purpose what the account is, e.g. `the deployment account (pipeline Tollgate)`.
+ * @param which the expected account in words, e.g. `the sandbox account is 222222222222`.
  */
-export async function requireAccount(sts: STSClient, expected: AccountEnvironment, purpose: string): Promise<CallerIdentity> {
-  const identity = await callerIdentity(sts, expected);
-  if (identity.account !== expected.account) {
-    throw new CliError(
-      `wrong account: your credentials (${identity.arn}) are for account ${identity.account}, but ${purpose} is account ${expected.account}; switch AWS_PROFILE`,
-    );
+function requireAccount(identity: CallerIdentity, account: string, which: string): CallerIdentity {
+  if (identity.account !== account) {
+    throw new CliError(`wrong account: your credentials (${identity.arn}) are for account ${identity.account}, but ${which}; switch AWS_PROFILE`);
   }
   return identity;
 }
@@ -134,12 +131,7 @@ export async function requireSandboxAccount(sts: STSClient, config: TollgateConf
   if (identity.account === config.prod.account) {
     throw new CliError(`refusing to touch sandboxes in the prod account ${identity.account} (credentials ${identity.arn}); switch AWS_PROFILE to the sandbox account ${config.sandbox.account}`);
   }
-  if (identity.account !== config.sandbox.account) {
-    throw new CliError(
-      `wrong account: your credentials (${identity.arn}) are for account ${identity.account}, but the sandbox account is ${config.sandbox.account}; switch AWS_PROFILE`,
-    );
-  }
-  return identity;
+  return requireAccount(identity, config.sandbox.account, `the sandbox account is ${config.sandbox.account}`);
 }
 
 /** A command's footing in the deployment account, where the pipeline and its control parameters live. */
@@ -158,8 +150,8 @@ export interface PipelineConnection {
  * another account would never be seen by the gate.
  */
 export async function connectToPipeline(config: TollgateConfig = loadAppConfig()): Promise<PipelineConnection> {
-  const { pipelineName } = config;
-  const aws = awsClients(config.deployment.region);
-  const identity = await requireAccount(aws.sts, config.deployment, `the deployment account of pipeline ${pipelineName}`);
-  return { config, pipelineName, scope: { ...config.deployment, pipelineName }, aws, identity };
+  const { pipelineName, deployment } = config;
+  const aws = awsClients(deployment.region);
+  const identity = requireAccount(await callerIdentity(aws.sts, deployment), deployment.account, `the deployment account of pipeline ${pipelineName} is account ${deployment.account}`);
+  return { config, pipelineName, scope: { ...deployment, pipelineName }, aws, identity };
 }

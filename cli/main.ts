@@ -11,7 +11,7 @@ import { registerWindowCommand } from './commands/window';
 import { CliContext, CliError } from './context';
 
 /** Builds the `tollgate` program; each command registers itself from its own file under `commands/`. */
-export function buildProgram(ctx: CliContext): Command {
+function buildProgram(ctx: CliContext): Command {
   const program = new Command('tollgate')
     .description('Tollgate: ask, stop and steer the release pipeline; deploy personal sandboxes.')
     .showHelpAfterError()

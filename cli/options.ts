@@ -1,7 +1,8 @@
+import { parseTimeInZone } from '../lambdas/shared/release-calendar';
 import { CliError } from './context';
 
 /** Longest reason accepted: it must fit StopPipelineExecution's 200-character limit unchanged. */
-export const MAX_REASON_LENGTH = 200;
+const MAX_REASON_LENGTH = 200;
 
 /** Commander parser for `--reason`: trimmed, non-empty, at most {@link MAX_REASON_LENGTH} characters. */
 export function parseReason(value: string): string {
@@ -10,6 +11,21 @@ export function parseReason(value: string): string {
     throw new CliError(`--reason must be 1-${MAX_REASON_LENGTH} characters, got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} (${value.length} characters)`);
   }
   return reason;
+}
+
+/** `text` unchanged unless it is blank, which is a {@link CliError} naming `option`. */
+export function nonEmpty(option: string, text: string): string {
+  if (text.trim() === '') throw new CliError(`${option} must not be empty, got ${JSON.stringify(text)}`);
+  return text;
+}
+
+/** An ISO-8601 instant, or a local time read in the calendar's `timezone`, as epoch milliseconds. */
+export function parseTime(option: string, text: string, timezone: string): number {
+  const ms = parseTimeInZone(text, timezone);
+  if (ms === undefined) {
+    throw new CliError(`${option} must be an ISO-8601 time like 2026-11-27T08:59:00-05:00, or a local time like 2026-11-27T08:59 (${timezone}), got ${JSON.stringify(text)}`);
+  }
+  return ms;
 }
 
 /** Commander parser for a whole number of `unit` in `[min, max]`. */

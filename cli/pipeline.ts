@@ -17,14 +17,15 @@ export const PROD_STAGE = 'Prod';
  * The bake gate's manual approval (issue 3): the last action of the baked stage (Dev), so that the stage stays
  * locked while it bakes. A stage of that name counts too, as the gate's first design had it.
  */
-export const BAKE = 'Bake';
+const BAKE = 'Bake';
 
 /** Whether an approval is the bake. */
 export function isBake(stageName: string | undefined, actionName: string | undefined): boolean {
   return actionName === BAKE || stageName === BAKE;
 }
+
 /** How far back `rollback` and `status` look for the last prod release. */
-export const EXECUTION_HISTORY_LIMIT = 500;
+const EXECUTION_HISTORY_LIMIT = 500;
 
 /** The commit an execution carries. */
 export interface Revision {
@@ -88,7 +89,7 @@ export async function getPipelineState(client: CodePipelineClient, pipelineName:
   return client.send(new GetPipelineStateCommand({ name: pipelineName }));
 }
 
-export function findStage(state: GetPipelineStateOutput, stageName: string): StageState | undefined {
+function findStage(state: GetPipelineStateOutput, stageName: string): StageState | undefined {
   return state.stageStates?.find((s) => s.stageName === stageName);
 }
 

@@ -1,9 +1,11 @@
 /** How `plan` and `status` ask the release calendar (issue 5's code) what the bake gate will do. */
+import { lateStartMarginMinutes } from '../cdk/bake-config';
 import { loadConfig } from '../cdk/config';
-import { calendarAt, lateStartMarginMinutes, nextCalendarOpening } from '../cli/integrations';
+import { evaluateCalendar } from '../lambdas/shared/release-calendar';
+import { nextCalendarOpening } from '../cli/plan/calendar';
 
 const config = loadConfig();
-const margin = lateStartMarginMinutes(config);
+const margin = lateStartMarginMinutes(config.bake);
 
 test('the late-start margin is the gate\'s: prod deploy plus prod bake', () => {
   expect(margin).toBe(config.bake.prodDeployMinutes + config.bake.prodBakeMinutes);
@@ -26,7 +28,7 @@ test('too late on the Wednesday before Thanksgiving: not Thursday (holiday), not
 
 test('run-time freezes count for status', () => {
   const freeze = { name: 'year-end', reason: 'holidays', by: 'arn:aws:iam::111111111111:user/a', at: '2026-11-01T00:00:00Z', start: '2026-11-20T00:00:00Z', end: '2027-01-04T14:00:00Z' };
-  expect(calendarAt(config, new Date('2026-11-24T15:00:00Z'), [freeze])).toEqual({
+  expect(evaluateCalendar(config.calendar, new Date('2026-11-24T15:00:00Z'), [freeze])).toEqual({
     open: false,
     reasons: ['freeze: year-end until 2027-01-04T09:00:00-05:00'],
     nextOpen: '2027-01-04T09:00:00-05:00',

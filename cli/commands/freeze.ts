@@ -1,30 +1,15 @@
 import { Command } from 'commander';
-import { TollgateConfig } from '../../cdk/config';
-import { formatInZone, parseTimeInZone } from '../../lambdas/shared/release-calendar';
+import { formatInZone } from '../../lambdas/shared/release-calendar';
 import { Freeze, freezesParameterName } from '../../lambdas/shared/pipeline-controls';
 import { loadAppConfig } from '../app-config';
 import { PipelineConnection, connectToPipeline } from '../aws';
 import { readRuntimeFreezes, writeParameter } from '../control-parameters';
 import { CliContext, CliError } from '../context';
+import { nonEmpty, parseTime } from '../options';
 
 const FREEZE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Standard-tier SSM parameters hold at most 4 KB. */
 const MAX_PARAMETER_BYTES = 4096;
-
-function parseTime(option: string, text: string, config: TollgateConfig): number {
-  const ms = parseTimeInZone(text, config.calendar.timezone);
-  if (ms === undefined) {
-    throw new CliError(
-      `${option} must be an ISO-8601 time like 2026-11-27T08:59:00-05:00, or a local time like 2026-11-27T08:59 (${config.calendar.timezone}), got ${JSON.stringify(text)}`,
-    );
-  }
-  return ms;
-}
-
-function nonEmpty(option: string, text: string): string {
-  if (text.trim() === '') throw new CliError(`${option} must not be empty, got ${JSON.stringify(text)}`);
-  return text;
-}
 
 /**
  * Read-modify-write of the freezes parameter. Expired freezes are dropped on every write so the parameter stays
@@ -64,10 +49,11 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
       if (!FREEZE_NAME.test(options.name)) throw new CliError(`--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.name)}`);
       const reason = nonEmpty('--reason', options.reason);
       const now = ctx.now().getTime();
-      const end = parseTime('--until', options.until, config);
-      const start = options.from === undefined ? undefined : parseTime('--from', options.from, config);
-      if (end <= Math.max(now, start ?? now)) {
-        throw new CliError(`--until must be later than ${start === undefined ? 'now' : '--from'} (${formatInZone(Math.max(now, start ?? now), timezone)}), got ${JSON.stringify(options.until)}`);
+      const end = parseTime('--until', options.until, timezone);
+      const start = options.from === undefined ? undefined : parseTime('--from', options.from, timezone);
+      const earliest = Math.max(now, start ?? now);
+      if (end <= earliest) {
+        throw new CliError(`--until must be later than ${start === undefined ? 'now' : '--from'} (${formatInZone(earliest, timezone)}), got ${JSON.stringify(options.until)}`);
       }
 
       const connection = await connectToPipeline(config);

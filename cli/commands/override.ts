@@ -6,6 +6,7 @@ import { loadAppConfig } from '../app-config';
 import { connectToPipeline } from '../aws';
 import { awsFailure, deleteParameter, readParameter, writeParameter } from '../control-parameters';
 import { CliContext, CliError } from '../context';
+import { nonEmpty } from '../options';
 
 /** CodePipeline execution IDs are UUIDs. */
 const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -28,7 +29,7 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
       if (!EXECUTION_ID.test(options.execution)) {
         throw new CliError(`--execution must be a pipeline execution ID (a UUID), got ${JSON.stringify(options.execution)}`);
       }
-      if (options.reason.trim() === '') throw new CliError(`--reason must not be empty, got ${JSON.stringify(options.reason)}`);
+      const reason = nonEmpty('--reason', options.reason);
       const given = givenTopicArn(options.topicArn);
 
       const { aws, identity } = await connectToPipeline(config);
@@ -36,7 +37,7 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
       const topic = topicArn(config, given, by);
       const { ssm } = aws;
       const name = overrideParameterName(config.pipelineName, options.execution);
-      const record: Override = { reason: options.reason, by, at: formatInZone(ctx.now().getTime(), config.calendar.timezone) };
+      const record: Override = { reason, by, at: formatInZone(ctx.now().getTime(), config.calendar.timezone) };
 
       if (!(await writeParameter(ssm, name, JSON.stringify(record), false))) {
         // Keep the first record intact: the audit says who broke the glass.

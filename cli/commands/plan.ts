@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { lateStartMarginMinutes } from '../../cdk/bake-config';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
 import { formatInZone } from '../../lambdas/shared/release-calendar';
 import { loadAppConfig } from '../app-config';
 import { CliContext } from '../context';
-import { bakeMinutes, calendarSettings, lateStartMarginMinutes, nextCalendarOpening } from '../integrations';
 import { parseWholeNumber } from '../options';
 import { PROD_STAGE, isBake } from '../pipeline';
 import { readAssembly } from '../plan/assembly';
+import { calendarSettings, nextCalendarOpening } from '../plan/calendar';
 import { ConditionSummary, ExposureFigure, PlanStage, PromotionPlan, TrafficShiftPlan, promotionPlan, stageExposure } from '../plan/promotion';
 import { DEFAULT_ESTIMATES, DurationEstimates, Timeline, earliestTimeline } from '../plan/timeline';
 import { PROJECT_ROOT } from '../project';
@@ -45,18 +46,19 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const stacks = readAssembly(options.dir);
   const promotion = promotionPlan(stacks, config.pipelineName);
   const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
-  const minutes = bakeMinutes(config);
-  const bakeStage = promotion.stages.find((s) => s.approvals.some((a) => isBake(s.name, a.name)));
+  const { minutes } = config.bake;
+  const margin = lateStartMarginMinutes(config.bake);
+  const [bake] = promotion.stages.flatMap((s) => s.approvals.filter((a) => isBake(s.name, a.name)).map((a) => ({ stage: s.name, action: a.name })));
   return {
     assembly: options.dir,
     promotion,
-    bake: { stage: bakeStage?.name, action: bakeStage?.approvals.find((a) => isBake(bakeStage.name, a.name))?.name, minutes },
+    bake: { stage: bake?.stage, action: bake?.action, minutes },
     gates: {
       haltFlag: haltParameterName(config.pipelineName),
       calendar: calendarSettings(config),
     },
     calendarTimezone: config.calendar.timezone,
-    lateStartMarginMinutes: lateStartMarginMinutes(config),
+    lateStartMarginMinutes: margin,
     estimates,
     timeline: earliestTimeline(promotion, {
       now: ctx.now(),
@@ -64,7 +66,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
       isBake,
       estimates,
       prodStage: PROD_STAGE,
-      nextOpening: (at) => nextCalendarOpening(config, at, lateStartMarginMinutes(config)),
+      nextOpening: (at) => nextCalendarOpening(config, at, margin),
     }),
     exposure: stageExposure(promotion, PROD_STAGE),
   };

@@ -1,10 +1,10 @@
 import { GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { connectToPipeline, withAwsErrors } from '../aws';
+import { confirmChange } from '../confirm-change';
 import { CliContext, CliError } from '../context';
 import { parseReason } from '../options';
 import { PROD_STAGE, describeRevision, formatRevision, getPipelineState, recentExecutions, rollbackTarget } from '../pipeline';
-import * as prompt from '../prompt';
 
 interface RollbackOptions {
   readonly reason: string;
@@ -38,16 +38,7 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
       );
     }
 
-    if (!options.yes) {
-      if (!prompt.isInteractive()) {
-        throw new CliError('refusing to roll back without confirmation: no terminal to ask on; add --yes to confirm. Nothing was changed');
-      }
-      if (!(await prompt.confirm(`Roll ${PROD_STAGE} back to execution ${target.pipelineExecutionId}?`))) {
-        ctx.out('Not confirmed; nothing was changed.');
-        ctx.setExitCode(1);
-        return;
-      }
-    }
+    if (!(await confirmChange(ctx, options.yes, `Roll ${PROD_STAGE} back to execution ${target.pipelineExecutionId}?`, 'refusing to roll back'))) return;
     const started = await aws.codePipeline.send(
       new RollbackStageCommand({ pipelineName, stageName: PROD_STAGE, targetPipelineExecutionId: target.pipelineExecutionId }),
     );

@@ -4,10 +4,10 @@ import { ConfigError, TollgateConfig, resolveSandboxName } from '../../cdk/confi
 import { DEFAULT_SANDBOX_DAYS, MAX_SANDBOX_DAYS, expiryAfter } from '../../lambdas/shared/sandbox-tags';
 import { loadAppConfig } from '../app-config';
 import { AwsClients, CallerIdentity, awsClients, requireSandboxAccount, withAwsErrors } from '../aws';
+import { confirmChange } from '../confirm-change';
 import { CliContext, CliError } from '../context';
 import { parseWholeNumber } from '../options';
 import { PROJECT_ROOT } from '../project';
-import * as prompt from '../prompt';
 import { cdkCommandLine } from '../sandbox/cdk-invocation';
 import { withRefCheckout } from '../sandbox/checkout';
 import { runAttached } from '../sandbox/process';
@@ -97,15 +97,6 @@ function printSandboxes(ctx: CliContext, sandboxes: SandboxSummary[], now: Date,
   for (const row of [header, ...rows]) ctx.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
 }
 
-async function confirmOrRefuse(ctx: CliContext, yes: boolean | undefined, question: string): Promise<boolean> {
-  if (yes) return true;
-  if (!prompt.isInteractive()) throw new CliError('refusing without confirmation: no terminal to ask on; add --yes to confirm. Nothing was changed');
-  if (await prompt.confirm(question)) return true;
-  ctx.out('Not confirmed; nothing was changed.');
-  ctx.setExitCode(1);
-  return false;
-}
-
 function busy(stacks: Stack[]): void {
   const inProgress = stacks.filter((s) => s.StackStatus?.endsWith('_IN_PROGRESS'));
   if (inProgress.length > 0) {
@@ -121,7 +112,7 @@ async function destroy(ctx: CliContext, name: string, options: { yes?: boolean }
   }
   ctx.out(`Sandbox ${name} in ${where}: ${stacks.map((s) => s.StackName).join(', ')}`);
   busy(stacks);
-  if (!(await confirmOrRefuse(ctx, options.yes, `Delete ${stacks.length} stack(s) of sandbox ${name} and everything in them?`))) return;
+  if (!(await confirmChange(ctx, options.yes, `Delete ${stacks.length} stack(s) of sandbox ${name} and everything in them?`))) return;
   for (const stack of stacks) await deleteStack(clients.cloudFormation, stack);
   const failed = await waitForStacks(clients.cloudFormation, stacks, deleted, ctx, { delayMs: POLL_MS });
   if (failed.length > 0) {

@@ -3,11 +3,10 @@ import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/clien
 import { Command } from 'commander';
 import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
 import { Freeze, Halt } from '../../lambdas/shared/pipeline-controls';
+import { CalendarVerdict, evaluateCalendar } from '../../lambdas/shared/release-calendar';
 import { AwsClients, CallerIdentity, awsClients, connectToPipeline, describeError, withAwsErrors } from '../aws';
 import { CliContext } from '../context';
 import { ControlView, ControlsView, readControls } from '../control-parameters';
-import { CalendarVerdict } from '../../lambdas/shared/release-calendar';
-import { bakeMinutes, calendarAt } from '../integrations';
 import {
   PROD_STAGE,
   Revision,
@@ -176,7 +175,7 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
   return {
     pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: now.toISOString() },
     stages,
-    bake: bakeReports(state, bakeMinutes(config), now),
+    bake: bakeReports(state, config.bake.minutes, now),
     gates: {
       halt: 'error' in controls ? { state: 'error', error: controls.error } : controls.halt,
       activeFreezes,
@@ -200,7 +199,7 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
 
 function calendarVerdict(config: TollgateConfig, now: Date, freezes: Freeze[]): CalendarVerdict | { error: string } {
   try {
-    return calendarAt(config, now, freezes);
+    return evaluateCalendar(config.calendar, now, freezes);
   } catch (err) {
     // A freeze with an unreadable time: the gate cannot decide either.
     return { error: (err as Error).message };

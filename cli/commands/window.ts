@@ -1,9 +1,10 @@
 import { Command } from 'commander';
-import { evaluateCalendar, formatInZone, parseTimeInZone } from '../../lambdas/shared/release-calendar';
+import { evaluateCalendar, formatInZone } from '../../lambdas/shared/release-calendar';
 import { loadAppConfig } from '../app-config';
 import { connectToPipeline } from '../aws';
 import { readRuntimeFreezes } from '../control-parameters';
-import { CliContext, CliError } from '../context';
+import { CliContext } from '../context';
+import { parseTime } from '../options';
 
 interface WindowOptions {
   readonly at?: string;
@@ -22,12 +23,7 @@ export function registerWindowCommand(program: Command, ctx: CliContext): void {
     .action(async (options: WindowOptions) => {
       const config = loadAppConfig();
       const { timezone } = config.calendar;
-      const at = options.at === undefined ? ctx.now().getTime() : parseTimeInZone(options.at, timezone);
-      if (at === undefined) {
-        throw new CliError(
-          `--at must be an ISO-8601 time like 2026-11-27T08:59:00-05:00, or a local time like 2026-11-27T08:59 (${timezone}), got ${JSON.stringify(options.at)}`,
-        );
-      }
+      const at = options.at === undefined ? ctx.now().getTime() : parseTime('--at', options.at, timezone);
       const freezes = options.withFreezes ? await connectToPipeline(config).then(({ aws }) => readRuntimeFreezes(aws.ssm, config.pipelineName)) : [];
       const verdict = evaluateCalendar(config.calendar, new Date(at), freezes);
       const when = formatInZone(at, timezone);

@@ -1,12 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArtifactType, AwsCloudFormationStackProperties, Manifest, NestedCloudAssemblyProperties } from 'aws-cdk-lib/cloud-assembly-schema';
+import type { CfnTemplate } from '../../cdk/exposure';
 import { CliError } from '../context';
-
-/** A CloudFormation template as synthesized: only the parts `plan` reads are typed. */
-export interface CfnTemplate {
-  readonly Resources?: Record<string, { readonly Type: string; readonly Properties?: Record<string, any> }>;
-}
 
 /** One stack of the synthesized app. */
 export interface SynthesizedStack {

@@ -3,14 +3,14 @@
  * deploys where, its approvals and V2 conditions, and how each deployed stack shifts traffic.
  */
 import type { TrafficShift } from '../../cdk/canary-settings';
-import { Exposure, ExposureError, WatchedShift, describeExposure, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
+import { CfnTemplate, Exposure, ExposureError, WatchedShift, describeExposure, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
 import { CliError } from '../context';
-import { CfnTemplate, SynthesizedStack } from './assembly';
+import { SynthesizedStack } from './assembly';
 
 type Resources = NonNullable<CfnTemplate['Resources']>;
 
 /** Renders a template value, intrinsic functions included, as a person would read it. */
-export function renderValue(value: unknown, resources: Resources = {}): string {
+function renderValue(value: unknown, resources: Resources = {}): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, resources)).join(',');
@@ -101,7 +101,7 @@ export interface PromotionPlan {
 }
 
 /** Minutes until all traffic has moved: a canary after one interval, a linear shift after its last step. */
-export function shiftMinutes(shift: TrafficShift): number {
+function shiftMinutes(shift: TrafficShift): number {
   if (shift.type === 'allAtOnce') return 0;
   return shift.type === 'canary' ? shift.intervalMinutes : (Math.ceil(100 / shift.percent) - 1) * shift.intervalMinutes;
 }
@@ -220,10 +220,11 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
   };
 }
 
+/** One deployment group's worst-case exposure. */
+type GroupExposure = Exposure & { readonly deploymentGroup: string; readonly stackName: string; readonly description: string };
+
 /** The worst-case exposure of a bad build in one stage, or why there is no figure. */
-export type ExposureFigure =
-  | (Exposure & { readonly deploymentGroup: string; readonly stackName: string; readonly description: string })
-  | { readonly unavailable: string };
+export type ExposureFigure = GroupExposure | { readonly unavailable: string };
 
 /**
  * The worst case over the stage's deployment groups: the share of traffic a bad build reaches and the minutes it
@@ -234,7 +235,7 @@ export function stageExposure(plan: PromotionPlan, stageName: string): ExposureF
   if (!stage) return { unavailable: `no ${stageName} stage in the pipeline` };
   const unreadable = stage.deploys.find((d) => d.trafficShiftsUnreadable);
   if (unreadable) return { unavailable: `${unreadable.stackName}: ${unreadable.trafficShiftsUnreadable}` };
-  const figures: ExposureFigure[] = [];
+  const figures: GroupExposure[] = [];
   for (const d of stage.deploys) {
     for (const t of d.trafficShifts) {
       try {
@@ -247,5 +248,5 @@ export function stageExposure(plan: PromotionPlan, stageName: string): ExposureF
     }
   }
   if (figures.length === 0) return { unavailable: `${stageName} shifts no traffic through CodeDeploy` };
-  return figures.reduce((worst, f) => ('percentMinutes' in f && 'percentMinutes' in worst && f.percentMinutes > worst.percentMinutes ? f : worst));
+  return figures.reduce((worst, f) => (f.percentMinutes > worst.percentMinutes ? f : worst));
 }

@@ -1,4 +1,4 @@
-import { CalendarOpening } from '../integrations';
+import { CalendarOpening } from './calendar';
 import { PlanStage, PromotionPlan } from './promotion';
 
 /** What no template says: how long the build and one CloudFormation deployment take. Estimates, overridable. */
@@ -49,7 +49,7 @@ function onSuccessWatchMinutes(stage: PlanStage): number {
 }
 
 function deployMinutes(stage: PlanStage, estimates: DurationEstimates): { minutes: number; what: string } {
-  const shift = Math.max(0, ...stage.deploys.flatMap((d) => d.trafficShifts.map((t) => t.totalMinutes ?? 0)));
+  const shift = Math.max(0, ...stage.deploys.flatMap((d) => d.trafficShifts.map((t) => t.totalMinutes)));
   const what = `deploy ${stage.deploys.map((d) => d.stackName).join(', ')} (~${estimates.deployMinutes} min${shift > 0 ? ` + ${shift} min traffic shifting` : ''})`;
   return { minutes: estimates.deployMinutes + shift, what };
 }

@@ -125,7 +125,8 @@ export const updated: Goal = (status) =>
  */
 export async function waitForStacks(cloudFormation: CloudFormationClient, stacks: Stack[], goal: Goal, ctx: CliContext, options: WaitOptions): Promise<string[]> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const deadline = Date.now() + (options.timeoutMs ?? 3_600_000);
+  const timeoutMs = options.timeoutMs ?? 3_600_000;
+  const deadline = Date.now() + timeoutMs;
   const last = new Map<string, string>();
   const failed: string[] = [];
   let pending = [...stacks];
@@ -152,7 +153,7 @@ export async function waitForStacks(cloudFormation: CloudFormationClient, stacks
     }
     pending = still;
     if (pending.length > 0) {
-      if (Date.now() > deadline) throw new Error(`still waiting for ${pending.map((s) => s.StackName).join(', ')} after ${Math.round((options.timeoutMs ?? 3_600_000) / 60_000)} min; follow it in the CloudFormation console`);
+      if (Date.now() > deadline) throw new Error(`still waiting for ${pending.map((s) => s.StackName).join(', ')} after ${Math.round(timeoutMs / 60_000)} min; follow it in the CloudFormation console`);
       await sleep(options.delayMs);
     }
   }

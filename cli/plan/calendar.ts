@@ -1,28 +1,6 @@
-/**
- * What the CLI asks of the features built beside it, answered by their own code: the bake section (issue 3)
- * and the release calendar (issue 5), so that `status` and `plan` say what the gate will do.
- */
-import { TollgateConfig } from '../cdk/config';
-import { Freeze } from '../lambdas/shared/pipeline-controls';
-import { CalendarVerdict, describeOpeningHours, evaluateCalendar } from '../lambdas/shared/release-calendar';
-
-/** How long dev bakes: the `bake` section of the configuration, which the bake gate is built from. */
-export function bakeMinutes(config: TollgateConfig): number {
-  return config.bake.minutes;
-}
-
-/**
- * How much of the calendar window the bake gate wants left when it lets a build into prod: its late-start
- * margin, prod deployment plus prod bake.
- */
-export function lateStartMarginMinutes(config: TollgateConfig): number {
-  return config.bake.prodDeployMinutes + config.bake.prodBakeMinutes;
-}
-
-/** What the release calendar says at `at`, with on-call's run-time freezes: the same code the gate runs. */
-export function calendarAt(config: TollgateConfig, at: Date, freezes: readonly Freeze[]): CalendarVerdict {
-  return evaluateCalendar(config.calendar, at, freezes);
-}
+/** The release calendar as `plan` shows it: its settings, and the first time the bake gate would let a build into prod. */
+import { TollgateConfig } from '../../cdk/config';
+import { describeOpeningHours, evaluateCalendar } from '../../lambdas/shared/release-calendar';
 
 /** The calendar's settings in one line: days and hours, holidays, planned freezes. */
 export function calendarSettings(config: TollgateConfig): string {
