@@ -1,5 +1,5 @@
 import type { RequestMetric } from '../lambdas/bake-gate/settings';
-import { ConfigError } from './config-error';
+import { ConfigError } from '../lambdas/shared/config-error';
 import { nonEmptyString, section, wholeNumber } from './config-fields';
 
 /** The `bake` section of the `tollgate` context: how long dev bakes and what it must show. */

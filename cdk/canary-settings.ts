@@ -3,7 +3,7 @@
  * and the CLI read the same traffic shifts the CDK app deploys.
  */
 import { isJsonObject } from '../lambdas/shared/json';
-import { ConfigError } from './config-error';
+import { ConfigError } from '../lambdas/shared/config-error';
 import { rejectUnknownKeys, section, wholeNumber } from './config-fields';
 
 /**

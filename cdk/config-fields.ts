@@ -3,7 +3,7 @@
  * {@link ConfigError} naming the field and the value, so every section words the same mistake the same way.
  */
 import { isJsonObject } from '../lambdas/shared/json';
-import { ConfigError } from './config-error';
+import { ConfigError } from '../lambdas/shared/config-error';
 
 /** `value` as a section (or sub-object) of the configuration, its fields not checked yet. */
 export function section(value: unknown, field: string): Record<string, unknown> {

@@ -2,12 +2,12 @@ import * as os from 'node:os';
 import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/sandbox-tags';
 import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS, parseCanarySettings } from './canary-settings';
-import { ConfigError } from './config-error';
+import { ConfigError } from '../lambdas/shared/config-error';
 import { section } from './config-fields';
 import type { ReleaseSource } from './pipeline/release-pipeline';
 import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 
-// Feature sections import ConfigError from its own module, which breaks the cycle config -> feature -> config.
+// ConfigError lives in lambdas/shared so the calendar, which Lambdas bundle, can throw it without importing cdk/.
 export { ConfigError };
 
 /** An AWS account and region pair. */

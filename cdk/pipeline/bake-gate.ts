@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
 import { GATE_SETTINGS_ENV, GATE_TOPIC_ENV, GateSettings, RequestMetric } from '../../lambdas/bake-gate/settings';
 import { CalendarSettings } from '../../lambdas/shared/release-calendar';
-import { controlsPath } from '../../lambdas/shared/pipeline-controls';
+import { controlsHierarchy } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
 
 /** An account whose alarms the gate reads through a read-only role there. */
@@ -238,7 +238,7 @@ export class BakeGate extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [this.readerRoleArns.watched, this.readerRoleArns.promotionTarget] }),
     );
-    const path = controlsPath(pipeline.pipelineName).replace(/\/$/, '');
+    const path = controlsHierarchy(pipeline.pipelineName);
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParametersByPath'],

@@ -42,7 +42,11 @@ function sandboxName(explicit: string | undefined): string {
     return resolveSandboxName(explicit);
   } catch (err) {
     if (err instanceof ConfigError) {
-      throw new CliError(explicit === undefined ? `${err.message} (from your OS user name; pass --name)` : err.message.replace('invalid configuration: sandbox', '--name'));
+      throw new CliError(
+        explicit === undefined
+          ? `${err.message} (from your OS user name; pass --name)`
+          : `--name ${err.expectation}, got ${JSON.stringify(err.value)}`,
+      );
     }
     throw err;
   }

@@ -8,7 +8,7 @@
  */
 import Holidays, { HolidaysTypes } from 'date-holidays';
 import { Temporal } from 'temporal-polyfill';
-import { ConfigError } from '../../cdk/config-error';
+import { ConfigError } from './config-error';
 import { isJsonObject } from './json';
 import { Freeze } from './pipeline-controls';
 
