@@ -7,7 +7,7 @@ import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMCl
 import {
   Freeze,
   Halt,
-  controlsPath,
+  controlsHierarchy,
   freezesParameterName,
   haltParameterName,
   parseFreezes,
@@ -78,7 +78,7 @@ function view<T>(name: string, values: Map<string, string>, parse: (name: string
 /** Reads every run-time control of the pipeline with one GetParametersByPath walk. */
 export async function readControls(ssm: SSMClient, pipelineName: string): Promise<ControlsView> {
   const values = new Map<string, string>();
-  for await (const page of paginateGetParametersByPath({ client: ssm }, { Path: controlsPath(pipelineName), Recursive: true })) {
+  for await (const page of paginateGetParametersByPath({ client: ssm }, { Path: controlsHierarchy(pipelineName), Recursive: true })) {
     for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) values.set(p.Name, p.Value);
   }
   return {

@@ -36,7 +36,7 @@ describe('status over the wire', () => {
     expect(result.stdout).toContain('Bake pending: 40 min of 60 min bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
     expect(result.stdout).toMatch(/Dev\s+InProgress\s+e3000000 3333333 "Add the tile cache"/);
     expect(result.stdout).toContain('last release: e2000000-0000-0000-0000-000000000002 2222222 "Faster search", finished 2026-11-22T02:30:00.000Z');
-    expect(inputOf('ssm:GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}/`, Recursive: true }]);
+    expect(inputOf('ssm:GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}`, Recursive: true }]);
     // Only reads.
     expect(operations().filter((o) => !/^(Get|List)/.test(o))).toEqual([]);
   });

@@ -8,15 +8,15 @@
 import { isJsonObject, parseJson } from './json';
 
 /**
- * The SSM hierarchy of one pipeline's controls as GetParametersByPath and IAM name it, without a trailing
- * slash: `/tollgate/<pipelineName>`.
+ * The SSM hierarchy of one pipeline's controls as GetParametersByPath and IAM name it:
+ * `/tollgate/<pipelineName>`, without a trailing slash, which GetParametersByPath rejects as a path.
  */
 export function controlsHierarchy(pipelineName: string): string {
   return `/tollgate/${pipelineName}`;
 }
 
-/** Parameter path under which every control of one pipeline lives: the prefix of every control's name. */
-export function controlsPath(pipelineName: string): string {
+/** The prefix of every control's parameter name. */
+function controlsPath(pipelineName: string): string {
   return `${controlsHierarchy(pipelineName)}/`;
 }
 
