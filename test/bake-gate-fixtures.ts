@@ -5,20 +5,54 @@
 import { GateSettings } from '../lambdas/bake-gate/settings';
 import { epoch, FakeAwsEndpoint, json } from './fake-aws-endpoint';
 
-/** A standard release: 60-minute bake of dev (222222222222), promotion to prod (333333333333). */
+/** The settings of one watched environment of the standard release. */
+function watchedEnvironment(name: 'dev' | 'prod', account: string, title: 'Dev' | 'Prod'): GateSettings['environments'][number] {
+  return {
+    name,
+    account,
+    region: 'us-east-1',
+    readerRoleArn: `arn:aws:iam::${account}:role/Tollgate-AlarmReader`,
+    alarmNames: [`${title}-Service-Health`],
+    stackName: `${title}-Service`,
+    evidence: {
+      syntheticChecks: {
+        metric: { namespace: 'CloudWatchSynthetics', metricName: 'SuccessPercent', dimensions: { CanaryName: `${name}-service-checks` } },
+        minimumCoveragePercent: 90,
+      },
+    },
+  };
+}
+
+/**
+ * A standard release: dev (222222222222) bakes 60 minutes (Dev/Bake) before promotion to prod (333333333333),
+ * then prod bakes 30 minutes (Prod/ProdBake) watching dev as its upstream.
+ */
 export function gateSettings(overrides: Partial<GateSettings> = {}): GateSettings {
   return {
     pipelineName: 'Tollgate',
-    bakeStageName: 'Dev',
-    bakeActionName: 'Bake',
-    prodStageName: 'Prod',
-    bakeMinutes: 60,
-    evidenceGraceMinutes: 30,
-    lateStartMinutes: 50,
-    devAlarmNames: ['Dev-Service-Health'],
-    prodHealthAlarmName: 'Prod-Service-Health',
-    dev: { account: '222222222222', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
-    prod: { account: '333333333333', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
+    environments: [watchedEnvironment('dev', '222222222222', 'Dev'), watchedEnvironment('prod', '333333333333', 'Prod')],
+    bakes: [
+      {
+        stageName: 'Dev',
+        actionName: 'Bake',
+        environment: 'dev',
+        minutes: 60,
+        evidenceGraceMinutes: 30,
+        allowNoTraffic: false,
+        promotion: { stageName: 'Prod', environment: 'prod', lateStartMinutes: 50 },
+      },
+      {
+        stageName: 'Prod',
+        actionName: 'ProdBake',
+        environment: 'prod',
+        minutes: 30,
+        evidenceGraceMinutes: 30,
+        allowNoTraffic: false,
+        upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
+      },
+    ],
+    alarmLatencyMinutes: 3,
+    readFailureToleranceMinutes: 5,
     ...overrides,
   };
 }
