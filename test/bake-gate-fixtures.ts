@@ -73,3 +73,13 @@ export function serveBakingPipeline(endpoint: FakeAwsEndpoint, bakeStartedAt: Da
     }),
   );
 }
+
+/** The settings with one watched environment changed, e.g. its evidence or its alarms. */
+export function withEnvironment(settings: GateSettings, name: string, patch: Partial<GateSettings['environments'][number]>): GateSettings {
+  return { ...settings, environments: settings.environments.map((e) => (e.name === name ? { ...e, ...patch } : e)) };
+}
+
+/** The settings with one bake (by stage name) changed, e.g. its minutes or `allowNoTraffic`. */
+export function withBake(settings: GateSettings, stageName: string, patch: Partial<GateSettings['bakes'][number]>): GateSettings {
+  return { ...settings, bakes: settings.bakes.map((b) => (b.stageName === stageName ? { ...b, ...patch } : b)) };
+}
