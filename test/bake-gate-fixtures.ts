@@ -57,21 +57,77 @@ export function gateSettings(overrides: Partial<GateSettings> = {}): GateSetting
   };
 }
 
-/** GetPipelineState: execution `exec-1` baking in Dev since `bakeStartedAt` (token `tok-1`), prod ran before. */
-export function serveBakingPipeline(endpoint: FakeAwsEndpoint, bakeStartedAt: Date): FakeAwsEndpoint {
-  return endpoint.on('codepipeline:GetPipelineState', () =>
-    json({
-      pipelineName: 'Tollgate',
-      stageStates: [
-        {
-          stageName: 'Dev',
-          latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' },
-          actionStates: [{ actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'tok-1', lastStatusChange: epoch(bakeStartedAt) } }],
-        },
-        { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-0', status: 'Succeeded' } },
-      ],
-    }),
-  );
+/** Which bake of the standard release is waiting, and what the pipeline did before. */
+export interface BakingPipelineOptions {
+  /**
+   * The waiting approval: `Dev/Bake` (Prod last ran `exec-0`, if it ever ran) or `Prod/ProdBake` (Dev still runs
+   * `exec-1` unless `devTakenAt` says when a newer build started deploying there).
+   *
+   * @default 'Dev'
+   */
+  readonly stage?: 'Dev' | 'Prod';
+  /**
+   * Whether the Prod stage has ever run (only for a waiting dev bake).
+   *
+   * @default true
+   */
+  readonly prodRan?: boolean;
+  /**
+   * For a waiting prod bake: when `exec-1`'s dev bake started.
+   *
+   * @default 75 minutes before `bakeStartedAt` (a 60-minute bake and 15 minutes of prod deployment)
+   */
+  readonly devBakeStartedAt?: Date;
+  /** For a waiting prod bake: when `exec-2` started deploying to Dev; Dev still runs `exec-1` without it. */
+  readonly devTakenAt?: Date;
+}
+
+/**
+ * The pipeline of the standard release as CodePipeline answers for it (real field names): stages `Dev` (Deploy,
+ * Bake) and `Prod` (Deploy, ProdBake), execution `exec-1` waiting in one bake since `bakeStartedAt` with token
+ * `tok-1`. GetPipelineState, and ListActionExecutions of `exec-1` (which the prod bake reads for its upstream).
+ */
+export function serveBakingPipeline(endpoint: FakeAwsEndpoint, bakeStartedAt: Date, options: BakingPipelineOptions = {}): FakeAwsEndpoint {
+  const minutes = (n: number) => epoch(new Date(bakeStartedAt.getTime() + n * 60_000));
+  const action = (actionName: string, status: string, at: number, token?: string) => ({
+    actionName,
+    latestExecution: { actionExecutionId: `${actionName}-run`, status, lastStatusChange: at, ...(token ? { token } : {}) },
+  });
+  const waiting = (actionName: string) => action(actionName, 'InProgress', epoch(bakeStartedAt), 'tok-1');
+  let stageStates: unknown[];
+  let runs: { stageName: string; actionName: string; startTime: number; lastUpdateTime: number; status: string }[];
+  if ((options.stage ?? 'Dev') === 'Dev') {
+    stageStates = [
+      { stageName: 'Dev', latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' }, actionStates: [action('Deploy', 'Succeeded', minutes(-1)), waiting('Bake')] },
+      options.prodRan === false
+        ? { stageName: 'Prod', actionStates: [{ actionName: 'Deploy' }, { actionName: 'ProdBake' }] }
+        : { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-0', status: 'Succeeded' }, actionStates: [action('Deploy', 'Succeeded', minutes(-1440)), action('ProdBake', 'Succeeded', minutes(-1400))] },
+    ];
+    runs = [{ stageName: 'Dev', actionName: 'Bake', startTime: epoch(bakeStartedAt), lastUpdateTime: epoch(bakeStartedAt), status: 'InProgress' }];
+  } else {
+    const devBake = epoch(options.devBakeStartedAt ?? new Date(bakeStartedAt.getTime() - 75 * 60_000));
+    const devBakeEnd = minutes(-15);
+    const taken = options.devTakenAt && epoch(options.devTakenAt);
+    stageStates = [
+      {
+        stageName: 'Dev',
+        latestExecution: { pipelineExecutionId: taken ? 'exec-2' : 'exec-1', status: taken ? 'InProgress' : 'Succeeded' },
+        actionStates: taken ? [action('Deploy', 'InProgress', taken), action('Bake', 'Succeeded', devBakeEnd)] : [action('Deploy', 'Succeeded', devBake), action('Bake', 'Succeeded', devBakeEnd)],
+      },
+      { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' }, actionStates: [action('Deploy', 'Succeeded', minutes(-1)), waiting('ProdBake')] },
+    ];
+    runs = [
+      { stageName: 'Dev', actionName: 'Bake', startTime: devBake, lastUpdateTime: devBakeEnd, status: 'Succeeded' },
+      { stageName: 'Prod', actionName: 'ProdBake', startTime: epoch(bakeStartedAt), lastUpdateTime: epoch(bakeStartedAt), status: 'InProgress' },
+    ];
+  }
+  return endpoint
+    .on('codepipeline:GetPipelineState', () => json({ pipelineName: 'Tollgate', pipelineVersion: 3, stageStates }))
+    .on('codepipeline:ListActionExecutions', (r) =>
+      (r.input.filter as { pipelineExecutionId?: string } | undefined)?.pipelineExecutionId === 'exec-1'
+        ? json({ actionExecutionDetails: runs.map((run) => ({ pipelineExecutionId: 'exec-1', actionExecutionId: `${run.actionName}-run`, pipelineVersion: 3, ...run })) })
+        : undefined,
+    );
 }
 
 /** The settings with one watched environment changed, e.g. its evidence or its alarms. */
