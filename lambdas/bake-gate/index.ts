@@ -139,9 +139,12 @@ export function createGate(deps: GateDependencies): Gate {
       records.push({ ...base, outcome });
       const announcement = outcome === 'recorded' ? announcementFor(decision, windows) : undefined;
       if (!announcement) continue;
+      const owedAlready = owed.has(announcement.id);
       owed.set(announcement.id, announcement);
       try {
-        await port.owe(announcement);
+        // Owed already by an invocation this one did not see (a concurrent one): that one, or the next
+        // schedule, makes it. Publishing it here as well would announce the same verdict twice.
+        if (!(await port.owe(announcement)) && !owedAlready) owed.delete(announcement.id);
       } catch (err) {
         // Publishing now may still work; if it does not, the invocation fails and the alarm pages.
         log.error('could not record the announcement owed', { id: announcement.id, error: describeError(err) });
