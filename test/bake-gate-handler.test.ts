@@ -281,6 +281,13 @@ describe('the reconcile (schedule and bake start)', () => {
     expect(port.published).toEqual([]);
   });
 
+  it('reports how many approvals wait and how long the oldest has: the pulse the heartbeat and stuck alarms read', async () => {
+    expect((await gate(new FakeGatePort(), at(37))(schedule)).pending).toEqual({ count: 1, oldestMinutes: 37 });
+    const idle = new FakeGatePort();
+    idle.approvals = [];
+    expect((await gate(idle, at(37))(schedule)).pending).toEqual({ count: 0, oldestMinutes: 0 });
+  });
+
   it('reads the baked environment deeply and the promotion target for its health only', async () => {
     const port = new FakeGatePort();
     await gate(port, at(63))(schedule);

@@ -213,6 +213,38 @@ describe('the gate function', () => {
     });
   });
 
+  test('a dead, stalled or stuck gate pages: heartbeat, stuck-approval and dead-letter alarms on the topic', () => {
+    const alarms = flat(resources(pipeline, 'AWS::CloudWatch::Alarm'));
+    const named = (metricName: string) => alarms.find((a: Json) => a.MetricName === metricName);
+    expect(named('Checks')).toMatchObject({
+      Namespace: 'Tollgate/BakeGate',
+      Dimensions: expect.arrayContaining([{ Name: 'Pipeline', Value: expect.stringMatching(/^<ReleasePipeline/) }]),
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 5,
+      TreatMissingData: 'breaching',
+      AlarmActions: [expect.stringMatching(/^<BakeGateTopic/)],
+    });
+    expect(named('OldestPendingApprovalMinutes')).toMatchObject({
+      Statistic: 'Maximum',
+      // The dev bake: 60 min + 60 min of evidence grace + 14 days of hold.
+      Threshold: 60 + 60 + 14 * 1440,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [expect.stringMatching(/^<BakeGateTopic/)],
+    });
+    expect(named('ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      AlarmActions: [expect.stringMatching(/^<BakeGateTopic/)],
+    });
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { BAKE_GATE_STATE_TABLE: Match.anyValue() } },
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BakeGateDeadLetters'), 'Arn'] } },
+    });
+  });
+
   test('its role may do only what the gate does, on this pipeline only', () => {
     const statements = gateRoleStatements();
     const byAction = Object.fromEntries(statements.map((s) => [[s.Action].flat().sort().join(','), s.Resource]));
@@ -224,6 +256,7 @@ describe('the gate function', () => {
         'kms:Decrypt,kms:GenerateDataKey*',
         'logs:CreateLogStream,logs:PutLogEvents',
         'sns:Publish',
+        'sqs:SendMessage',
         'ssm:GetParametersByPath',
         'sts:AssumeRole',
       ].sort(),
@@ -243,6 +276,7 @@ describe('the gate function', () => {
       expect.stringMatching(/^arn:aws:ssm:us-east-1:111111111111:parameter\/tollgate\/<ReleasePipeline\w+>\/\*$/),
     ]);
     expect(byAction['sns:Publish']).toMatch(/^<BakeGateTopic/);
+    expect(byAction['sqs:SendMessage']).toMatch(/^<BakeGateDeadLetters\w+\.Arn>$/);
     for (const s of statements) expect(s.Resource).not.toEqual('*');
   });
 

@@ -9,10 +9,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
-import { GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateBake, GateEnvironment, GateSettings, MetricId } from '../../lambdas/bake-gate/settings';
+import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateBake, GateEnvironment, GateSettings, MetricId } from '../../lambdas/bake-gate/settings';
 import { CalendarSettings } from '../../lambdas/shared/release-calendar';
 import { controlsHierarchy } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
@@ -258,6 +259,8 @@ export class BakeGate extends Construct {
       // A failed check is retried twice; an older event is no news, the schedule has checked since.
       retryAttempts: 2,
       maxEventAge: cdk.Duration.minutes(10),
+      // What still failed after the retries is kept, and its arrival pages (below).
+      deadLetterQueue: this.createDeadLetterQueue(),
     });
     this.grantGateCalls(pipeline, bakes);
 
@@ -295,7 +298,23 @@ export class BakeGate extends Construct {
     });
     this.allowAlarmEventsFrom(accounts.filter((a) => a !== stack.account));
 
-    // A gate that keeps failing decides nothing: builds would wait until their approvals time out.
+    this.watchItself(pipeline, props.bakes);
+  }
+
+  /**
+   * A gate that fails, stops or gets stuck decides nothing, and builds would wait until their approvals time out
+   * in silence: each of these pages on the topic.
+   */
+  private watchItself(pipeline: codepipeline.Pipeline, bakes: readonly GateBakeProps[]): void {
+    const page = new cloudwatchActions.SnsAction(this.topic);
+    const pulse = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: GATE_METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { Pipeline: pipeline.pipelineName, service: 'tollgate-bake-gate' },
+        period: cdk.Duration.minutes(1),
+        statistic,
+      });
     new cloudwatch.Alarm(this, 'FailingAlarm', {
       alarmDescription: 'The bake gate failed in 3 of the last 5 minutes: pending bakes are not being decided.',
       metric: this.function.metricErrors({ period: cdk.Duration.minutes(1), statistic: 'Sum' }),
@@ -304,7 +323,55 @@ export class BakeGate extends Construct {
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    }).addAlarmAction(page);
+    // The schedule checks every minute whether or not a bake waits, so five silent minutes mean a dead gate
+    // (not invoked, timing out, or failing before it finishes): missing data is breaching here on purpose.
+    new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
+      alarmDescription: 'The bake gate completed no check in 5 minutes: it is not running, or fails before it decides.',
+      metric: pulse(GATE_METRICS.checks, 'Sum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    }).addAlarmAction(page);
+    const longestWait = Math.max(
+      ...bakes.map((b) => b.bakeTime.toMinutes() + (b.evidenceGrace ?? cdk.Duration.minutes(60)).toMinutes() + this.holdOf(b).toMinutes()),
+    );
+    new cloudwatch.Alarm(this, 'StuckApprovalAlarm', {
+      alarmDescription: `A bake approval has waited longer than any bake, evidence grace and hold allow (${longestWait} min): the gate is not deciding it.`,
+      metric: pulse(GATE_METRICS.oldestPendingMinutes, 'Maximum'),
+      threshold: longestWait,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(page);
+    new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'An invocation of the bake gate failed after its retries: an event was not handled.',
+      metric: this.function.deadLetterQueue!.metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(page);
+  }
+
+  private createDeadLetterQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: cdk.Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(queue, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the gate function.' },
+    ]);
+    return queue;
+  }
+
+  /** How long a baked build may be held, by default two weeks before a promotion and an hour otherwise. */
+  private holdOf(bake: GateBakeProps): cdk.Duration {
+    return bake.maxHold ?? (bake.promotion ? cdk.Duration.days(14) : cdk.Duration.hours(1));
   }
 
   /** The bake's approval, after every other action of its stage: the bake starts when the deployment ended. */
@@ -312,7 +379,7 @@ export class BakeGate extends Construct {
     const stage = pipeline.stages.find((s) => s.stageName === bake.stageName);
     if (!stage) throw new Error(`BakeGate: the pipeline has no stage ${bake.stageName}`);
     const bakeMinutes = bake.bakeTime.toMinutes();
-    const holdMinutes = (bake.maxHold ?? (bake.promotion ? cdk.Duration.days(14) : cdk.Duration.hours(1))).toMinutes();
+    const holdMinutes = this.holdOf(bake).toMinutes();
     if (bakeMinutes < 1) throw new Error(`BakeGate: bake ${bake.stageName} must last at least a minute`);
     if (bakeMinutes + holdMinutes > MAX_TIMEOUT_MINUTES) {
       throw new Error(`BakeGate: bake ${bake.stageName} (${bakeMinutes} min) plus its hold (${holdMinutes} min) exceeds the 60-day approval limit`);

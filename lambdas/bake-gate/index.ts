@@ -9,6 +9,7 @@
  * Every trigger is level-triggered and idempotent: deciding an approval twice does no harm.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { describeError } from '../shared/aws-errors';
 import { isJsonObject } from '../shared/json';
 import { AwsGateAdapter, GatePort, PipelineControls, ReadDepth, ReaderRoleUnavailable } from './adapter';
@@ -35,7 +36,7 @@ import {
 } from './core';
 import { Announcement, EMPTY_GATE_STATE, trackFailures } from './gate-state';
 import { RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from './release-window';
-import { GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings, parseGateSettings } from './settings';
+import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings, parseGateSettings } from './settings';
 
 export interface GateLog {
   info(message: string, data?: Record<string, unknown>): void;
@@ -71,6 +72,8 @@ export interface GateReport {
   readonly decisions: DecisionRecord[];
   /** Announcements made this time (owed ones included). */
   readonly announced: string[];
+  /** After a full check: the approvals found waiting, and how long the oldest has waited. */
+  readonly pending?: { readonly count: number; readonly oldestMinutes: number };
 }
 
 export type Gate = (event: unknown) => Promise<GateReport>;
@@ -229,7 +232,13 @@ export function createGate(deps: GateDependencies): Gate {
     if (stateRead.ok && (failures.started.length > 0 || failures.recovered.length > 0)) await port.recordFailures(failures);
     // Decided without memory of earlier failures or owed announcements: decide, but page.
     if (!stateRead.ok) throw new Error(`the gate's state could not be read: ${stateRead.error}`);
-    return { trigger, decisions: [...alreadyDecided, ...outcome.decisions], announced: outcome.announced };
+    const oldest = Math.min(now.getTime(), ...approvals.map((a) => a.bakeStartedAt.getTime()));
+    return {
+      trigger,
+      decisions: [...alreadyDecided, ...outcome.decisions],
+      announced: outcome.announced,
+      pending: { count: approvals.length, oldestMinutes: Math.floor((now.getTime() - oldest) / 60_000) },
+    };
   }
 
   /** The calendar's answer for each approval that promotes; bakes that promote nothing do not ask. */
@@ -313,12 +322,25 @@ export function gateFromEnvironment(env: Record<string, string | undefined>): Ga
   const stateTableName = env[GATE_STATE_TABLE_ENV];
   if (!stateTableName) throw new Error(`${GATE_STATE_TABLE_ENV} must be set`);
   const logger = new Logger({ serviceName: 'tollgate-bake-gate' });
-  return createGate({
+  const gate = createGate({
     settings,
     port: new AwsGateAdapter({ settings, topicArn, stateTableName }),
     log: { info: (m, d) => logger.info(m, d ?? {}), error: (m, d) => logger.error(m, d ?? {}) },
     releaseWindow: releaseWindowFromEnvironment(env[RELEASE_CALENDAR_ENV], settings.pipelineName),
   });
+  const metrics = new Metrics({ namespace: GATE_METRICS_NAMESPACE, serviceName: 'tollgate-bake-gate', defaultDimensions: { Pipeline: settings.pipelineName } });
+  return async (event) => {
+    const report = await gate(event);
+    // The gate's own pulse: a check that completed, and how long approvals have waited (the heartbeat and
+    // stuck-approval alarms read these; a gate that fails or stops emits nothing, which is what they catch).
+    if (report.pending) {
+      metrics.addMetric(GATE_METRICS.checks, MetricUnit.Count, 1);
+      metrics.addMetric(GATE_METRICS.pending, MetricUnit.Count, report.pending.count);
+      metrics.addMetric(GATE_METRICS.oldestPendingMinutes, MetricUnit.Count, report.pending.oldestMinutes);
+      metrics.publishStoredMetrics();
+    }
+    return report;
+  };
 }
 
 let deployed: Gate | undefined;

@@ -14,6 +14,15 @@ export const GATE_TOPIC_ENV = 'BAKE_GATE_TOPIC_ARN';
 /** Name of the environment variable that carries the name of the gate's state table. */
 export const GATE_STATE_TABLE_ENV = 'BAKE_GATE_STATE_TABLE';
 
+/** Where the gate publishes its own pulse (embedded metric format), with the dimension `Pipeline`. */
+export const GATE_METRICS_NAMESPACE = 'Tollgate/BakeGate';
+export const GATE_METRICS = {
+  /** One per completed check of every pending approval. */
+  checks: 'Checks',
+  pending: 'PendingApprovals',
+  oldestPendingMinutes: 'OldestPendingApprovalMinutes',
+} as const;
+
 const name = z.string().min(1);
 const whole = (min: number) => z.number().int().min(min);
 
