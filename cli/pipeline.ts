@@ -13,15 +13,31 @@ import { PROJECT_ROOT } from './project';
 
 /** The stage on-call protects: `stop` closes its entrance, `rollback` rolls it back. */
 export const PROD_STAGE = 'Prod';
-/**
- * The bake gate's manual approval (issue 3): the last action of the baked stage (Dev), so that the stage stays
- * locked while it bakes. A stage of that name counts too, as the gate's first design had it.
- */
-const BAKE = 'Bake';
 
-/** Whether an approval is the bake. */
-export function isBake(stageName: string | undefined, actionName: string | undefined): boolean {
-  return actionName === BAKE || stageName === BAKE;
+/** A manual approval the bake gate owns, at the end of the stage whose deployment bakes. */
+export interface BakeApproval {
+  readonly stageName: string;
+  readonly actionName: string;
+}
+
+/**
+ * The bake gate's approvals as the app names them (`cdk/pipeline-stack.ts`): the dev bake ends the Dev stage,
+ * so Dev stays locked while it bakes; the prod bake ends the Prod stage, so a rejection fails Prod and rolls it
+ * back. `plan` reads the bakes from the synthesized gate instead, and its test checks that the two agree.
+ */
+export const BAKE_APPROVALS: readonly BakeApproval[] = [
+  { stageName: 'Dev', actionName: 'Bake' },
+  { stageName: PROD_STAGE, actionName: 'ProdBake' },
+];
+
+/** Whether an approval is one of the gate's bakes. */
+export function isBake(stageName: string | undefined, actionName: string | undefined, bakes: readonly BakeApproval[] = BAKE_APPROVALS): boolean {
+  return bakes.some((b) => b.stageName === stageName && b.actionName === actionName);
+}
+
+/** Whether the approval is the prod bake, whose rejection fails Prod and so rolls it back. */
+export function isProdBake(stageName: string | undefined, actionName: string | undefined): boolean {
+  return stageName === PROD_STAGE && isBake(stageName, actionName);
 }
 
 /** How far back `rollback` and `status` look for the last prod release. */

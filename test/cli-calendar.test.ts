@@ -1,4 +1,4 @@
-/** How `plan` and `status` ask the release calendar (issue 5's code) what the bake gate will do. */
+/** How `plan` and `status` ask the release calendar what the bake gate will do. */
 import { lateStartMarginMinutes } from '../cdk/bake-config';
 import { loadConfig } from '../cdk/config';
 import { evaluateCalendar } from '../lambdas/shared/release-calendar';
@@ -7,8 +7,9 @@ import { nextCalendarOpening } from '../cli/plan/calendar';
 const config = loadConfig();
 const margin = lateStartMarginMinutes(config.bake);
 
-test('the late-start margin is the gate\'s: prod deploy plus prod bake', () => {
-  expect(margin).toBe(config.bake.prodDeployMinutes + config.bake.prodBakeMinutes);
+test('the late-start margin is the gate\'s: prod deploy plus prod bake plus the alarm latency after it', () => {
+  expect(margin).toBe(config.bake.prodDeployMinutes + config.bake.prodBakeMinutes + config.bake.alarmLatencyMinutes);
+  expect(margin).toBe(20 + 30 + 3);
 });
 
 test('open with enough of the window left: now', () => {

@@ -65,9 +65,19 @@ function stage(name: string, executionId: string, status: StageExecutionStatus, 
   return { stageName: name, latestExecution: { pipelineExecutionId: executionId, status }, inboundTransitionState: { enabled: true }, actionStates };
 }
 
-/** `e3` bakes in Dev's last action, the gate's `Bake` approval (started 20 minutes ago); Prod last ran `e2`. */
-export function pipelineState(overrides: { prodTransitionDisabled?: boolean; pipelineVersion?: number } = {}): GetPipelineStateOutput {
-  const prod = stage('Prod', e2, 'Succeeded', [{ actionName: 'Deploy', latestExecution: { status: 'Succeeded', lastStatusChange: minutesAgo(480) } }]);
+/**
+ * `e3` bakes in Dev's last action, the gate's `Bake` approval (started 20 minutes ago); Prod last ran `e2`, whose
+ * prod bake (`ProdBake`, Prod's last action) succeeded. With `prodBaking`, `e2` is still in its prod bake instead,
+ * started 12 minutes ago.
+ */
+export function pipelineState(overrides: { prodTransitionDisabled?: boolean; pipelineVersion?: number; prodBaking?: boolean } = {}): GetPipelineStateOutput {
+  const prodBake = overrides.prodBaking
+    ? { status: 'InProgress' as const, token: 'token-e2', lastStatusChange: minutesAgo(12), summary: 'waiting: 18 min of prod bake left' }
+    : { status: 'Succeeded' as const, lastStatusChange: minutesAgo(447) };
+  const prod = stage('Prod', e2, overrides.prodBaking ? 'InProgress' : 'Succeeded', [
+    { actionName: 'Deploy', latestExecution: { status: 'Succeeded', lastStatusChange: overrides.prodBaking ? minutesAgo(12) : minutesAgo(480) } },
+    { actionName: 'ProdBake', latestExecution: prodBake },
+  ]);
   if (overrides.prodTransitionDisabled) {
     prod.inboundTransitionState = { enabled: false, disabledReason: 'tollgate stop by alice - incident 42', lastChangedBy: CALLER_ARN, lastChangedAt: minutesAgo(5) };
   }

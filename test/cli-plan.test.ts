@@ -10,10 +10,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { PlanReport } from '../cli/commands/plan';
+import { PlanReport, evidenceLine } from '../cli/commands/plan';
 import { readAssembly } from '../cli/plan/assembly';
+import { PlanBake } from '../cli/plan/bakes';
 import { promotionPlan, stageExposure } from '../cli/plan/promotion';
-import { isBake } from '../cli/pipeline';
+import { BAKE_APPROVALS, isBake, isProdBake } from '../cli/pipeline';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../cli/plan/timeline';
 import { createTollgateApp } from '../cdk/tollgate';
 import { NOW, clearTollgateEnv, run } from './cli-fixture';
@@ -67,15 +68,44 @@ describe('plan on the synthesized app', () => {
     expect(prodWork.every((s) => s.startsAt >= timeline.reachesProdAt!)).toBe(true);
   });
 
-  test('the bake: the gate\'s approval after Dev\'s deployment holds the build for the configured time before Prod', () => {
-    expect(report.bake).toEqual({ stage: 'Dev', action: 'Bake', minutes: 60 });
+  test('the dev bake: the gate\'s approval after Dev\'s deployment holds the build for the bake and the alarm latency before Prod', () => {
     const dev = report.promotion.stages.find((s) => s.name === 'Dev')!;
     const deployOrder = Math.max(...dev.actions.filter((a) => a.stackName).map((a) => a.runOrder));
     expect(dev.actions.find((a) => a.name === 'Bake')).toMatchObject({ category: 'Approval', runOrder: deployOrder + 1 });
     expect(dev.approvals[0].timeoutMinutes).toBeGreaterThan(60);
-    const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => s.what);
-    expect(devSteps).toEqual([expect.stringMatching(/^deploy Dev-Service/), 'bake: 60 min held in approval Bake']);
-    expect(report.timeline.steps.findIndex((s) => s.stage === 'Prod')).toBeGreaterThan(report.timeline.steps.findIndex((s) => s.what.startsWith('bake')));
+    const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => [s.what, s.minutes]);
+    expect(devSteps).toEqual([
+      [expect.stringMatching(/^deploy Dev-Service/), 5],
+      ['dev bake: 60 min held in approval Bake', 60],
+      ["alarm latency: 3 min for the alarms to judge the bake's last minutes", 3],
+    ]);
+    expect(report.timeline.steps.findIndex((s) => s.stage === 'Prod')).toBeGreaterThan(report.timeline.steps.findIndex((s) => s.what.startsWith('dev bake')));
+  });
+
+  test('the prod bake: a gate-owned approval ending Prod, 30 min after the canary, then the alarm latency; no onSuccess watch', () => {
+    const prod = report.promotion.stages.find((s) => s.name === 'Prod')!;
+    const deployOrder = Math.max(...prod.actions.filter((a) => a.stackName).map((a) => a.runOrder));
+    expect(prod.actions.find((a) => a.name === 'ProdBake')).toMatchObject({ category: 'Approval', runOrder: deployOrder + 1 });
+    expect(prod.conditions).toEqual({ beforeEntry: [], onSuccess: [], onFailure: [{ result: 'ROLLBACK', rules: [] }] });
+    const prodSteps = report.timeline.steps.filter((s) => s.stage === 'Prod' && !s.what.startsWith('wait for')).map((s) => [s.what, s.minutes]);
+    expect(prodSteps).toEqual([
+      ['deploy Prod-Service (~5 min + 10 min traffic shifting)', 15],
+      ['prod bake: 30 min held in approval ProdBake', 30],
+      ["alarm latency: 3 min for the alarms to judge the bake's last minutes", 3],
+    ]);
+    expect(Date.parse(report.timeline.releasedAt!) - Date.parse(report.timeline.reachesProdAt!)).toBe((15 + 30 + 3) * 60_000);
+  });
+
+  test('the bakes come from the synthesized gate, evidence required by default, and are the approvals status and stop know', () => {
+    expect(report.bakes).toEqual<PlanBake[]>([
+      { stage: 'Dev', action: 'Bake', environment: 'dev', minutes: 60, alarmLatencyMinutes: 3, evidence: { syntheticCoveragePercent: 90 }, promotesTo: 'Prod' },
+      { stage: 'Prod', action: 'ProdBake', environment: 'prod', minutes: 30, alarmLatencyMinutes: 3, evidence: { syntheticCoveragePercent: 90 }, upstream: { approval: 'Dev/Bake', environment: 'dev' } },
+    ]);
+    expect(report.bakes.map((b) => ({ stageName: b.stage, actionName: b.action }))).toEqual(BAKE_APPROVALS);
+    expect(report.bakes.every((b) => isBake(b.stage, b.action))).toBe(true);
+    expect(report.bakes.map((b) => isProdBake(b.stage, b.action))).toEqual([false, true]);
+    expect([isBake('Prod', 'Bake'), isBake('Dev', 'ProdBake'), isBake('Prod', 'ManualCheck')]).toEqual([false, false, false]);
+    expect(report.lateStartMarginMinutes).toBe(20 + 30 + 3);
   });
 
   test('the prod canary, its alarms and automatic rollback, as the prod template configures them', () => {
@@ -92,10 +122,11 @@ describe('plan on the synthesized app', () => {
   });
 
   test('a commit pushed on a Sunday waits in the bake for Monday 09:00 New York before it reaches prod', () => {
-    // Sunday 10:30Z + 20 min build + 5 min dev + 60 min bake = Sunday 11:55Z: the calendar opens Monday 09:00-05:00.
+    // Sunday 10:30Z + 20 min build + 5 min dev + 60 min bake + 3 min alarm latency = Sunday 11:58Z: the
+    // calendar opens Monday 09:00-05:00.
     expect(report.timeline.steps.find((s) => s.what.startsWith('wait for the release calendar'))).toMatchObject({
       stage: 'Prod',
-      startsAt: '2026-11-22T11:55:00.000Z',
+      startsAt: '2026-11-22T11:58:00.000Z',
       endsAt: '2026-11-23T14:00:00.000Z',
       what: 'wait for the release calendar (Sunday)',
     });
@@ -114,7 +145,72 @@ describe('plan on the synthesized app', () => {
     expect(result.stdout).toMatch(/Dev\s+deploys Dev-Service to account 222222222222 us-east-1/);
     expect(result.stdout).toMatch(/\+12 min\s+Source\.\.Assets\s+build/);
     expect(result.stdout).toContain('  halt flag: /tollgate/Tollgate/halt (tollgate stop / resume)');
+    expect(result.stdout).toMatch(/Prod\s+deploys Prod-Service[\s\S]*then the prod bake: 30 min \+ 3 min alarm latency in gate-owned approval ProdBake \(times out after 90 min\)\n\s+on failure: ROLLBACK\n/);
+    expect(result.stdout).not.toContain('on success');
+    expect(result.out).toEqual(
+      expect.arrayContaining([
+        '  dev bake: 60 min in Dev (approval Bake) + 3 min alarm latency, owned by the bake gate; then Prod; a rejection stops the build',
+        "  prod bake: 30 min in Prod (approval ProdBake) + 3 min alarm latency, owned by the bake gate; a rejection fails Prod, which rolls it back to the last successful release (on failure: ROLLBACK); a dev ALARM while dev still ran the build (from Dev/Bake) rejects too",
+        "    evidence: synthetic checks in ≥ 90 % of the bake's minutes",
+        '  calendar:  Mon–Thu 09:00–16:00 America/New_York, closed on public holidays of US (before Prod, with 53 min of the window left: prod deploy + prod bake + alarm latency)',
+      ]),
+    );
+    expect(result.stdout).not.toContain('NO EVIDENCE');
   });
+
+  describe('an assembly whose gate was synthesized with other bake settings', () => {
+    /** A copy of the pipeline stack alone, its gate settings rewritten by `edit`. */
+    function pipelineOnly(edit: (settings: string) => string): string {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-edited-'));
+      const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+      manifest.artifacts = { 'Tollgate-Pipeline': manifest.artifacts['Tollgate-Pipeline'] };
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+      const template = JSON.parse(JSON.stringify(pipelineTemplate));
+      const gate = Object.values(template.Resources).find((r: any) => r.Properties?.Environment?.Variables?.BAKE_GATE_SETTINGS) as any;
+      const join = gate.Properties.Environment.Variables.BAKE_GATE_SETTINGS['Fn::Join'][1];
+      join[join.length - 1] = edit(join[join.length - 1]);
+      fs.writeFileSync(path.join(dir, 'Tollgate-Pipeline.template.json'), JSON.stringify(template));
+      return dir;
+    }
+    const dirs: string[] = [];
+    afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+    test('allowNoTraffic: every bake says loudly that no evidence of traffic is required', async () => {
+      const dir = pipelineOnly((s) => s.replace(/"allowNoTraffic":false/g, '"allowNoTraffic":true'));
+      dirs.push(dir);
+      const result = await run('plan', '--dir', dir);
+      expect(result.code).toBe(0);
+      expect(result.out.filter((l) => l.includes('evidence:'))).toEqual([
+        '    evidence: NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)',
+        '    evidence: NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)',
+      ]);
+    });
+
+    test('a longer alarm latency lengthens both bakes and the path to prod', async () => {
+      const dir = pipelineOnly((s) => s.replace('"alarmLatencyMinutes":3', '"alarmLatencyMinutes":7'));
+      dirs.push(dir);
+      const result = await run('plan', '--dir', dir, '--json');
+      const edited = JSON.parse(result.stdout) as PlanReport;
+      expect(edited.bakes.map((b) => b.alarmLatencyMinutes)).toEqual([7, 7]);
+      expect(edited.timeline.steps.filter((s) => s.what.startsWith('alarm latency')).map((s) => [s.stage, s.minutes])).toEqual([
+        ['Dev', 7],
+        ['Prod', 7],
+      ]);
+    });
+
+    test('unreadable gate settings: one clear line, exit 2', async () => {
+      const dir = pipelineOnly((s) => s.replace('"alarmLatencyMinutes":3', '"alarmLatencyMinutes":-1'));
+      dirs.push(dir);
+      const result = await run('plan', '--dir', dir);
+      expect(result.code).toBe(2);
+      expect(result.err).toEqual([expect.stringMatching(/^tollgate: the bake gate BakeGateFunction\w+ in Tollgate-Pipeline has unreadable settings \(.*alarmLatencyMinutes.*\); run `npm run synth` again$/)]);
+    });
+  });
+});
+
+test('the evidence line names every requirement', () => {
+  expect(evidenceLine({ syntheticCoveragePercent: 95, minimumRequests: 500 })).toBe("synthetic checks in ≥ 95 % of the bake's minutes and ≥ 500 requests");
+  expect(evidenceLine('none required')).toBe('NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)');
 });
 
 test.each([
@@ -148,12 +244,20 @@ describe('reading traffic shifting and conditions from templates', () => {
           Name: 'Shop',
           Stages: [
             { Name: 'Source', Actions: [{ Name: 'Src', ActionTypeId: { Category: 'Source', Provider: 'CodeStarSourceConnection' }, Configuration: { FullRepositoryId: 'acme/shop', BranchName: 'main' } }] },
-            { Name: 'Bake', Actions: [{ Name: 'Hold', ActionTypeId: { Category: 'Approval', Provider: 'Manual' }, TimeoutInMinutes: 1440 }] },
+            {
+              Name: 'Staging',
+              Actions: [
+                { Name: 'Hold', ActionTypeId: { Category: 'Approval', Provider: 'Manual' }, TimeoutInMinutes: 1440 },
+                { Name: 'Soak', ActionTypeId: { Category: 'Approval', Provider: 'Manual' }, RunOrder: 2, TimeoutInMinutes: 1440 },
+              ],
+            },
             {
               Name: 'Prod',
-              Actions: [{ Name: 'Deploy', ActionTypeId: { Category: 'Deploy', Provider: 'CloudFormation' }, Configuration: { StackName: 'Prod-Service' } }],
+              Actions: [
+                { Name: 'Deploy', ActionTypeId: { Category: 'Deploy', Provider: 'CloudFormation' }, Configuration: { StackName: 'Prod-Service' } },
+                { Name: 'Settle', ActionTypeId: { Category: 'Approval', Provider: 'Manual' }, RunOrder: 2, TimeoutInMinutes: 90 },
+              ],
               BeforeEntry: { Conditions: [{ Result: 'FAIL', Rules: [{ Name: 'ProdHealthy', RuleTypeId: { Provider: 'CloudWatchAlarm' }, Configuration: { AlarmName: 'Prod-Service-Health' } }] }] },
-              OnSuccess: { Conditions: [{ Result: 'ROLLBACK', Rules: [{ Name: 'ProdBake', RuleTypeId: { Provider: 'CloudWatchAlarm' }, Configuration: { AlarmName: 'Prod-Service-Health', WaitTime: '30' } }] }] },
               OnFailure: { Result: 'ROLLBACK' },
             },
           ],
@@ -189,34 +293,44 @@ describe('reading traffic shifting and conditions from templates', () => {
   test('stage conditions and approvals', () => {
     expect(prod.conditions).toEqual({
       beforeEntry: [{ result: 'FAIL', rules: [{ name: 'ProdHealthy', provider: 'CloudWatchAlarm', configuration: { AlarmName: 'Prod-Service-Health' } }] }],
-      onSuccess: [{ result: 'ROLLBACK', rules: [{ name: 'ProdBake', provider: 'CloudWatchAlarm', configuration: { AlarmName: 'Prod-Service-Health', WaitTime: '30' } }] }],
+      onSuccess: [],
       onFailure: [{ result: 'ROLLBACK', rules: [] }],
     });
-    expect(plan.stages[1].approvals).toEqual([{ name: 'Hold', timeoutMinutes: 1440 }]);
+    expect(plan.stages[1].approvals).toEqual([
+      { name: 'Hold', timeoutMinutes: 1440 },
+      { name: 'Soak', timeoutMinutes: 1440 },
+    ]);
   });
 
-  test('the timeline: bake, the calendar wait before prod, the canary and the prod alarm watch', () => {
+  /** The gate's bakes in this pipeline: `Hold` is an approval the gate does not own. */
+  const bakes = [
+    { stage: 'Staging', action: 'Soak', environment: 'staging', minutes: 60, alarmLatencyMinutes: 3 },
+    { stage: 'Prod', action: 'Settle', environment: 'prod', minutes: 30, alarmLatencyMinutes: 3 },
+  ];
+
+  test('the timeline: each bake then its alarm latency, the calendar wait before prod, the canary; other approvals count as answered at once', () => {
     const timeline = earliestTimeline(plan, {
       now: NOW,
-      bakeMinutes: 60,
-      isBake,
+      bakes,
       estimates: { buildMinutes: 10, deployMinutes: 5 },
       prodStage: 'Prod',
       nextOpening: (at) => ({ at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] }),
     });
-    expect(timeline.steps.map((s) => [s.stage, s.minutes])).toEqual([
-      ['Source', 10],
-      ['Bake', 60],
-      ['Prod', 90],
-      ['Prod', 15],
-      ['Prod', 30],
+    expect(timeline.steps.map((s) => [s.stage, s.what.split(':')[0], s.minutes])).toEqual([
+      ['Source', 'build, test, synth, self-update, publish assets (estimate)', 10],
+      ['Staging', 'staging bake', 60],
+      ['Staging', 'alarm latency', 3],
+      ['Prod', 'wait for the release calendar (outside Mon-Thu 09', 90],
+      ['Prod', 'deploy Prod-Service (~5 min + 10 min traffic shifting)', 15],
+      ['Prod', 'prod bake', 30],
+      ['Prod', 'alarm latency', 3],
     ]);
-    expect(timeline.reachesProdAt).toBe('2026-11-22T13:10:00.000Z');
-    expect(timeline.releasedAt).toBe('2026-11-22T13:55:00.000Z');
+    expect(timeline.reachesProdAt).toBe('2026-11-22T13:13:00.000Z');
+    expect(timeline.releasedAt).toBe('2026-11-22T14:01:00.000Z');
   });
 
   test('a calendar that never opens: the timeline says so instead of a time', () => {
-    const timeline = earliestTimeline(plan, { now: NOW, bakeMinutes: 60, isBake, estimates: DEFAULT_ESTIMATES, prodStage: 'Prod', nextOpening: () => undefined });
+    const timeline = earliestTimeline(plan, { now: NOW, bakes, estimates: DEFAULT_ESTIMATES, prodStage: 'Prod', nextOpening: () => undefined });
     expect(timeline.neverBecause).toMatch(/does not open within a year/);
     expect(timeline.reachesProdAt).toBeUndefined();
     expect(timeline.releasedAt).toBeUndefined();

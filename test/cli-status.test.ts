@@ -52,29 +52,61 @@ test('--json reports each stage with its execution and commit', async () => {
   expect(report.stages[3].revision).toMatchObject({ message: 'Faster search' });
 });
 
-test('the bake: time left counts from the start of the gate\'s approval, with the gate\'s own summary', async () => {
+const devBake = {
+  stage: 'Dev',
+  action: 'Bake',
+  kind: 'dev bake',
+  executionId: 'e3000000-0000-0000-0000-000000000003',
+  startedAt: '2026-11-22T10:10:00.000Z',
+  bakeMinutes: 60,
+  endsAt: '2026-11-22T11:10:00.000Z',
+  earliestApprovalAt: '2026-11-22T11:13:00.000Z',
+  minutesLeft: 40,
+  gateSummary: 'waiting: 40 min of bake left',
+};
+
+test('the dev bake: time left counts from the start of the gate\'s approval, the alarm latency after it, with the gate\'s own summary', async () => {
   const report = await statusJson();
-  expect(report.bake).toEqual([
-    {
-      stage: 'Dev',
-      action: 'Bake',
-      executionId: 'e3000000-0000-0000-0000-000000000003',
-      startedAt: '2026-11-22T10:10:00.000Z',
-      bakeMinutes: 60,
-      endsAt: '2026-11-22T11:10:00.000Z',
-      minutesLeft: 40,
-      gateSummary: 'waiting: 40 min of bake left',
-    },
-  ]);
+  expect(report.bake).toEqual([devBake]);
 });
 
-test('a bake whose time is over says so; other approvals are not the bake', async () => {
+test('a build in its prod bake is reported too, with the prod bake\'s own length, as the prod bake', async () => {
+  codePipeline.on(GetPipelineStateCommand).resolves(pipelineState({ prodBaking: true }));
+  const report = await statusJson();
+  expect(report.bake).toEqual([
+    devBake,
+    {
+      stage: 'Prod',
+      action: 'ProdBake',
+      kind: 'prod bake',
+      executionId: 'e2000000-0000-0000-0000-000000000002',
+      startedAt: '2026-11-22T10:18:00.000Z',
+      bakeMinutes: 30,
+      endsAt: '2026-11-22T10:48:00.000Z',
+      earliestApprovalAt: '2026-11-22T10:51:00.000Z',
+      minutesLeft: 18,
+      gateSummary: 'waiting: 18 min of prod bake left',
+    },
+  ]);
+  const result = await run('status');
+  expect(result.out).toEqual(
+    expect.arrayContaining([
+      '          Bake pending: 40 min of 60 min dev bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left',
+      '          ProdBake pending: 18 min of 30 min prod bake left (ends 2026-11-22T10:48:00.000Z); gate: waiting: 18 min of prod bake left',
+    ]),
+  );
+  // Each bake under its own stage.
+  const prodLine = result.out.findIndex((l) => l.startsWith('  Prod '));
+  expect(result.out[prodLine + 1]).toMatch(/^\s+ProdBake pending/);
+});
+
+test('a bake whose time is over says from when the gate may approve; other approvals are not a bake', async () => {
   const state = pipelineState();
   stageIn(state, 'Dev').actionStates![1].latestExecution!.lastStatusChange = new Date(NOW.getTime() - 75 * 60_000);
   stageIn(state, 'Prod').actionStates!.push({ actionName: 'ManualCheck', latestExecution: { status: 'InProgress', token: 't' } });
   codePipeline.on(GetPipelineStateCommand).resolves(state);
   const result = await run('status');
-  expect(result.stdout).toContain('Bake pending: bake time over since 2026-11-22T10:15:00.000Z');
+  expect(result.stdout).toContain('Bake pending: dev bake time over since 2026-11-22T10:15:00.000Z, the gate approves from 2026-11-22T10:18:00.000Z (alarm latency)');
   expect(result.stdout).not.toContain('ManualCheck pending');
 });
 

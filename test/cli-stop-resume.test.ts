@@ -46,7 +46,7 @@ describe('stop', () => {
     codePipeline.on(PutApprovalResultCommand).rejects(awsError('ApprovalAlreadyCompletedException'));
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.code).toBe(0);
-    expect(result.out).toContain('  done      reject pending approvals (the bake): Dev/Bake was already decided');
+    expect(result.out).toContain('  done      reject pending approvals (the bakes): Dev/Bake was already decided');
     expect(result.out[result.out.length - 1]).toBe('Nothing reaches Prod until `tollgate resume --reason "..."`.');
   });
 
@@ -62,12 +62,30 @@ describe('stop', () => {
     ]);
   });
 
+  test('rejects a waiting prod bake too, and says that Prod rolls back', async () => {
+    codePipeline.on(GetPipelineStateCommand).resolves(pipelineState({ prodBaking: true }));
+    codePipeline.on(PutApprovalResultCommand).resolves({});
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(0);
+    expect(codePipeline.commandCalls(PutApprovalResultCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ stageName: 'Dev', actionName: 'Bake', token: 'token-e3', result: { status: 'Rejected', summary: expect.stringMatching(/^Rejected by tollgate stop/) } }),
+      expect.objectContaining({ stageName: 'Prod', actionName: 'ProdBake', token: 'token-e2', result: { status: 'Rejected', summary: expect.stringMatching(/^Rejected by tollgate stop/) } }),
+    ]);
+    expect(result.out).toEqual(
+      expect.arrayContaining([
+        '  done      reject pending approvals (the bakes)',
+        '              rejected Dev/Bake',
+        '              rejected Prod/ProdBake, the prod bake: Prod fails and rolls back to the last successful release',
+      ]),
+    );
+  });
+
   test('with nothing pending it says so', async () => {
     const state = pipelineState();
     stageIn(state, 'Dev').actionStates![1] = { actionName: 'Bake', latestExecution: { status: 'Failed' } };
     codePipeline.on(GetPipelineStateCommand).resolves(state);
     const result = await run('stop', '--reason', 'incident 42');
-    expect(result.out).toContain('  done      reject pending approvals (the bake): none pending');
+    expect(result.out).toContain('  done      reject pending approvals (the bakes): none pending');
     expect(codePipeline.commandCalls(PutApprovalResultCommand)).toHaveLength(0);
   });
 
@@ -108,7 +126,7 @@ describe('stop', () => {
       ...announcementHead('halted', 'incident 42'),
       '  done      set halt flag /tollgate/Tollgate/halt: halted (the bake gate promotes nothing while it is set)',
       '  done      disable the transition into Prod: disabled',
-      '  done      reject pending approvals (the bake): rejected Dev/Bake',
+      '  done      reject pending approvals (the bakes): rejected Dev/Bake',
     ]);
     // The deployment account's region: the client the other calls use.
     expect(await sns.commandCalls(PublishCommand)[0].thisValue.config.region()).toBe('us-east-1');
@@ -130,7 +148,7 @@ describe('stop', () => {
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.code).toBe(1);
     expect(result.out.slice(-2)).toEqual([
-      '  done      reject pending approvals (the bake): rejected Dev/Bake',
+      '  done      reject pending approvals (the bakes): rejected Dev/Bake',
       `  FAILED    announce on ${TOPIC}: KMSAccessDeniedException: User is not authorized to perform: kms:GenerateDataKey`,
     ]);
     expect(result.err).toEqual([

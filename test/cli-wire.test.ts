@@ -33,7 +33,7 @@ describe('status over the wire', () => {
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`halt flag:   HALTED by ${CALLER_ARN} at 2026-11-22T10:00:00Z: incident 42`);
-    expect(result.stdout).toContain('Bake pending: 40 min of 60 min bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
+    expect(result.stdout).toContain('Bake pending: 40 min of 60 min dev bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
     expect(result.stdout).toMatch(/Dev\s+InProgress\s+e3000000 3333333 "Add the tile cache"/);
     expect(result.stdout).toContain('last release: e2000000-0000-0000-0000-000000000002 2222222 "Faster search", finished 2026-11-22T02:30:00.000Z');
     expect(inputOf('ssm:GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}`, Recursive: true }]);
@@ -72,7 +72,7 @@ describe('stop over the wire', () => {
         result: { status: 'Rejected', summary: `Rejected by tollgate stop (${CALLER_ARN}): incident 42: checkout errors` },
       },
     ]);
-    expect(result.out).toContain('  done      reject pending approvals (the bake): rejected Dev/Bake');
+    expect(result.out).toContain('  done      reject pending approvals (the bakes): rejected Dev/Bake');
     const [publish] = inputOf('sns:Publish');
     expect(publish).toMatchObject({ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod stopped' });
     expect(publish.Message).toContain(`${CALLER_ARN} halted releases to Prod of pipeline Tollgate with tollgate stop.\nReason: incident 42: checkout errors\nAt: ${NOW.toISOString()}`);
@@ -110,7 +110,7 @@ describe('stop over the wire', () => {
       '  reason: incident 44',
       expect.stringMatching(/^ {2}FAILED {4}set halt flag \/tollgate\/Tollgate\/halt: InternalServerError/),
       '  done      disable the transition into Prod: disabled',
-      '  done      reject pending approvals (the bake): rejected Dev/Bake',
+      '  done      reject pending approvals (the bakes): rejected Dev/Bake',
       `  done      announce on ${TOPIC}: published (message msg-1)`,
     ]);
     expect(result.err).toEqual([

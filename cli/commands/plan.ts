@@ -6,8 +6,9 @@ import { formatInZone } from '../../lambdas/shared/release-calendar';
 import { loadAppConfig } from '../app-config';
 import { CliContext } from '../context';
 import { parseWholeNumber } from '../options';
-import { PROD_STAGE, isBake } from '../pipeline';
+import { PROD_STAGE } from '../pipeline';
 import { readAssembly } from '../plan/assembly';
+import { BakeEvidence, PlanBake, gateBakes } from '../plan/bakes';
 import { calendarSettings, nextCalendarOpening } from '../plan/calendar';
 import { ConditionSummary, ExposureFigure, PlanStage, PromotionPlan, TrafficShiftPlan, promotionPlan, stageExposure } from '../plan/promotion';
 import { DEFAULT_ESTIMATES, DurationEstimates, Timeline, earliestTimeline } from '../plan/timeline';
@@ -24,8 +25,8 @@ interface PlanOptions {
 export interface PlanReport {
   readonly assembly: string;
   readonly promotion: PromotionPlan;
-  /** Where the bake gate's approval sits, and how long the build bakes there. */
-  readonly bake: { readonly stage?: string; readonly action?: string; readonly minutes: number };
+  /** The bake gate's approvals, as the synthesized gate is told them: the dev bake before prod, the prod bake after it. */
+  readonly bakes: PlanBake[];
   readonly gates: {
     readonly haltFlag: string;
     /** The release calendar's settings in one line. */
@@ -46,13 +47,12 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const stacks = readAssembly(options.dir);
   const promotion = promotionPlan(stacks, config.pipelineName);
   const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
-  const { minutes } = config.bake;
   const margin = lateStartMarginMinutes(config.bake);
-  const [bake] = promotion.stages.flatMap((s) => s.approvals.filter((a) => isBake(s.name, a.name)).map((a) => ({ stage: s.name, action: a.name })));
+  const bakes = gateBakes(stacks.find((st) => st.stackName === promotion.pipelineStack), promotion.pipelineName);
   return {
     assembly: options.dir,
     promotion,
-    bake: { stage: bake?.stage, action: bake?.action, minutes },
+    bakes,
     gates: {
       haltFlag: haltParameterName(config.pipelineName),
       calendar: calendarSettings(config),
@@ -62,8 +62,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
     estimates,
     timeline: earliestTimeline(promotion, {
       now: ctx.now(),
-      bakeMinutes: minutes,
-      isBake,
+      bakes,
       estimates,
       prodStage: PROD_STAGE,
       nextOpening: (at) => nextCalendarOpening(config, at, margin),
@@ -92,7 +91,27 @@ function conditionLines(label: string, conditions: ConditionSummary[]): string[]
   });
 }
 
-function stageLines(stage: PlanStage, bake: number): string[] {
+/** What the gate requires as evidence of traffic, in one line; loud when it requires none. */
+export function evidenceLine(evidence: BakeEvidence): string {
+  if (evidence === 'none required') return 'NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)';
+  const parts = [
+    ...(evidence.syntheticCoveragePercent !== undefined ? [`synthetic checks in ≥ ${evidence.syntheticCoveragePercent} % of the bake's minutes`] : []),
+    ...(evidence.minimumRequests !== undefined ? [`≥ ${evidence.minimumRequests} requests`] : []),
+  ];
+  return parts.join(' and ');
+}
+
+/** A bake in one line: where, how long, what the gate waits for after it, and what a rejection does. */
+function bakeLine(bake: PlanBake, stage: PlanStage | undefined): string {
+  const rollsBack = stage?.conditions.onFailure.some((c) => c.result === 'ROLLBACK' && c.rules.length === 0);
+  const outcome = bake.promotesTo
+    ? `then ${bake.promotesTo}; a rejection stops the build`
+    : `a rejection fails ${bake.stage}${rollsBack ? ', which rolls it back to the last successful release (on failure: ROLLBACK)' : ' (no rollback on failure)'}`;
+  const upstream = bake.upstream ? `; a ${bake.upstream.environment} ALARM while ${bake.upstream.environment} still ran the build (from ${bake.upstream.approval}) rejects too` : '';
+  return `${bake.environment} bake: ${bake.minutes} min in ${bake.stage} (approval ${bake.action}) + ${bake.alarmLatencyMinutes} min alarm latency, owned by the bake gate; ${outcome}${upstream}`;
+}
+
+function stageLines(stage: PlanStage, bakes: readonly PlanBake[]): string[] {
   const lines: string[] = [];
   for (const d of stage.deploys) {
     lines.push(`deploys ${d.stackName} to account ${d.account ?? '?'} ${d.region ?? '?'}`);
@@ -105,7 +124,9 @@ function stageLines(stage: PlanStage, bake: number): string[] {
     }
   }
   for (const a of stage.approvals) {
-    lines.push(`${isBake(stage.name, a.name) ? `then bakes ${bake} min in approval` : 'holds in approval'} ${a.name}${a.timeoutMinutes ? ` (times out after ${a.timeoutMinutes} min)` : ''}`);
+    const bake = bakes.find((b) => b.stage === stage.name && b.action === a.name);
+    const what = bake ? `then the ${bake.environment} bake: ${bake.minutes} min + ${bake.alarmLatencyMinutes} min alarm latency in gate-owned approval` : 'holds in approval';
+    lines.push(`${what} ${a.name}${a.timeoutMinutes ? ` (times out after ${a.timeoutMinutes} min)` : ''}`);
   }
   if (stage.deploys.length === 0 && stage.approvals.length === 0) lines.push(stage.actions.map((a) => `${a.provider} ${a.name}`).join(', '));
   lines.push(...conditionLines('before entry', stage.conditions.beforeEntry), ...conditionLines('on success', stage.conditions.onSuccess), ...conditionLines('on failure', stage.conditions.onFailure));
@@ -120,15 +141,19 @@ function printReport(ctx: CliContext, report: PlanReport): void {
   ctx.out('Promotion path');
   const width = Math.max(...promotion.stages.map((s) => s.name.length));
   promotion.stages.forEach((stage, i) => {
-    const [first, ...rest] = stageLines(stage, report.bake.minutes);
+    const [first, ...rest] = stageLines(stage, report.bakes);
     ctx.out(`  ${i + 1}. ${stage.name.padEnd(width)}  ${first}`);
     for (const line of rest) ctx.out(`     ${''.padEnd(width)}  ${line}`);
   });
   ctx.out('');
   ctx.out('Gates');
-  ctx.out(`  bake:      ${report.bake.stage ? `${report.bake.minutes} min in ${report.bake.stage} (approval ${report.bake.action}), watched by the bake gate` : 'none in this pipeline'}`);
+  if (report.bakes.length === 0) ctx.out('  bake:      none in this pipeline');
+  for (const bake of report.bakes) {
+    ctx.out(`  ${bakeLine(bake, promotion.stages.find((st) => st.name === bake.stage))}`);
+    ctx.out(`    evidence: ${evidenceLine(bake.evidence)}`);
+  }
   ctx.out(`  halt flag: ${report.gates.haltFlag} (tollgate stop / resume)`);
-  ctx.out(`  calendar:  ${report.gates.calendar} (before ${PROD_STAGE}, with ${report.lateStartMarginMinutes} min of the window left)`);
+  ctx.out(`  calendar:  ${report.gates.calendar} (before ${PROD_STAGE}, with ${report.lateStartMarginMinutes} min of the window left: prod deploy + prod bake + alarm latency)`);
   ctx.out('');
   ctx.out(`Earliest path of a commit pushed at ${timeline.pushedAt} (build ~${report.estimates.buildMinutes} min and deployments ~${report.estimates.deployMinutes} min are estimates)`);
   const stepWidth = Math.max(...timeline.steps.map((s) => s.stage.length));

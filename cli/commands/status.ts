@@ -14,6 +14,7 @@ import {
   formatRevision,
   getPipelineState,
   isBake,
+  isProdBake,
   lastSuccessfulRelease,
   pendingApprovals,
   prodPosition,
@@ -32,13 +33,17 @@ export interface StageReport {
 }
 
 export interface BakeReport {
-  /** The stage that holds the bake's approval (the baked stage, Dev). */
+  /** The stage that holds the bake's approval: Dev (the dev bake, before Prod) or Prod (the prod bake). */
   readonly stage: string;
   readonly action: string;
+  /** `dev bake` or `prod bake`: a rejected prod bake fails Prod, which rolls it back. */
+  readonly kind: 'dev bake' | 'prod bake';
   readonly executionId?: string;
   readonly startedAt?: string;
   readonly bakeMinutes: number;
   readonly endsAt?: string;
+  /** The bake's end plus the alarm latency: the gate approves no sooner. */
+  readonly earliestApprovalAt?: string;
   readonly minutesLeft?: number;
   /** What the bake gate last wrote on the approval. */
   readonly gateSummary?: string;
@@ -62,7 +67,7 @@ export interface ReleaseReport {
 export interface StatusReport {
   readonly pipeline: { readonly name: string; readonly account: string; readonly region: string; readonly version?: number; readonly at: string };
   readonly stages: StageReport[];
-  /** Builds waiting in the bake gate's approval. */
+  /** Builds waiting in one of the bake gate's approvals: baking in Dev, or in Prod. */
   readonly bake: BakeReport[];
   readonly gates: {
     readonly halt: ControlView<Halt> | { readonly state: 'error'; readonly error: string };
@@ -109,18 +114,22 @@ function stageReports(state: GetPipelineStateOutput, executions: PipelineExecuti
   });
 }
 
-function bakeReports(state: GetPipelineStateOutput, minutes: number, now: Date): BakeReport[] {
+function bakeReports(state: GetPipelineStateOutput, bake: TollgateConfig['bake'], now: Date): BakeReport[] {
   return pendingApprovals(state)
     .filter((a) => isBake(a.stageName, a.actionName))
     .map((a) => {
+      const prod = isProdBake(a.stageName, a.actionName);
+      const minutes = prod ? bake.prodBakeMinutes : bake.minutes;
       const ends = a.since ? new Date(a.since.getTime() + minutes * 60_000) : undefined;
       return {
         stage: a.stageName,
         action: a.actionName,
+        kind: prod ? 'prod bake' : 'dev bake',
         executionId: a.executionId,
         startedAt: a.since?.toISOString(),
         bakeMinutes: minutes,
         endsAt: ends?.toISOString(),
+        earliestApprovalAt: ends && new Date(ends.getTime() + bake.alarmLatencyMinutes * 60_000).toISOString(),
         minutesLeft: ends ? Math.max(0, Math.ceil((ends.getTime() - now.getTime()) / 60_000)) : undefined,
         gateSummary: a.summary,
       };
@@ -132,7 +141,7 @@ function bakeReports(state: GetPipelineStateOutput, minutes: number, now: Date):
  * account, so that status never guesses from the wrong one.
  */
 async function alarmReports(config: TollgateConfig, identity: CallerIdentity, clients: AwsClients): Promise<AlarmReport[]> {
-  // The alarms the bake gate watches in dev, and prod's health, which it checks before prod.
+  // The alarms the bake gate watches in dev, and prod's health, which it checks before prod and in the prod bake.
   const watched: [string, AccountEnvironment][] = [
     ['Dev-Service-Health', config.dev],
     ...config.bake.extraAlarmNames.map((name): [string, AccountEnvironment] => [name, config.dev]),
@@ -175,7 +184,7 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
   return {
     pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: now.toISOString() },
     stages,
-    bake: bakeReports(state, config.bake.minutes, now),
+    bake: bakeReports(state, config.bake, now),
     gates: {
       halt: 'error' in controls ? { state: 'error', error: controls.error } : controls.halt,
       activeFreezes,
@@ -240,7 +249,12 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
     const execution = stage.executionId ? ` ${stage.executionType === 'ROLLBACK' ? 'rollback ' : ''}${stage.executionId.slice(0, 8)} ${stage.revision ? formatRevision(stage.revision) : ''}` : '';
     ctx.out(`  ${stage.name.padEnd(width)}  ${(stage.status ?? 'never run').padEnd(10)}${execution.trimEnd()}`);
     for (const b of report.bake.filter((p) => p.stage === stage.name)) {
-      const left = b.minutesLeft === undefined ? 'bake start unknown' : b.minutesLeft > 0 ? `${b.minutesLeft} min of ${b.bakeMinutes} min bake left (ends ${b.endsAt})` : `bake time over since ${b.endsAt}`;
+      const left =
+        b.minutesLeft === undefined
+          ? `${b.kind} start unknown`
+          : b.minutesLeft > 0
+            ? `${b.minutesLeft} min of ${b.bakeMinutes} min ${b.kind} left (ends ${b.endsAt})`
+            : `${b.kind} time over since ${b.endsAt}, the gate approves from ${b.earliestApprovalAt} (alarm latency)`;
       ctx.out(`  ${''.padEnd(width)}  ${b.action} pending: ${left}${b.gateSummary ? `; gate: ${b.gateSummary}` : ''}`);
     }
   }
@@ -268,7 +282,7 @@ async function status(ctx: CliContext, options: { json?: boolean }): Promise<voi
 export function registerStatusCommand(program: Command, ctx: CliContext): void {
   program
     .command('status')
-    .description('The pipeline at a glance: stages and their commits, the bake, the gates (halt, calendar, freezes), disabled transitions, the last prod release')
+    .description('The pipeline at a glance: stages and their commits, the bakes (in Dev, and the prod bake), the gates (halt, calendar, freezes), disabled transitions, the last prod release')
     .option('--json', 'print the report as JSON')
     .action((options: { json?: boolean }) => status(ctx, options));
 }

@@ -11,7 +11,7 @@ import { CallerIdentity } from '../aws';
 import { CliContext } from '../context';
 import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
-import { PROD_STAGE, beginProdChange, getPipelineState, pendingApprovals, recentExecutions } from '../pipeline';
+import { PROD_STAGE, beginProdChange, getPipelineState, isProdBake, pendingApprovals, recentExecutions } from '../pipeline';
 import { Step, runSteps } from '../steps';
 
 interface StopOptions {
@@ -37,7 +37,10 @@ export function transitionReason(identity: CallerIdentity, reason: string): stri
 const ALREADY_DECIDED = new Set(['ApprovalAlreadyCompletedException', 'InvalidApprovalTokenException']);
 const ALREADY_STOPPED = new Set(['DuplicatedStopRequestException', 'PipelineExecutionNotStoppableException']);
 
-/** Rejects every approval that is waiting: the bake, and anything else that would let a build through. */
+/**
+ * Rejects every approval that is waiting: the dev bake, the prod bake, and anything else that would let a build
+ * through. A rejected prod bake fails Prod, whose onFailure rolls it back to the last successful release.
+ */
 async function rejectPendingApprovals(client: CodePipelineClient, pipelineName: string, summary: string): Promise<string[]> {
   // Read the state again: an approval may have started since the command began.
   const pending = pendingApprovals(await getPipelineState(client, pipelineName));
@@ -55,7 +58,11 @@ async function rejectPendingApprovals(client: CodePipelineClient, pipelineName: 
           result: { status: 'Rejected', summary },
         }),
       );
-      lines.push(`rejected ${name}`);
+      lines.push(
+        isProdBake(approval.stageName, approval.actionName)
+          ? `rejected ${name}, the prod bake: ${PROD_STAGE} fails and rolls back to the last successful release`
+          : `rejected ${name}`,
+      );
     } catch (err) {
       if (!ALREADY_DECIDED.has((err as Error).name)) throw err;
       lines.push(`${name} was already decided`);
@@ -102,7 +109,7 @@ async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
       },
     },
     {
-      name: 'reject pending approvals (the bake)',
+      name: 'reject pending approvals (the bakes)',
       run: () => rejectPendingApprovals(aws.codePipeline, pipelineName, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`),
     },
   ];
@@ -123,7 +130,7 @@ export function registerStopCommand(program: Command, ctx: CliContext): void {
   program
     .command('stop')
     .description(
-      `Stop releases to ${PROD_STAGE}: set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending approvals (the bake), announce it on the release topic; safe to repeat`,
+      `Stop releases to ${PROD_STAGE}: set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending approvals (the bakes: a rejected prod bake rolls ${PROD_STAGE} back), announce it on the release topic; safe to repeat`,
     )
     .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag, the transition, the rejections and the announcement', parseReason)
     .option('--abort', 'also stop and abandon every in-flight execution (deployments already started in CloudFormation still finish)')

@@ -10,7 +10,7 @@ import { SynthesizedStack } from './assembly';
 type Resources = NonNullable<CfnTemplate['Resources']>;
 
 /** Renders a template value, intrinsic functions included, as a person would read it. */
-function renderValue(value: unknown, resources: Resources = {}): string {
+export function renderValue(value: unknown, resources: Resources = {}): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, resources)).join(',');
@@ -106,7 +106,7 @@ function shiftMinutes(shift: TrafficShift): number {
   return shift.type === 'canary' ? shift.intervalMinutes : (Math.ceil(100 / shift.percent) - 1) * shift.intervalMinutes;
 }
 
-/** The template's deployment groups, read by the canary's own code (issue 4), the exposure figure's source. */
+/** The template's deployment groups, read by the canary's own code (`cdk/exposure.ts`), the exposure figure's source. */
 function trafficShifts(template: CfnTemplate): Pick<DeployedStack, 'trafficShifts' | 'trafficShiftsUnreadable'> {
   const resources = template.Resources ?? {};
   try {
@@ -228,7 +228,7 @@ export type ExposureFigure = GroupExposure | { readonly unavailable: string };
 
 /**
  * The worst case over the stage's deployment groups: the share of traffic a bad build reaches and the minutes it
- * is served before the rollback starts (the canary's own function, issue 4).
+ * is served before the rollback starts (the canary's own function in `cdk/exposure.ts`).
  */
 export function stageExposure(plan: PromotionPlan, stageName: string): ExposureFigure {
   const stage = plan.stages.find((s) => s.name === stageName);

@@ -1,3 +1,4 @@
+import type { PlanBake } from './bakes';
 import { CalendarOpening } from './calendar';
 import { PlanStage, PromotionPlan } from './promotion';
 
@@ -24,7 +25,7 @@ export interface Timeline {
   readonly steps: TimelineStep[];
   /** When the prod stage's deployment starts at the earliest: when the commit reaches prod; absent: never. */
   readonly reachesProdAt?: string;
-  /** When the prod stage is done at the earliest (traffic shifted, alarm watch over); absent: never. */
+  /** When the prod stage is done at the earliest (traffic shifted, prod bake approved); absent: never. */
   readonly releasedAt?: string;
   /** Why the commit would never reach prod. */
   readonly neverBecause?: string;
@@ -32,20 +33,13 @@ export interface Timeline {
 
 export interface TimelineOptions {
   readonly now: Date;
-  readonly bakeMinutes: number;
-  /** Which approval is the bake; other approvals are counted as answered at once. */
-  readonly isBake: (stageName: string, actionName: string) => boolean;
+  /** The bake gate's approvals; other approvals are counted as answered at once. */
+  readonly bakes: readonly Pick<PlanBake, 'stage' | 'action' | 'environment' | 'minutes' | 'alarmLatencyMinutes'>[];
   readonly estimates: DurationEstimates;
   /** The stage the calendar guards. */
   readonly prodStage: string;
   /** The release calendar as the gate applies it before prod: its next opening at or after `at`, `undefined` for none. */
   readonly nextOpening?: (at: Date) => CalendarOpening | undefined;
-}
-
-/** The longest `WaitTime` (minutes) of the stage's onSuccess alarm rules: the watch after its deployment. */
-function onSuccessWatchMinutes(stage: PlanStage): number {
-  const waits = stage.conditions.onSuccess.flatMap((c) => c.rules).map((r) => Number(r.configuration.WaitTime ?? 0));
-  return Math.max(0, ...waits.filter((w) => Number.isFinite(w)));
 }
 
 function deployMinutes(stage: PlanStage, estimates: DurationEstimates): { minutes: number; what: string } {
@@ -56,7 +50,8 @@ function deployMinutes(stage: PlanStage, estimates: DurationEstimates): { minute
 
 /**
  * The earliest a commit pushed at `now` gets through: the build, each stage's deployment and traffic
- * shifting, the bake, the wait for the calendar before prod, and the watch after each deployment.
+ * shifting, each bake and the alarm latency after it (the gate approves no sooner), and the wait for the
+ * calendar before prod.
  */
 export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions): Timeline {
   const steps: TimelineStep[] = [];
@@ -74,20 +69,25 @@ export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions):
   let reachesProdAt: string | undefined;
   for (const stage of firstRelease < 0 ? [] : plan.stages.slice(firstRelease)) {
     const deploy = stage.deploys.length > 0 ? deployMinutes(stage, options.estimates) : undefined;
-    const watch = onSuccessWatchMinutes(stage);
     if (stage.name === options.prodStage && options.nextOpening) {
       const opening = options.nextOpening(t);
       if (!opening) return { pushedAt: options.now.toISOString(), steps, neverBecause: `the release calendar does not open within a year of ${t.toISOString()}` };
       if (opening.at.getTime() > t.getTime()) stepUntil(stage.name, `wait for the release calendar (${opening.reasons.join('; ') || 'closed'})`, opening.at);
     }
     if (stage.name === options.prodStage) reachesProdAt = t.toISOString();
-    // Within a stage, actions run by run order: the bake approval follows the stage's deployments.
+    // Within a stage, actions run by run order: a bake approval follows the stage's deployments.
     const parts: { order: number; what: string; minutes: number }[] = [];
     if (deploy) parts.push({ order: Math.min(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder)), ...deploy });
-    const bake = stage.actions.find((a) => a.category === 'Approval' && options.isBake(stage.name, a.name));
-    if (bake) parts.push({ order: bake.runOrder, what: `bake: ${options.bakeMinutes} min held in approval ${bake.name}`, minutes: options.bakeMinutes });
+    for (const action of stage.actions.filter((a) => a.category === 'Approval')) {
+      const bake = options.bakes.find((b) => b.stage === stage.name && b.action === action.name);
+      if (!bake) continue;
+      parts.push({ order: action.runOrder, what: `${bake.environment} bake: ${bake.minutes} min held in approval ${bake.action}`, minutes: bake.minutes });
+      if (bake.alarmLatencyMinutes > 0) {
+        parts.push({ order: action.runOrder, what: `alarm latency: ${bake.alarmLatencyMinutes} min for the alarms to judge the bake's last minutes`, minutes: bake.alarmLatencyMinutes });
+      }
+    }
+    // A stable sort: the alarm latency stays after its bake.
     for (const part of parts.sort((a, b) => a.order - b.order)) step(stage.name, part.what, part.minutes);
-    if (watch > 0) step(stage.name, `alarms watched after the deployment (onSuccess WaitTime ${watch} min)`, watch);
   }
   return { pushedAt: options.now.toISOString(), steps, reachesProdAt, releasedAt: t.toISOString() };
 }

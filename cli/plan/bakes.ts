@@ -1,0 +1,72 @@
+/**
+ * The bake gate's bakes as the synthesized gate function is told them (its settings variable): where each
+ * approval sits, how long it bakes, the alarm latency, and what evidence of traffic it requires.
+ */
+import { GATE_SETTINGS_ENV, GateSettings, parseGateSettings } from '../../lambdas/bake-gate/settings';
+import { ConfigError } from '../../lambdas/shared/config-error';
+import { CliError } from '../context';
+import { SynthesizedStack } from './assembly';
+import { renderValue } from './promotion';
+
+/** What the gate requires as evidence that the environment served traffic during a bake. */
+export type BakeEvidence =
+  | { readonly syntheticCoveragePercent?: number; readonly minimumRequests?: number }
+  /** `bake.allowNoTraffic`: the gate approves silence. */
+  | 'none required';
+
+export interface PlanBake {
+  readonly stage: string;
+  readonly action: string;
+  /** The environment whose health it watches: `dev`, `prod`. */
+  readonly environment: string;
+  readonly minutes: number;
+  /** After the bake, until the alarms could have judged its last minutes: the gate approves no sooner. */
+  readonly alarmLatencyMinutes: number;
+  readonly evidence: BakeEvidence;
+  /** The stage the bake lets the build into (the dev bake); absent when the bake ends the promotion (prod). */
+  readonly promotesTo?: string;
+  /** The earlier bake whose environment's alarms still count while it runs this build (the prod bake). */
+  readonly upstream?: { readonly approval: string; readonly environment: string };
+}
+
+function toPlanBakes(settings: GateSettings): PlanBake[] {
+  return settings.bakes.map((bake) => {
+    const env = settings.environments.find((e) => e.name === bake.environment)!;
+    const { syntheticChecks, requests } = env.evidence;
+    return {
+      stage: bake.stageName,
+      action: bake.actionName,
+      environment: bake.environment,
+      minutes: bake.minutes,
+      alarmLatencyMinutes: settings.alarmLatencyMinutes,
+      evidence: bake.allowNoTraffic
+        ? 'none required'
+        : { syntheticCoveragePercent: syntheticChecks?.minimumCoveragePercent, minimumRequests: requests?.minimum },
+      promotesTo: bake.promotion?.stageName,
+      upstream: bake.upstream && { approval: `${bake.upstream.stageName}/${bake.upstream.actionName}`, environment: bake.upstream.environment },
+    };
+  });
+}
+
+/**
+ * The bakes of the pipeline named `pipelineName`, read from the gate function in its stack; none when the
+ * pipeline has no bake gate.
+ *
+ * @throws CliError when the gate's settings cannot be read.
+ */
+export function gateBakes(pipelineStack: SynthesizedStack | undefined, pipelineName: string): PlanBake[] {
+  const resources = pipelineStack?.template.Resources ?? {};
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    const raw = resource.Type === 'AWS::Lambda::Function' ? resource.Properties?.Environment?.Variables?.[GATE_SETTINGS_ENV] : undefined;
+    if (raw === undefined) continue;
+    let settings: GateSettings;
+    try {
+      settings = parseGateSettings(renderValue(raw, resources));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new CliError(`the bake gate ${logicalId} in ${pipelineStack!.stackName} has unreadable settings (${err.message}); run \`npm run synth\` again`);
+    }
+    if (settings.pipelineName === pipelineName) return toPlanBakes(settings);
+  }
+  return [];
+}
