@@ -1,6 +1,6 @@
-import type { RequestMetric } from '../lambdas/bake-gate/settings';
+import type { MetricId } from '../lambdas/bake-gate/settings';
 import { ConfigError } from '../lambdas/shared/config-error';
-import { nonEmptyString, section, wholeNumber } from './config-fields';
+import { nonEmptyString, rejectUnknownKeys, section, wholeNumber } from './config-fields';
 
 /** The `bake` section of the `tollgate` context: how long dev bakes and what it must show. */
 export interface BakeConfig {
@@ -13,10 +13,30 @@ export interface BakeConfig {
    * `AWS/ApiGateway`, metric `Count`, dimensions `{ "ApiId": "a1b2c3d4e5", "Stage": "$default" }`); absent means
    * no minimum.
    */
-  readonly minimumRequests?: { readonly count: number; readonly metric: RequestMetric };
+  readonly minimumRequests?: { readonly count: number; readonly metric: MetricId };
+  /**
+   * Evidence of traffic: the share of a bake's minutes in which the environment's synthetic checks must have
+   * run (they run every minute).
+   */
+  readonly syntheticCoveragePercent: number;
+  /**
+   * Approve bakes without any evidence of traffic. Off by default: a silent environment is not a healthy one.
+   * `plan` and every approval summary state it when on.
+   */
+  readonly allowNoTraffic: boolean;
+  /**
+   * How long after a bake minute its alarms may still fire (two one-minute datapoints plus evaluation delay):
+   * the gate approves only once the alarms could have judged the bake's last minutes.
+   */
+  readonly alarmLatencyMinutes: number;
+  /** How long a read may keep failing before the gate rejects rather than retrying on its next check. */
+  readonly readFailureToleranceMinutes: number;
   /** How long a prod deployment takes; with {@link prodBakeMinutes} the gate's {@link lateStartMarginMinutes}. */
   readonly prodDeployMinutes: number;
-  /** How long prod is watched after its deployment (its canary and bake). */
+  /**
+   * The prod bake: how long prod is watched by the gate after its deployment (the canary included) before the
+   * Prod stage succeeds; an alarm in that time fails the stage, which rolls it back.
+   */
   readonly prodBakeMinutes: number;
   /** How long after the bake the gate waits for evidence (alarm OK, enough requests) before it rejects. */
   readonly evidenceGraceMinutes: number;
@@ -30,6 +50,10 @@ export interface BakeConfig {
 export const DEFAULT_BAKE_CONFIG: BakeConfig = {
   minutes: 60,
   extraAlarmNames: [],
+  syntheticCoveragePercent: 90,
+  allowNoTraffic: false,
+  alarmLatencyMinutes: 3,
+  readFailureToleranceMinutes: 5,
   prodDeployMinutes: 20,
   prodBakeMinutes: 30,
   evidenceGraceMinutes: 60,
@@ -45,7 +69,12 @@ const ALARM_NAME = /^[^\x00-\x1f]{1,255}$/;
  * because prod's deployment and bake would not end inside the window.
  */
 export function lateStartMarginMinutes(bake: BakeConfig): number {
-  return bake.prodDeployMinutes + bake.prodBakeMinutes;
+  return bake.prodDeployMinutes + bake.prodBakeMinutes + bake.alarmLatencyMinutes;
+}
+
+function flag(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(field, value, 'must be true or false');
+  return value;
 }
 
 /**
@@ -57,6 +86,7 @@ export function parseBakeConfig(value: unknown): BakeConfig {
   if (value === undefined) return DEFAULT_BAKE_CONFIG;
   const raw = section(value, 'bake');
   const d = DEFAULT_BAKE_CONFIG;
+  rejectUnknownKeys(raw, [...Object.keys(d), 'minimumRequests'], 'bake');
   const minutes = wholeNumber(raw.minutes ?? d.minutes, 'bake.minutes', 1, MAX_APPROVAL_MINUTES - 5);
 
   const extra = raw.extraAlarmNames ?? d.extraAlarmNames;
@@ -93,7 +123,11 @@ export function parseBakeConfig(value: unknown): BakeConfig {
     extraAlarmNames: extra as string[],
     minimumRequests,
     prodDeployMinutes: wholeNumber(raw.prodDeployMinutes ?? d.prodDeployMinutes, 'bake.prodDeployMinutes', 0, 1440),
-    prodBakeMinutes: wholeNumber(raw.prodBakeMinutes ?? d.prodBakeMinutes, 'bake.prodBakeMinutes', 0, 1440),
+    prodBakeMinutes: wholeNumber(raw.prodBakeMinutes ?? d.prodBakeMinutes, 'bake.prodBakeMinutes', 1, 1440),
+    syntheticCoveragePercent: wholeNumber(raw.syntheticCoveragePercent ?? d.syntheticCoveragePercent, 'bake.syntheticCoveragePercent', 1, 100),
+    allowNoTraffic: flag(raw.allowNoTraffic ?? d.allowNoTraffic, 'bake.allowNoTraffic'),
+    alarmLatencyMinutes: wholeNumber(raw.alarmLatencyMinutes ?? d.alarmLatencyMinutes, 'bake.alarmLatencyMinutes', 0, 60),
+    readFailureToleranceMinutes: wholeNumber(raw.readFailureToleranceMinutes ?? d.readFailureToleranceMinutes, 'bake.readFailureToleranceMinutes', 0, 1440),
     evidenceGraceMinutes: wholeNumber(raw.evidenceGraceMinutes ?? d.evidenceGraceMinutes, 'bake.evidenceGraceMinutes', 0, 10_080),
     maxHoldDays,
   };

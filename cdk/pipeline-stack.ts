@@ -1,19 +1,22 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Construct } from 'constructs';
 import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
 import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
-import { BakeGate } from './pipeline/bake-gate';
+import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
+import { BakeGate, GateEnvironmentProps } from './pipeline/bake-gate';
 import { ReleasePipeline } from './pipeline/release-pipeline';
-import { StageAlarmReaderRole } from './pipeline/stage-alarm-reader-role';
-import { rollBackStageOnAlarm } from './pipeline/stage-rollback';
 import { GateAccess } from './service/service-stack';
 import { ServiceStage } from './service/service-stage';
 
 export interface PipelineStackProps extends cdk.StackProps {
   readonly config: TollgateConfig;
 }
+
+/** The prod bake's approval, the last action of the Prod stage. */
+export const PROD_BAKE_ACTION = 'ProdBake';
 
 /**
  * Tollgate's release of the sample service: the pipeline in the deployment account, promoting one build
@@ -56,7 +59,6 @@ export class PipelineStack extends cdk.Stack {
       environmentKind: 'prod',
       canary: config.canary,
       gateAccess: gateAccess(config.prod, []),
-      pipelineAccount: deployment.account,
     });
     this.releasePipeline = new ReleasePipeline(this, 'Release', {
       pipelineName: config.pipelineName,
@@ -64,30 +66,54 @@ export class PipelineStack extends cdk.Stack {
       stages: [this.devStage, this.prodStage],
     });
 
+    // One gate owns both bakes: dev's before prod, and prod's after it, which fails (and so rolls back) Prod.
+    const environment = (name: string, stage: ServiceStage, env: AccountEnvironment, extraAlarmNames: readonly string[]): GateEnvironmentProps => ({
+      name,
+      ...env,
+      alarmNames: [physicalName(stage.service.healthAlarm), ...extraAlarmNames],
+      stackName: stage.service.stackName,
+      syntheticChecks: {
+        metric: syntheticChecksMetric(syntheticChecksCanaryName(stage.stageName)),
+        minimumCoveragePercent: bake.syntheticCoveragePercent,
+      },
+    });
     this.bakeGate = new BakeGate(this, 'BakeGate', {
       pipeline: this.releasePipeline.codePipeline,
-      bakedStageName: this.devStage.stageName,
-      promotionStageName: this.prodStage.stageName,
-      bakeTime: cdk.Duration.minutes(bake.minutes),
-      maxHold: cdk.Duration.days(bake.maxHoldDays),
-      evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
-      lateStartMargin: cdk.Duration.minutes(lateStartMarginMinutes(bake)),
-      minimumRequests: bake.minimumRequests,
-      watched: { ...config.dev, alarmNames: [physicalName(this.devStage.service.healthAlarm), ...bake.extraAlarmNames] },
-      promotionTarget: { ...config.prod, healthAlarmName: physicalName(this.prodStage.service.healthAlarm) },
+      environments: [
+        { ...environment('dev', this.devStage, config.dev, bake.extraAlarmNames), minimumRequests: bake.minimumRequests },
+        environment('prod', this.prodStage, config.prod, []),
+      ],
+      bakes: [
+        {
+          stageName: this.devStage.stageName,
+          environment: 'dev',
+          bakeTime: cdk.Duration.minutes(bake.minutes),
+          maxHold: cdk.Duration.days(bake.maxHoldDays),
+          evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
+          allowNoTraffic: bake.allowNoTraffic,
+          promotion: { stageName: this.prodStage.stageName, environment: 'prod', lateStartMargin: cdk.Duration.minutes(lateStartMarginMinutes(bake)) },
+        },
+        {
+          stageName: this.prodStage.stageName,
+          actionName: PROD_BAKE_ACTION,
+          environment: 'prod',
+          bakeTime: cdk.Duration.minutes(bake.prodBakeMinutes),
+          evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
+          allowNoTraffic: bake.allowNoTraffic,
+          upstream: { stageName: this.devStage.stageName, environment: 'dev' },
+        },
+      ],
       gateRoleName,
       readerRoleName,
+      alarmLatency: cdk.Duration.minutes(bake.alarmLatencyMinutes),
+      readFailureTolerance: cdk.Duration.minutes(bake.readFailureToleranceMinutes),
       releaseCalendar: config.calendar,
       topicName: releaseEventsTopicName(config.pipelineName),
     });
 
-    // After Prod deploys, its health alarm is watched for the prod bake; an alarm, or any failure, rolls Prod back.
-    rollBackStageOnAlarm(this.releasePipeline, this.prodStage.stageName, {
-      alarmName: physicalName(this.prodStage.service.healthAlarm),
-      alarmRegion: config.prod.region,
-      alarmReaderRoleArn: StageAlarmReaderRole.arn(config.prod.account, this.prodStage.service.pipelineAlarmReaderRoleName!),
-      watchTime: cdk.Duration.minutes(bake.prodBakeMinutes),
-    });
+    // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline
+    // "Configure stage rollback": V2 pipelines roll a failed stage back to its last successful execution).
+    this.releasePipeline.setStageConditions(this.prodStage.stageName, { onFailure: { result: codepipeline.Result.ROLLBACK } });
   }
 }
 

@@ -2,12 +2,16 @@ import { DEFAULT_BAKE_CONFIG, parseBakeConfig } from '../cdk/bake-config';
 import { ConfigError, loadConfig } from '../cdk/config';
 
 describe('the bake section of the configuration', () => {
-  it('defaults to a 60-minute bake of dev health alone, no minimum traffic, 20 + 30 minutes for prod', () => {
+  it('defaults to a 60-minute dev bake that needs evidence of traffic, 20 + 30 minutes for prod', () => {
     expect(parseBakeConfig(undefined)).toEqual(DEFAULT_BAKE_CONFIG);
     expect(parseBakeConfig({})).toEqual({
       minutes: 60,
       extraAlarmNames: [],
       minimumRequests: undefined,
+      syntheticCoveragePercent: 90,
+      allowNoTraffic: false,
+      alarmLatencyMinutes: 3,
+      readFailureToleranceMinutes: 5,
       prodDeployMinutes: 20,
       prodBakeMinutes: 30,
       evidenceGraceMinutes: 60,
@@ -38,7 +42,10 @@ describe('the bake section of the configuration', () => {
       { minimumRequests: { count: 10, metric: { namespace: 'A', metricName: 'B', dimensions: { ApiId: 7 } } } },
       'invalid configuration: bake.minimumRequests.metric.dimensions.ApiId must be a non-empty string, got 7',
     ],
-    [{ prodBakeMinutes: -1 }, 'invalid configuration: bake.prodBakeMinutes must be a whole number from 0 to 1440, got -1'],
+    [{ prodBakeMinutes: 0 }, 'invalid configuration: bake.prodBakeMinutes must be a whole number from 1 to 1440, got 0'],
+    [{ allowNoTraffic: 'yes' }, 'invalid configuration: bake.allowNoTraffic must be true or false, got "yes"'],
+    [{ syntheticCoveragePercent: 0 }, 'invalid configuration: bake.syntheticCoveragePercent must be a whole number from 1 to 100, got 0'],
+    [{ minuts: 30 }, 'invalid configuration: bake.minuts is not a known setting'],
     [{ minutes: 43200, maxHoldDays: 31 }, "invalid configuration: bake.maxHoldDays plus bake.minutes (43200) must fit in CodePipeline's 60-day approval limit, got 31"],
     [[], 'invalid configuration: bake must be an object, got []'],
   ])('refuses %j', (value, message) => {

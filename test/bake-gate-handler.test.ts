@@ -1,50 +1,109 @@
-import { ApprovalOutcome, GatePort, PipelineControls, PipelineView } from '../lambdas/bake-gate/adapter';
-import { AlarmReading, noReleaseCalendar, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery } from '../lambdas/bake-gate/core';
+import { ApprovalOutcome, GatePort, PipelineControls, PipelineView, ReadDepth, ReaderRoleUnavailable } from '../lambdas/bake-gate/adapter';
+import { ActionRun, AlarmReading, Datapoint, EnvironmentReading, noReleaseCalendar, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery, StageView } from '../lambdas/bake-gate/core';
+import { Announcement, FailureUpdate, GateState } from '../lambdas/bake-gate/gate-state';
 import { createGate, gateFromEnvironment, GateLog } from '../lambdas/bake-gate/index';
 import { calendarReleaseWindow, RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from '../lambdas/bake-gate/release-window';
-import { GATE_SETTINGS_ENV, GateSettings } from '../lambdas/bake-gate/settings';
+import { GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings } from '../lambdas/bake-gate/settings';
 import { DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
-import { gateSettings } from './bake-gate-fixtures';
+import { gateSettings, withBake, withEnvironment } from './bake-gate-fixtures';
 
 const MIN = 60_000;
-const T0 = new Date('2026-03-10T10:00:00Z');
+const T0 = new Date('2026-03-10T10:00:00Z'); // the dev bake of exec-1 starts
 const at = (minutes: number) => new Date(T0.getTime() + minutes * MIN);
+const P0 = at(90); // the prod bake of exec-1 starts
 
 const SETTINGS = gateSettings();
 
-/** An in-memory AWS: one pipeline with approvals that can be decided once, alarms, controls, a topic. */
-class FakeAws implements GatePort {
-  approvals: PendingApproval[] = [{ pipelineExecutionId: 'exec-1', token: 'tok-1', bakeStartedAt: T0 }];
-  prodDeployed = true;
-  devAlarms: AlarmReading[] = [{ name: 'Dev-Service-Health', state: 'OK', reason: 'fine', since: at(-100), changes: [] }];
-  prodHealth: AlarmReading | undefined = { name: 'Prod-Service-Health', state: 'OK', reason: 'fine', since: at(-100), changes: [] };
-  controls: PipelineControls = { halt: undefined, parameters: new Map() };
-  results: { token: string; status: string; summary: string }[] = [];
-  published: { subject: string; message: string }[] = [];
-  calls: string[] = [];
-  publishFails = false;
+const DEV_BAKE: PendingApproval = { pipelineExecutionId: 'exec-1', token: 'tok-1', stageName: 'Dev', actionName: 'Bake', bakeStartedAt: T0 };
+const PROD_BAKE: PendingApproval = { pipelineExecutionId: 'exec-1', token: 'tok-p1', stageName: 'Prod', actionName: 'ProdBake', bakeStartedAt: P0 };
+
+const healthy = (name: string, overrides: Partial<AlarmReading> = {}): AlarmReading => ({
+  name,
+  state: 'OK',
+  reason: 'fine',
+  since: at(-500),
+  changes: [],
+  actionsEnabled: true,
+  ...overrides,
+});
+
+/** One synthetic check result per minute, from long before the bakes on: a canary that never stops. */
+function canaryRuns(since: Date, now: Date): Datapoint[] {
+  const first = Math.ceil(since.getTime() / MIN);
+  return Array.from({ length: Math.max(0, Math.ceil(now.getTime() / MIN) - first) }, (_, i) => ({ at: new Date((first + i) * MIN), value: 1 }));
+}
+
+/**
+ * An in-memory AWS behind the gate's port: a pipeline whose approvals can be decided once, two environments,
+ * the controls, a topic, and a state table that keeps failures and owed announcements the way DynamoDB would.
+ */
+class FakeGatePort implements GatePort {
+  approvals: PendingApproval[] = [DEV_BAKE];
   /** A pipeline state that lags behind: what GetPipelineState still shows after a decision. */
   staleApprovals: PendingApproval[] | undefined;
+  stages = new Map<string, StageView>([
+    ['Dev', { latestExecutionId: 'exec-1', actionChanges: [] }],
+    ['Prod', { latestExecutionId: 'exec-0', actionChanges: [] }],
+  ]);
+  actionRuns: ActionRun[] = [{ stageName: 'Dev', actionName: 'Bake', startedAt: T0, lastUpdatedAt: at(63) }];
+  alarms: Record<string, AlarmReading[]> = { dev: [healthy('Dev-Service-Health')], prod: [healthy('Prod-Service-Health')] };
+  /** Errors the next reads of an environment throw, one per read. */
+  environmentFailures: Record<string, Error[]> = {};
+  controls: PipelineControls = { halt: undefined, parameters: new Map() };
+  // The state table.
+  failing = new Map<string, Date>();
+  outbox = new Map<string, Announcement>();
+  stateUnreadable = false;
+  // What happened.
+  results: { token: string; status: string; summary: string }[] = [];
+  published: { subject: string; message: string }[] = [];
+  publishFailures = 0;
+  calls: string[] = [];
 
   async readPipeline(): Promise<PipelineView> {
     this.calls.push('readPipeline');
-    return { approvals: [...(this.staleApprovals ?? this.approvals)], prodDeployed: this.prodDeployed };
+    return { approvals: [...(this.staleApprovals ?? this.approvals)], stages: this.stages };
   }
-  async readDevAlarms(): Promise<AlarmReading[]> {
-    this.calls.push('readDevAlarms');
-    return this.devAlarms;
+  async readEnvironment(name: string, depth: ReadDepth, since: Date, now: Date): Promise<EnvironmentReading> {
+    this.calls.push(`readEnvironment ${name} ${depth}`);
+    const failure = this.environmentFailures[name]?.shift();
+    if (failure) throw failure;
+    const title = name === 'dev' ? 'Dev' : 'Prod';
+    return {
+      alarms: this.alarms[name],
+      configurationChanges: [],
+      syntheticRuns: canaryRuns(since, now),
+      stack: { name: `${title}-Service`, lastUpdatedAt: at(-600) },
+    };
   }
-  async readProdHealth(): Promise<AlarmReading | undefined> {
-    this.calls.push('readProdHealth');
-    return this.prodHealth;
-  }
-  async readRequests() {
-    this.calls.push('readRequests');
-    return [];
+  async readActionRuns(): Promise<ActionRun[]> {
+    this.calls.push('readActionRuns');
+    return this.actionRuns;
   }
   async readControls(): Promise<PipelineControls> {
     this.calls.push('readControls');
     return this.controls;
+  }
+  async readState(): Promise<GateState> {
+    this.calls.push('readState');
+    if (this.stateUnreadable) throw new Error('Query Tollgate-BakeGateState: ResourceNotFoundException');
+    return { failingSince: new Map(this.failing), outbox: [...this.outbox.values()] };
+  }
+  async recordFailures(update: FailureUpdate): Promise<void> {
+    this.calls.push('recordFailures');
+    for (const source of update.started) this.failing.set(source, update.failingSince.get(source)!);
+    for (const source of update.recovered) this.failing.delete(source);
+  }
+  async owe(announcement: Announcement): Promise<boolean> {
+    this.calls.push('owe');
+    // Like a conditional PutItem: an announcement already owed stays as it is.
+    if (this.outbox.has(announcement.id)) return false;
+    this.outbox.set(announcement.id, announcement);
+    return true;
+  }
+  async paid(announcementId: string): Promise<void> {
+    this.calls.push('paid');
+    this.outbox.delete(announcementId);
   }
   async putApprovalResult(approval: PendingApproval, status: 'Approved' | 'Rejected', summary: string): Promise<ApprovalOutcome> {
     this.calls.push(`put${status}`);
@@ -57,8 +116,19 @@ class FakeAws implements GatePort {
   }
   async publish(subject: string, message: string): Promise<void> {
     this.calls.push('publish');
-    if (this.publishFails) throw new Error('Publish: AuthorizationError');
+    if (this.publishFailures > 0) {
+      this.publishFailures--;
+      throw new Error('Publish: AuthorizationError');
+    }
     this.published.push({ subject, message });
+  }
+
+  /** Dev has moved on to exec-1's prod bake: only that approval waits, and dev ran exec-1 until `devTakenAt`. */
+  bakingInProd(devTakenAt?: Date): this {
+    this.approvals = [PROD_BAKE];
+    this.stages.set('Prod', { latestExecutionId: 'exec-1', actionChanges: [] });
+    if (devTakenAt) this.stages.set('Dev', { latestExecutionId: 'exec-2', actionChanges: [{ actionName: 'Deploy', at: devTakenAt }] });
+    return this;
   }
 }
 
@@ -76,11 +146,13 @@ function alarmEvent(overrides: { account?: string; alarmName?: string; value?: s
     resources: ['arn:aws:cloudwatch:us-east-1:222222222222:alarm:Dev-Service-Health'],
     detail: {
       alarmName: overrides.alarmName ?? 'Dev-Service-Health',
-      state: { value: overrides.value ?? 'ALARM', reason: 'Dev-Service-Api5xxRate in ALARM', timestamp: overrides.timestamp ?? '2026-03-10T10:42:07.123+0000' },
+      state: { value: overrides.value ?? 'ALARM', reason: 'Api5xxRate in ALARM', timestamp: overrides.timestamp ?? '2026-03-10T10:42:07.123+0000' },
       previousState: { value: 'OK', reason: 'fine', timestamp: '2026-03-10T09:00:00.000+0000' },
     },
   };
 }
+
+const prodAlarmEvent = (timestamp: string) => alarmEvent({ account: '333333333333', alarmName: 'Prod-Service-Health', timestamp });
 
 const schedule = { 'detail-type': 'Scheduled Event', source: 'aws.events', account: '111111111111', time: '2026-03-10T11:00:00Z', detail: {} };
 
@@ -92,64 +164,103 @@ const bakeStarted = {
   detail: { pipeline: 'Tollgate', 'execution-id': 'exec-1', stage: 'Dev', action: 'Bake', state: 'STARTED', type: { category: 'Approval' } },
 };
 
-function gate(aws: FakeAws, now: Date, extra: { releaseWindow?: ReleaseWindowProvider; settings?: GateSettings } = {}) {
-  return createGate({ port: aws, settings: extra.settings ?? SETTINGS, now: () => now, log: silent, releaseWindow: extra.releaseWindow });
+function gate(port: FakeGatePort, now: Date, extra: { releaseWindow?: ReleaseWindowProvider; settings?: GateSettings } = {}) {
+  return createGate({ port, settings: extra.settings ?? SETTINGS, now: () => now, log: silent, releaseWindow: extra.releaseWindow });
 }
 
+const environmentReads = (port: FakeGatePort) => port.calls.filter((c) => c.startsWith('readEnvironment'));
+
 describe('the alarm event path (halt fast)', () => {
-  it('rejects from the event alone: no alarm reads, one approval result, one announcement', async () => {
-    const aws = new FakeAws();
-    const report = await gate(aws, at(42.2))(alarmEvent());
-    expect(aws.calls).toEqual(['readPipeline', 'putRejected', 'publish']);
-    expect(aws.results).toEqual([
-      { token: 'tok-1', status: 'Rejected', summary: 'rejected: Dev-Service-Health entered ALARM at 10:42:07Z (reason: Dev-Service-Api5xxRate in ALARM)' },
+  it('rejects a dev bake from the event alone: no environment read, one result, one announcement owed and paid', async () => {
+    const port = new FakeGatePort();
+    const report = await gate(port, at(42.2))(alarmEvent());
+    expect(port.calls).toEqual(['readPipeline', 'putRejected', 'owe', 'publish', 'paid']);
+    expect(port.results).toEqual([
+      { token: 'tok-1', status: 'Rejected', summary: 'rejected: Dev-Service-Health entered ALARM at 10:42:07Z (reason: Api5xxRate in ALARM)' },
     ]);
-    expect(aws.published[0].subject).toBe('Tollgate Tollgate: build rejected in the Dev bake');
-    expect(aws.published[0].message).toContain('execution exec-1');
+    expect(port.published).toEqual([
+      { subject: 'Tollgate Tollgate: build rejected in the Dev/Bake bake', message: expect.stringContaining('execution exec-1: the build will not reach Prod.') },
+    ]);
+    expect(port.outbox.size).toBe(0);
     expect(report).toEqual({
       trigger: 'alarm',
-      decisions: [{ pipelineExecutionId: 'exec-1', verdict: 'reject', summary: aws.results[0].summary, outcome: 'recorded' }],
+      decisions: [{ pipelineExecutionId: 'exec-1', stageName: 'Dev', verdict: 'reject', summary: port.results[0].summary, outcome: 'recorded' }],
+      announced: ['exec-1/Dev/Bake/reject'],
     });
   });
 
+  it('rejects a prod bake for a prod alarm the same way, and announces the rollback', async () => {
+    const port = new FakeGatePort().bakingInProd();
+    await gate(port, at(101))(prodAlarmEvent('2026-03-10T11:40:00.000+0000'));
+    expect(environmentReads(port)).toEqual([]);
+    expect(port.results).toEqual([{ token: 'tok-p1', status: 'Rejected', summary: 'rejected: Prod-Service-Health entered ALARM at 11:40:00Z (reason: Api5xxRate in ALARM)' }]);
+    expect(port.published).toEqual([
+      {
+        subject: 'Tollgate Tollgate: Prod bake failed, rolling back',
+        message: expect.stringContaining('the Prod stage fails and rolls back to the last successful release.'),
+      },
+    ]);
+  });
+
+  it('falls through to the reconcile for a dev alarm while only a prod bake waits, which judges the upstream span', async () => {
+    const port = new FakeGatePort().bakingInProd();
+    port.alarms.dev = [healthy('Dev-Service-Health', { state: 'ALARM', since: at(100), reason: 'dev 5xx', changes: [{ at: at(100), from: 'OK', to: 'ALARM', reason: 'dev 5xx' }] })];
+    const report = await gate(port, at(101))(alarmEvent({ timestamp: '2026-03-10T11:40:00.000+0000' }));
+    expect(report.trigger).toBe('alarm');
+    expect(environmentReads(port)).toEqual(expect.arrayContaining(['readEnvironment dev bake', 'readEnvironment prod bake']));
+    expect(port.results).toEqual([
+      { token: 'tok-p1', status: 'Rejected', summary: 'rejected: Dev-Service-Health entered ALARM at 11:40:00Z (reason: dev 5xx), while dev still ran this build' },
+    ]);
+    expect(port.published[0].subject).toBe('Tollgate Tollgate: Prod bake failed, rolling back');
+  });
+
+  it('lets a prod bake be when dev alarms for a newer build deploying there', async () => {
+    const port = new FakeGatePort().bakingInProd(at(95));
+    port.alarms.dev = [healthy('Dev-Service-Health', { state: 'ALARM', since: at(100), changes: [{ at: at(100), from: 'OK', to: 'ALARM', reason: 'exec-2' }] })];
+    const report = await gate(port, at(101))(alarmEvent({ timestamp: '2026-03-10T11:40:00.000+0000' }));
+    expect(report.decisions).toEqual([expect.objectContaining({ stageName: 'Prod', verdict: 'wait', summary: 'waiting: 19 min of prod bake left' })]);
+    expect(port.results).toEqual([]);
+  });
+
+  it('holds a dev bake, without rejecting it, for a prod alarm (via the reconcile)', async () => {
+    const port = new FakeGatePort();
+    port.alarms.prod = [healthy('Prod-Service-Health', { state: 'ALARM', since: at(55), reason: 'errors' })];
+    const report = await gate(port, at(63))(prodAlarmEvent('2026-03-10T10:55:00.000+0000'));
+    expect(report.decisions).toEqual([expect.objectContaining({ verdict: 'wait', summary: 'waiting: prod unhealthy: Prod-Service-Health in ALARM since 10:55:00Z (errors)' })]);
+    expect(port.results).toEqual([]);
+  });
+
   it('does no harm on a duplicate event, and announces once', async () => {
-    const aws = new FakeAws();
-    aws.staleApprovals = [...aws.approvals];
-    const g = gate(aws, at(43));
+    const port = new FakeGatePort();
+    port.staleApprovals = [...port.approvals];
+    const g = gate(port, at(43));
     await g(alarmEvent());
     const second = await g(alarmEvent());
     expect(second.decisions[0]).toMatchObject({ verdict: 'reject', outcome: 'already-decided' });
-    expect(aws.results).toHaveLength(1);
-    expect(aws.published).toHaveLength(1);
+    expect(port.results).toHaveLength(1);
+    expect(port.published).toHaveLength(1);
   });
 
-  it('does not reject for an event older than the bake (out of order)', async () => {
-    const aws = new FakeAws();
-    aws.approvals = [{ pipelineExecutionId: 'exec-2', token: 'tok-2', bakeStartedAt: at(50) }];
-    const report = await gate(aws, at(51))(alarmEvent());
-    expect(report.decisions).toEqual([]);
-    expect(aws.results).toEqual([]);
+  it('does not reject for an event older than the bake (out of order): the reconcile just waits', async () => {
+    const port = new FakeGatePort();
+    port.approvals = [{ ...DEV_BAKE, bakeStartedAt: at(50) }];
+    const report = await gate(port, at(51))(alarmEvent());
+    expect(report.decisions).toEqual([expect.objectContaining({ verdict: 'wait' })]);
+    expect(port.results).toEqual([]);
   });
 
-  it('reconciles on a recovery or a prod alarm, which reject nothing by themselves', async () => {
-    const aws = new FakeAws();
-    await gate(aws, at(61))(alarmEvent({ value: 'OK' }));
-    expect(aws.calls).toContain('readDevAlarms');
-    expect(aws.results.map((r) => r.status)).toEqual(['Approved']);
-
-    const prodBurning = new FakeAws();
-    prodBurning.prodHealth = { name: 'Prod-Service-Health', state: 'ALARM', reason: 'errors', since: at(55), changes: [] };
-    const report = await gate(prodBurning, at(61))(alarmEvent({ account: '333333333333', alarmName: 'Prod-Service-Health' }));
-    expect(report.decisions[0]).toMatchObject({ verdict: 'wait', summary: expect.stringContaining('prod unhealthy') });
-    expect(prodBurning.results).toEqual([]);
+  it('reconciles on a recovery, which rejects nothing by itself', async () => {
+    const port = new FakeGatePort();
+    await gate(port, at(63))(alarmEvent({ value: 'OK' }));
+    expect(environmentReads(port)).toContain('readEnvironment dev bake');
+    expect(port.results.map((r) => r.status)).toEqual(['Approved']);
   });
 
   it('refuses an event it cannot read, naming the field', async () => {
-    const g = gate(new FakeAws(), at(1));
-    await expect(g(alarmEvent({ timestamp: 'yesterday' }))).rejects.toThrow(
-      'unusable event: detail.state.timestamp must be a time, got "yesterday"',
-    );
+    const g = gate(new FakeGatePort(), at(1));
+    await expect(g(alarmEvent({ timestamp: 'yesterday' }))).rejects.toThrow('unusable event: detail.state.timestamp must be a time, got "yesterday"');
     await expect(g(alarmEvent({ value: 'RED' }))).rejects.toThrow('detail.state.value must be one of OK, ALARM, INSUFFICIENT_DATA, got "RED"');
+    await expect(g(alarmEvent({ account: 'dev' }))).rejects.toThrow('unusable event: account must be a 12-digit account ID, got "dev"');
     await expect(g({ source: 'aws.s3', 'detail-type': 'Object Created' })).rejects.toThrow(
       'unusable event: source/detail-type is not one the bake gate handles, got "aws.s3/Object Created"',
     );
@@ -158,226 +269,318 @@ describe('the alarm event path (halt fast)', () => {
 });
 
 describe('the reconcile (schedule and bake start)', () => {
-  it('approves a clean bake at its end, and approving twice does no harm', async () => {
-    const aws = new FakeAws();
-    expect((await gate(aws, at(59))(schedule)).decisions[0].verdict).toBe('wait');
-    expect(aws.results).toEqual([]);
-    aws.staleApprovals = [...aws.approvals];
-    await gate(aws, at(60))(schedule);
-    const again = await gate(aws, at(61))(schedule);
+  it('approves a clean bake after its alarm latency, and approving twice does no harm', async () => {
+    const port = new FakeGatePort();
+    expect((await gate(port, at(62))(schedule)).decisions[0]).toMatchObject({ verdict: 'wait', summary: expect.stringContaining('more for the alarms to judge its last minutes') });
+    expect(port.results).toEqual([]);
+    port.staleApprovals = [...port.approvals];
+    await gate(port, at(63))(schedule);
+    const again = await gate(port, at(64))(schedule);
     expect(again.decisions[0]).toMatchObject({ verdict: 'approve', outcome: 'already-decided' });
-    expect(aws.results.map((r) => r.status)).toEqual(['Approved']);
-    expect(aws.published).toEqual([]);
+    expect(port.results).toEqual([{ token: 'tok-1', status: 'Approved', summary: expect.stringMatching(/^approved: 1 h dev bake clean; /) }]);
+    expect(port.published).toEqual([]);
   });
 
-  it('approving after a reject does no harm', async () => {
-    const aws = new FakeAws();
-    aws.staleApprovals = [...aws.approvals];
-    await gate(aws, at(43))(alarmEvent());
-    // The alarm event's rejection is not in the (clean) history fake: a later reconcile would approve.
-    const late = await gate(aws, at(61))(schedule);
-    expect(late.decisions[0]).toMatchObject({ verdict: 'approve', outcome: 'already-decided' });
-    expect(aws.results.map((r) => r.status)).toEqual(['Rejected']);
+  it('reports how many approvals wait and how long the oldest has: the pulse the heartbeat and stuck alarms read', async () => {
+    expect((await gate(new FakeGatePort(), at(37))(schedule)).pending).toEqual({ count: 1, oldestMinutes: 37 });
+    const idle = new FakeGatePort();
+    idle.approvals = [];
+    expect((await gate(idle, at(37))(schedule)).pending).toEqual({ count: 0, oldestMinutes: 0 });
   });
 
-  it('reads only the pipeline when nothing is waiting', async () => {
-    const aws = new FakeAws();
-    aws.approvals = [];
-    expect(await gate(aws, at(1))(schedule)).toEqual({ trigger: 'schedule', decisions: [] });
-    expect(aws.calls).toEqual(['readPipeline']);
+  it('reads the baked environment deeply and the promotion target for its health only', async () => {
+    const port = new FakeGatePort();
+    await gate(port, at(63))(schedule);
+    expect(environmentReads(port).sort()).toEqual(['readEnvironment dev bake', 'readEnvironment prod health']);
+  });
+
+  it('approves a clean prod bake after its minutes', async () => {
+    const port = new FakeGatePort().bakingInProd();
+    expect((await gate(port, at(122))(schedule)).decisions[0].verdict).toBe('wait');
+    await gate(port, at(123))(schedule);
+    expect(port.results).toEqual([{ token: 'tok-p1', status: 'Approved', summary: expect.stringMatching(/^approved: 30 min prod bake clean; /) }]);
+  });
+
+  it('reads only the pipeline and its state when nothing is waiting', async () => {
+    const port = new FakeGatePort();
+    port.approvals = [];
+    expect(await gate(port, at(1))(schedule)).toMatchObject({ trigger: 'schedule', decisions: [], announced: [] });
+    expect(port.calls.sort()).toEqual(['readPipeline', 'readState']);
   });
 
   it('checks a bake as soon as it starts', async () => {
-    const aws = new FakeAws();
-    aws.devAlarms = [];
-    const report = await gate(aws, at(0))(bakeStarted);
+    const port = new FakeGatePort();
+    port.alarms.dev = [];
+    const report = await gate(port, at(0))(bakeStarted);
     expect(report.trigger).toBe('bake-started');
-    expect(aws.results).toEqual([{ token: 'tok-1', status: 'Rejected', summary: 'rejected: Dev-Service-Health does not exist in dev' }]);
+    expect(port.results).toEqual([{ token: 'tok-1', status: 'Rejected', summary: 'rejected: Dev-Service-Health does not exist in dev' }]);
   });
 
-  it('does not read prod before the pipeline ever deployed it', async () => {
-    const aws = new FakeAws();
-    aws.prodDeployed = false;
-    await gate(aws, at(60))(schedule);
-    expect(aws.calls).not.toContain('readProdHealth');
-    expect(aws.results[0].summary).toContain('prod never deployed');
-  });
-
-  it('reads the request metric only when a minimum is configured', async () => {
-    const aws = new FakeAws();
-    await gate(aws, at(60))(schedule);
-    expect(aws.calls).not.toContain('readRequests');
-    const counting = new FakeAws();
-    await gate(counting, at(60), { settings: { ...SETTINGS, minimumRequests: 10 } })(schedule);
-    expect(counting.calls).toContain('readRequests');
-    expect(counting.results).toEqual([]);
-  });
-
-  it('rejects, saying what failed, when a read fails', async () => {
-    const aws = new FakeAws();
-    aws.readDevAlarms = async () => {
-      throw new Error('DescribeAlarms in dev (222222222222): InternalFailure: boom (HTTP 500, 3 attempts)');
-    };
-    await gate(aws, at(10))(schedule);
-    expect(aws.results[0]).toMatchObject({
-      status: 'Rejected',
-      summary: 'rejected: cannot read dev alarms: Error: DescribeAlarms in dev (222222222222): InternalFailure: boom (HTTP 500, 3 attempts)',
-    });
+  it('approves the first release, when the Prod stage never ran and its reader role does not exist yet', async () => {
+    const port = new FakeGatePort();
+    port.stages.set('Prod', { actionChanges: [] });
+    port.environmentFailures.prod = Array.from({ length: 3 }, () => new ReaderRoleUnavailable('AssumeRole arn:aws:iam::333333333333:role/Tollgate-AlarmReader: AccessDenied'));
+    await gate(port, at(63))(schedule);
+    expect(port.results).toEqual([{ token: 'tok-1', status: 'Approved', summary: expect.stringContaining('prod not deployed yet') }]);
   });
 
   it('holds while halted', async () => {
-    const aws = new FakeAws();
-    aws.controls = { halt: { halted: true, reason: 'incident', by: 'alice', at: '2026-03-10T10:30:00Z' }, parameters: new Map() };
-    const report = await gate(aws, at(61))(schedule);
+    const port = new FakeGatePort();
+    port.controls = { halt: { halted: true, reason: 'incident', by: 'alice', at: '2026-03-10T10:30:00Z' }, parameters: new Map() };
+    const report = await gate(port, at(63))(schedule);
     expect(report.decisions[0]).toMatchObject({ verdict: 'wait', summary: 'waiting: halted by alice at 2026-03-10T10:30:00Z: incident' });
-    expect(aws.results).toEqual([]);
+    expect(port.results).toEqual([]);
+  });
+});
+
+describe('failed reads: a blip waits, a persistent failure rejects', () => {
+  const boom = () => new Error('DescribeAlarms in dev (222222222222): InternalFailure: boom (HTTP 500, 3 attempts)');
+
+  it('retries a read that failed once, remembers since when, and approves once it reads again', async () => {
+    const port = new FakeGatePort();
+    port.environmentFailures.dev = [boom()];
+    const first = await gate(port, at(63))(schedule);
+    expect(first.decisions[0]).toMatchObject({ verdict: 'wait', summary: expect.stringMatching(/^waiting: cannot read dev, retrying \(rejects after 5 min\): Error: DescribeAlarms/) });
+    expect(port.failing).toEqual(new Map([['environment:dev', at(63)]]));
+    await gate(port, at(64))(schedule);
+    expect(port.results.map((r) => r.status)).toEqual(['Approved']);
+    expect(port.failing).toEqual(new Map());
   });
 
-  it('fails the invocation when the announcement fails, but keeps the rejection', async () => {
-    const aws = new FakeAws();
-    aws.publishFails = true;
-    await expect(gate(aws, at(43))(alarmEvent())).rejects.toThrow('Publish: AuthorizationError');
-    expect(aws.results.map((r) => r.status)).toEqual(['Rejected']);
+  it('counts a failure from its first invocation, and rejects once it has lasted the tolerance', async () => {
+    const port = new FakeGatePort();
+    port.environmentFailures.dev = [boom(), boom(), boom()];
+    await gate(port, at(63))(schedule);
+    expect((await gate(port, at(67))(schedule)).decisions[0]).toMatchObject({ verdict: 'wait', summary: expect.stringContaining('cannot read dev for 4 min, retrying') });
+    await gate(port, at(68))(schedule);
+    expect(port.results).toEqual([{ token: 'tok-1', status: 'Rejected', summary: expect.stringMatching(/^rejected: cannot read dev for 5 min: Error: DescribeAlarms/) }]);
+  });
+
+  it('retries a calendar that throws, then rejects when it keeps throwing', async () => {
+    const port = new FakeGatePort();
+    const broken: ReleaseWindowProvider = () => {
+      throw new Error('unknown holiday country XX');
+    };
+    expect((await gate(port, at(63), { releaseWindow: broken })(schedule)).decisions[0]).toMatchObject({
+      verdict: 'wait',
+      summary: 'waiting: cannot read the release calendar, retrying (rejects after 5 min): Error: unknown holiday country XX',
+    });
+    await gate(port, at(68), { releaseWindow: broken })(schedule);
+    expect(port.results).toEqual([{ token: 'tok-1', status: 'Rejected', summary: 'rejected: cannot read the release calendar for 5 min: Error: unknown holiday country XX' }]);
+  });
+
+  it('decides without its state table, but fails the invocation so the error alarm pages', async () => {
+    const port = new FakeGatePort();
+    port.stateUnreadable = true;
+    await expect(gate(port, at(63))(schedule)).rejects.toThrow("the gate's state could not be read: Error: Query Tollgate-BakeGateState: ResourceNotFoundException");
+    expect(port.results.map((r) => r.status)).toEqual(['Approved']);
+    expect(port.calls).not.toContain('recordFailures');
+  });
+});
+
+describe('announcements are owed until made, and made once', () => {
+  it('keeps a rejection whose announcement failed, fails the invocation, and announces it on the next schedule', async () => {
+    const port = new FakeGatePort();
+    port.publishFailures = 1;
+    await expect(gate(port, at(43))(alarmEvent())).rejects.toThrow('Publish: AuthorizationError');
+    expect(port.results.map((r) => r.status)).toEqual(['Rejected']);
+    expect(port.calls).toContain('owe');
+    expect(port.calls).not.toContain('paid');
+    expect([...port.outbox.keys()]).toEqual(['exec-1/Dev/Bake/reject']);
+    expect(port.published).toEqual([]);
+
+    const next = await gate(port, at(44))(schedule);
+    expect(next.announced).toEqual(['exec-1/Dev/Bake/reject']);
+    expect(port.published).toEqual([{ subject: 'Tollgate Tollgate: build rejected in the Dev/Bake bake', message: expect.stringContaining('Dev-Service-Health entered ALARM') }]);
+    expect(port.outbox.size).toBe(0);
+
+    await gate(port, at(45))(schedule);
+    expect(port.published).toHaveLength(1);
+  });
+
+  it('publishes nothing for a verdict another invocation already owes', async () => {
+    // The schedule read the state before a concurrent alarm invocation owed the same rejection.
+    const port = new FakeGatePort();
+    port.alarms.dev = [];
+    const announcement = { id: 'exec-1/Dev/Bake/reject', subject: 'Tollgate Tollgate: build rejected in the Dev/Bake bake', message: 'owed by the alarm invocation' };
+    port.readState = async () => ({ failingSince: new Map(), outbox: [] });
+    port.outbox.set(announcement.id, announcement);
+    const report = await gate(port, at(10))(schedule);
+    expect(port.results.map((r) => r.status)).toEqual(['Rejected']);
+    expect(report.announced).toEqual([]);
+    expect(port.published).toEqual([]);
+    expect(port.outbox).toEqual(new Map([[announcement.id, announcement]]));
+  });
+
+  it('publishes nothing for an approval that was already decided', async () => {
+    const port = new FakeGatePort();
+    port.alarms.dev = [];
+    port.staleApprovals = [...port.approvals];
+    await gate(port, at(10))(schedule);
+    const again = await gate(port, at(11))(schedule);
+    expect(again).toMatchObject({ decisions: [{ verdict: 'reject', outcome: 'already-decided' }], announced: [] });
+    expect(port.published).toHaveLength(1);
   });
 });
 
 describe('the release calendar seam', () => {
-  it('asks the calendar per execution with the run-time controls, and queues while it is closed', async () => {
-    const aws = new FakeAws();
-    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/freezes', '[]']]) };
+  it('asks the calendar only for bakes that promote, with the run-time controls, and queues while it is closed', async () => {
+    const port = new FakeGatePort();
+    port.approvals = [DEV_BAKE, { ...PROD_BAKE, pipelineExecutionId: 'exec-0', token: 'tok-p0' }];
+    port.actionRuns = [{ stageName: 'Dev', actionName: 'Bake', startedAt: at(-200), lastUpdatedAt: at(-137) }];
+    port.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/freezes', '[]']]) };
     const queries: ReleaseWindowQuery[] = [];
     const calendar: ReleaseWindowProvider = async (q) => {
       queries.push(q);
       return { open: false, reasons: ['Friday'], nextOpen: '2026-03-16T13:00:00Z' };
     };
-    const report = await gate(aws, at(60), { releaseWindow: calendar })(schedule);
-    expect(queries).toEqual([{ now: at(60), pipelineExecutionId: 'exec-1', controls: aws.controls.parameters }]);
+    const report = await gate(port, at(63), { releaseWindow: calendar })(schedule);
+    expect(queries).toEqual([{ now: at(63), pipelineExecutionId: 'exec-1', controls: port.controls.parameters }]);
     expect(report.decisions[0].summary).toBe('waiting: release calendar closed: Friday; opens 2026-03-16T13:00:00Z');
   });
 
-  it('rejects when the calendar throws', async () => {
-    const aws = new FakeAws();
-    const broken: ReleaseWindowProvider = () => {
-      throw new Error('unknown holiday country XX');
-    };
-    await gate(aws, at(60), { releaseWindow: broken })(schedule);
-    expect(aws.results[0].summary).toBe('rejected: cannot read the release calendar: Error: unknown holiday country XX');
-  });
-
   it('has no calendar by default', async () => {
-    const aws = new FakeAws();
-    await gate(aws, at(60))(schedule);
-    expect(aws.results.map((r) => r.status)).toEqual(['Approved']);
+    const port = new FakeGatePort();
+    await gate(port, at(63))(schedule);
+    expect(port.results.map((r) => r.status)).toEqual(['Approved']);
   });
 });
 
 describe('with the real release calendar (Mon–Thu 09:00–16:00 America/New_York, US holidays)', () => {
   const calendar = calendarReleaseWindow(DEFAULT_CALENDAR_SETTINGS, 'Tollgate');
   const ONCALL = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice';
-  /** A build whose bake started on Thursday 2026-03-12 at 15:00 New York time (19:00Z) and ended at 16:00. */
-  function thursdayBuild(): FakeAws {
-    const aws = new FakeAws();
-    aws.approvals = [{ pipelineExecutionId: 'exec-1', token: 'tok-1', bakeStartedAt: new Date('2026-03-12T19:00:00Z') }];
-    return aws;
+  /** A build whose dev bake started on Thursday 2026-03-12 at 15:00 New York time (19:00Z). */
+  function thursdayBuild(): FakeGatePort {
+    const port = new FakeGatePort();
+    port.approvals = [{ ...DEV_BAKE, bakeStartedAt: new Date('2026-03-12T19:00:00Z') }];
+    return port;
   }
-  const check = (aws: FakeAws, now: string) => gate(aws, new Date(now), { releaseWindow: calendar })(schedule);
+  const check = (port: FakeGatePort, now: string) => gate(port, new Date(now), { releaseWindow: calendar })(schedule);
 
   it('queues a baked build over the weekend, not failing it, and promotes it by itself when the window opens', async () => {
-    const aws = thursdayBuild();
-    expect((await check(aws, '2026-03-12T20:01:00Z')).decisions[0].summary).toBe(
+    const port = thursdayBuild();
+    expect((await check(port, '2026-03-12T20:03:00Z')).decisions[0].summary).toBe(
       'waiting: release calendar closed: outside Mon–Thu 09:00–16:00 America/New_York; opens 2026-03-16T09:00:00-04:00',
     );
-    expect((await check(aws, '2026-03-13T15:00:00Z')).decisions[0].summary).toBe(
-      'waiting: release calendar closed: Friday; opens 2026-03-16T09:00:00-04:00',
-    );
-    expect((await check(aws, '2026-03-16T12:59:00Z')).decisions[0].verdict).toBe('wait');
-    expect(aws.results).toEqual([]);
-    await check(aws, '2026-03-16T13:00:00Z');
-    expect(aws.results.map((r) => r.status)).toEqual(['Approved']);
-    expect(aws.published).toEqual([]);
+    expect((await check(port, '2026-03-13T15:00:00Z')).decisions[0].summary).toBe('waiting: release calendar closed: Friday; opens 2026-03-16T09:00:00-04:00');
+    expect((await check(port, '2026-03-16T12:59:00Z')).decisions[0].verdict).toBe('wait');
+    expect(port.results).toEqual([]);
+    await check(port, '2026-03-16T13:00:00Z');
+    expect(port.results.map((r) => r.status)).toEqual(['Approved']);
+    expect(port.published).toEqual([]);
   });
 
   it('does not start prod in the last 50 minutes of a window', async () => {
-    const aws = thursdayBuild();
-    expect((await check(aws, '2026-03-16T19:11:00Z')).decisions[0].summary).toBe(
+    expect((await check(thursdayBuild(), '2026-03-16T19:11:00Z')).decisions[0].summary).toBe(
       'waiting: too late to start prod: the window closes at 20:00:00Z and prod deploy + bake take 50 min',
     );
   });
 
   it("holds for on-call's run-time freeze read from the controls", async () => {
-    const aws = thursdayBuild();
+    const port = thursdayBuild();
     const freeze = { name: 'incident-4711', reason: 'checkout errors', by: ONCALL, at: '2026-03-16T08:00:00-04:00', end: '2026-03-17T12:00:00-04:00' };
-    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/freezes', JSON.stringify([freeze])]]) };
-    expect((await check(aws, '2026-03-16T14:00:00Z')).decisions[0].summary).toBe(
+    port.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/freezes', JSON.stringify([freeze])]]) };
+    expect((await check(port, '2026-03-16T14:00:00Z')).decisions[0].summary).toBe(
       'waiting: release calendar closed: freeze: incident-4711 until 2026-03-17T12:00:00-04:00; opens 2026-03-17T12:00:00-04:00',
     );
   });
 
+  const override = (id: string, value: string) => ({ halt: undefined, parameters: new Map([[`/tollgate/Tollgate/override/${id}`, value]]) });
+  const glass = JSON.stringify({ reason: 'hotfix for INC-4711', by: ONCALL, at: '2026-03-13T16:55:00-04:00' });
+
   it('break-glass: the override of this execution lets it through on a Friday evening, says who and why, and announces it', async () => {
-    const aws = thursdayBuild();
-    const override = { reason: 'hotfix for INC-4711', by: ONCALL, at: '2026-03-13T16:55:00-04:00' };
-    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-1', JSON.stringify(override)]]) };
-    await check(aws, '2026-03-13T21:00:00Z');
-    expect(aws.results).toEqual([
+    const port = thursdayBuild();
+    port.controls = override('exec-1', glass);
+    await check(port, '2026-03-13T21:00:00Z');
+    expect(port.results).toEqual([
       {
         token: 'tok-1',
         status: 'Approved',
         summary: expect.stringMatching(
-          /^approved: 1 h bake clean; release calendar opened by break-glass override by arn:aws:sts::111111111111:assumed-role\/OnCall\/alice at 2026-03-13T16:55:00-04:00: hotfix for INC-4711; /,
+          /^approved: 1 h dev bake clean; release calendar opened by break-glass override by arn:aws:sts::111111111111:assumed-role\/OnCall\/alice at 2026-03-13T16:55:00-04:00: hotfix for INC-4711; /,
         ),
       },
     ]);
-    expect(aws.published).toEqual([
+    expect(port.published).toEqual([
       {
         subject: 'Tollgate Tollgate: promoted outside the release calendar',
-        message: expect.stringContaining('execution exec-1: promoted to prod under a break-glass override of the release calendar.'),
+        message: expect.stringContaining('execution exec-1: promoted under a break-glass override of the release calendar.'),
       },
     ]);
   });
 
   it('the override bypasses the calendar only: an alarm during the bake still rejects', async () => {
-    const aws = thursdayBuild();
-    aws.devAlarms = [
-      { name: 'Dev-Service-Health', state: 'OK', reason: 'fine', since: new Date('2026-03-12T19:40:00Z'), changes: [
-        { at: new Date('2026-03-12T19:30:00Z'), from: 'OK', to: 'ALARM', reason: '5xx' },
-        { at: new Date('2026-03-12T19:40:00Z'), from: 'ALARM', to: 'OK', reason: 'fine' },
-      ] },
+    const port = thursdayBuild();
+    port.alarms.dev = [
+      healthy('Dev-Service-Health', {
+        since: new Date('2026-03-12T19:40:00Z'),
+        changes: [
+          { at: new Date('2026-03-12T19:30:00Z'), from: 'OK', to: 'ALARM', reason: '5xx' },
+          { at: new Date('2026-03-12T19:40:00Z'), from: 'ALARM', to: 'OK', reason: 'fine' },
+        ],
+      }),
     ];
-    const override = { reason: 'hotfix', by: ONCALL, at: '2026-03-13T16:55:00-04:00' };
-    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-1', JSON.stringify(override)]]) };
-    await check(aws, '2026-03-13T21:00:00Z');
-    expect(aws.results.map((r) => r.status)).toEqual(['Rejected']);
+    port.controls = override('exec-1', glass);
+    await check(port, '2026-03-13T21:00:00Z');
+    expect(port.results.map((r) => r.status)).toEqual(['Rejected']);
   });
 
-  it("another execution's override changes nothing; an unreadable one rejects", async () => {
-    const aws = thursdayBuild();
-    const override = JSON.stringify({ reason: 'hotfix', by: ONCALL, at: '2026-03-13T16:55:00-04:00' });
-    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-2', override]]) };
-    expect((await check(aws, '2026-03-13T21:00:00Z')).decisions[0].verdict).toBe('wait');
-    aws.controls = { halt: undefined, parameters: new Map([['/tollgate/Tollgate/override/exec-1', 'yes please']]) };
-    await check(aws, '2026-03-13T21:00:00Z');
-    expect(aws.results[0]).toMatchObject({
-      status: 'Rejected',
-      summary: 'rejected: cannot read the release calendar: ControlParseError: control parameter /tollgate/Tollgate/override/exec-1 is unreadable: not JSON: "yes please"',
+  it("another execution's override changes nothing; an unreadable one is a failed calendar read", async () => {
+    const port = thursdayBuild();
+    port.controls = override('exec-2', glass);
+    expect((await check(port, '2026-03-13T21:00:00Z')).decisions[0].verdict).toBe('wait');
+    port.controls = override('exec-1', 'yes please');
+    expect((await check(port, '2026-03-13T21:01:00Z')).decisions[0]).toMatchObject({
+      verdict: 'wait',
+      summary: expect.stringContaining('cannot read the release calendar, retrying (rejects after 5 min): ControlParseError: control parameter /tollgate/Tollgate/override/exec-1 is unreadable: not JSON'),
     });
   });
 });
 
 describe('the deployed function', () => {
+  const ready = {
+    [GATE_SETTINGS_ENV]: JSON.stringify(SETTINGS),
+    [GATE_TOPIC_ENV]: 'arn:aws:sns:us-east-1:111111111111:Tollgate-release-events',
+    [GATE_STATE_TABLE_ENV]: 'Tollgate-BakeGateState',
+  };
+  const withSettings = (settings: unknown) => ({ ...ready, [GATE_SETTINGS_ENV]: JSON.stringify(settings) });
+
   it('reads the release calendar from its environment and refuses to start with one it cannot read', () => {
-    const env = { [GATE_SETTINGS_ENV]: JSON.stringify(SETTINGS), BAKE_GATE_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:Tollgate-release-events' };
-    expect(gateFromEnvironment({ ...env, [RELEASE_CALENDAR_ENV]: JSON.stringify(DEFAULT_CALENDAR_SETTINGS) })).toEqual(expect.any(Function));
-    expect(() => gateFromEnvironment({ ...env, [RELEASE_CALENDAR_ENV]: JSON.stringify({ timezone: 'Mars/Olympus_Mons' }) })).toThrow(
+    expect(gateFromEnvironment({ ...ready, [RELEASE_CALENDAR_ENV]: JSON.stringify(DEFAULT_CALENDAR_SETTINGS) })).toEqual(expect.any(Function));
+    expect(() => gateFromEnvironment({ ...ready, [RELEASE_CALENDAR_ENV]: JSON.stringify({ timezone: 'Mars/Olympus_Mons' }) })).toThrow(
       'invalid configuration: calendar.timezone must be an IANA time zone like "America/New_York", got "Mars/Olympus_Mons"',
     );
-    expect(() => gateFromEnvironment({ ...env, [RELEASE_CALENDAR_ENV]: '{' })).toThrow(SyntaxError);
+    expect(() => gateFromEnvironment({ ...ready, [RELEASE_CALENDAR_ENV]: '{' })).toThrow(SyntaxError);
     expect(releaseWindowFromEnvironment(undefined, 'Tollgate')).toBe(noReleaseCalendar);
   });
 
-  it('refuses to start without readable settings, naming the variable and the field', () => {
-    expect(() => gateFromEnvironment({})).toThrow(`invalid ${GATE_SETTINGS_ENV}: (the whole value) must be JSON, got undefined`);
-    const bad = JSON.stringify({ ...SETTINGS, bakeMinutes: 0 });
-    expect(() => gateFromEnvironment({ [GATE_SETTINGS_ENV]: bad })).toThrow(`invalid ${GATE_SETTINGS_ENV}: bakeMinutes must be a whole number >= 1, got 0`);
-    expect(() => gateFromEnvironment({ [GATE_SETTINGS_ENV]: JSON.stringify(SETTINGS) })).toThrow('BAKE_GATE_TOPIC_ARN must be set');
+  it.each<[string, Record<string, string | undefined>, string]>([
+    ['settings that are not JSON', { ...ready, [GATE_SETTINGS_ENV]: undefined }, 'invalid configuration: BAKE_GATE_SETTINGS must be JSON, got undefined'],
+    ['a bad field, by its path', withSettings(withBake(SETTINGS, 'Dev', { minutes: 0 })), 'invalid configuration: BAKE_GATE_SETTINGS.bakes[0].minutes '],
+    ['an unknown setting', withSettings({ ...SETTINGS, bakeMinutes: 60 }), 'invalid configuration: BAKE_GATE_SETTINGS.bakeMinutes is not a known setting, got 60'],
+    [
+      'a bake in an unknown environment',
+      withSettings(withBake(SETTINGS, 'Prod', { environment: 'staging' })),
+      'invalid configuration: BAKE_GATE_SETTINGS.bakes[1].environment must name one of the environments, got "staging"',
+    ],
+    [
+      'a promotion to an unknown environment',
+      withSettings(withBake(SETTINGS, 'Dev', { promotion: { stageName: 'Prod', environment: 'production', lateStartMinutes: 50 } })),
+      'invalid configuration: BAKE_GATE_SETTINGS.bakes[0].promotion.environment must name one of the environments, got "production"',
+    ],
+    [
+      'evidence required of an environment with no evidence metric',
+      withSettings(withEnvironment(SETTINGS, 'dev', { evidence: {} })),
+      'invalid configuration: BAKE_GATE_SETTINGS.bakes[0].allowNoTraffic must be true when environment dev has no evidence metric, got false',
+    ],
+    ['no topic', { ...ready, [GATE_TOPIC_ENV]: undefined }, 'BAKE_GATE_TOPIC_ARN must be set'],
+    ['no state table', { ...ready, [GATE_STATE_TABLE_ENV]: undefined }, 'BAKE_GATE_STATE_TABLE must be set'],
+  ])('refuses to start with %s, in one line', (_, env, message) => {
+    expect(() => gateFromEnvironment(env)).toThrow(message);
+  });
+
+  it('starts with no evidence metric when the bakes there allow no traffic', () => {
+    const settings = withBake(withEnvironment(SETTINGS, 'dev', { evidence: {} }), 'Dev', { allowNoTraffic: true });
+    expect(gateFromEnvironment(withSettings(settings))).toEqual(expect.any(Function));
   });
 });

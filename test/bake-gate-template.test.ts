@@ -75,6 +75,50 @@ describe('the bake', () => {
   });
 });
 
+describe('the prod bake', () => {
+  const prod = () => stages().find((s) => s.Name === 'Prod')!;
+
+  test('ends the Prod stage with a gate-owned approval held for the prod bake', () => {
+    expect(prod().Actions.map((a: Json) => [a.Name, a.RunOrder])).toEqual([
+      ['Prepare', 1],
+      ['Deploy', 2],
+      ['ProdBake', 3],
+    ]);
+    const approval = prod().Actions.find((a: Json) => a.Name === 'ProdBake');
+    expect(approval).toMatchObject({
+      ActionTypeId: { Category: 'Approval', Owner: 'AWS', Provider: 'Manual' },
+      // 30 min of prod bake plus an hour of hold (halt): the gate decides long before.
+      TimeoutInMinutes: 30 + 60,
+      Configuration: { CustomData: expect.stringContaining('Owned by the bake gate') },
+    });
+  });
+
+  test('a rejected prod bake fails the stage, which rolls back; no alarm rule with a recovery grace is left', () => {
+    expect(prod().OnFailure).toEqual({ Result: 'ROLLBACK' });
+    expect(prod().OnSuccess).toBeUndefined();
+    expect(prod().BeforeEntry).toBeUndefined();
+  });
+
+  test('the prod bake watches prod, counts dev alarms while dev still runs the build, and needs evidence', () => {
+    expect(gateSettings().bakes[1]).toEqual({
+      stageName: 'Prod',
+      actionName: 'ProdBake',
+      environment: 'prod',
+      minutes: 30,
+      evidenceGraceMinutes: 60,
+      allowNoTraffic: false,
+      upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
+    });
+  });
+
+  test('the prod bake lasts bake.prodBakeMinutes', () => {
+    const configured = synthesizeTollgate({ tollgate: { bake: { prodBakeMinutes: 45 } } });
+    const approval = stages(configured.pipeline).find((s) => s.Name === 'Prod')!.Actions.find((a: Json) => a.Name === 'ProdBake');
+    expect(approval.TimeoutInMinutes).toBe(45 + 60);
+    expect(gateSettings(configured.pipeline).bakes[1].minutes).toBe(45);
+  });
+});
+
 describe('the gate function', () => {
   test('runs on Node.js with the settings from configuration', () => {
     pipeline.hasResourceProperties('AWS::Lambda::Function', {
@@ -82,20 +126,46 @@ describe('the gate function', () => {
       Timeout: 60,
       Environment: { Variables: { BAKE_GATE_TOPIC_ARN: { Ref: Match.stringLikeRegexp('BakeGateTopic') } } },
     });
+    const evidence = (canary: string) => ({
+      syntheticChecks: { metric: { namespace: 'CloudWatchSynthetics', metricName: 'SuccessPercent', dimensions: { CanaryName: canary } }, minimumCoveragePercent: 90 },
+    });
     expect(gateSettings()).toEqual({
       pipelineName: expect.stringMatching(/^<ReleasePipeline/),
-      bakeStageName: 'Dev',
-      bakeActionName: 'Bake',
-      prodStageName: 'Prod',
-      bakeMinutes: 60,
-      evidenceGraceMinutes: 60,
-      lateStartMinutes: 50,
-      devAlarmNames: ['Dev-Service-Health'],
-      prodHealthAlarmName: 'Prod-Service-Health',
-      minimumRequests: undefined,
-      requestMetric: undefined,
-      dev: { account: '222222222222', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
-      prod: { account: '333333333333', region: 'us-east-1', readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
+      environments: [
+        {
+          name: 'dev',
+          account: '222222222222',
+          region: 'us-east-1',
+          readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader',
+          alarmNames: ['Dev-Service-Health'],
+          stackName: 'Dev-Service',
+          evidence: evidence('dev-service-checks'),
+        },
+        {
+          name: 'prod',
+          account: '333333333333',
+          region: 'us-east-1',
+          readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader',
+          alarmNames: ['Prod-Service-Health'],
+          stackName: 'Prod-Service',
+          evidence: evidence('prod-service-checks'),
+        },
+      ],
+      bakes: [
+        {
+          stageName: 'Dev',
+          actionName: 'Bake',
+          environment: 'dev',
+          minutes: 60,
+          evidenceGraceMinutes: 60,
+          allowNoTraffic: false,
+          // Prod deploy 20 + prod bake 30 + alarm latency 3.
+          promotion: { stageName: 'Prod', environment: 'prod', lateStartMinutes: 53 },
+        },
+        expect.objectContaining({ stageName: 'Prod', actionName: 'ProdBake' }),
+      ],
+      alarmLatencyMinutes: 3,
+      readFailureToleranceMinutes: 5,
     });
   });
 
@@ -111,13 +181,19 @@ describe('the gate function', () => {
     });
   });
 
-  test('is invoked when the Bake approval of this pipeline starts', () => {
+  test('requires evidence by default; allowNoTraffic is an explicit opt-out', () => {
+    expect(gateSettings().bakes.map((b) => b.allowNoTraffic)).toEqual([false, false]);
+    const optedOut = synthesizeTollgate({ tollgate: { bake: { allowNoTraffic: true } } });
+    expect(gateSettings(optedOut.pipeline).bakes.map((b) => b.allowNoTraffic)).toEqual([true, true]);
+  });
+
+  test('is invoked when a bake approval of this pipeline starts', () => {
     const rule = flat(resources(pipeline, 'AWS::Events::Rule').find((r) => r.EventPattern?.source?.[0] === 'aws.codepipeline'));
     expect(rule.EventPattern).toEqual({
       source: ['aws.codepipeline'],
       'detail-type': ['CodePipeline Action Execution State Change'],
       resources: [expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>$/)],
-      detail: { pipeline: [expect.stringMatching(/^<ReleasePipeline/)], stage: ['Dev'], action: ['Bake'], state: ['STARTED'] },
+      detail: { pipeline: [expect.stringMatching(/^<ReleasePipeline/)], stage: ['Dev', 'Prod'], action: ['Bake', 'ProdBake'], state: ['STARTED'] },
     });
   });
 
@@ -137,22 +213,60 @@ describe('the gate function', () => {
     });
   });
 
+  test('a dead, stalled or stuck gate pages: heartbeat, stuck-approval and dead-letter alarms on the topic', () => {
+    const alarms = flat(resources(pipeline, 'AWS::CloudWatch::Alarm'));
+    const named = (metricName: string) => alarms.find((a: Json) => a.MetricName === metricName);
+    expect(named('Checks')).toMatchObject({
+      Namespace: 'Tollgate/BakeGate',
+      Dimensions: expect.arrayContaining([{ Name: 'Pipeline', Value: expect.stringMatching(/^<ReleasePipeline/) }]),
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 5,
+      TreatMissingData: 'breaching',
+      AlarmActions: [expect.stringMatching(/^<BakeGateTopic/)],
+    });
+    expect(named('OldestPendingApprovalMinutes')).toMatchObject({
+      Statistic: 'Maximum',
+      // The dev bake: 60 min + 60 min of evidence grace + 14 days of hold.
+      Threshold: 60 + 60 + 14 * 1440,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [expect.stringMatching(/^<BakeGateTopic/)],
+    });
+    expect(named('ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      AlarmActions: [expect.stringMatching(/^<BakeGateTopic/)],
+    });
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { BAKE_GATE_STATE_TABLE: Match.anyValue() } },
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BakeGateDeadLetters'), 'Arn'] } },
+    });
+  });
+
   test('its role may do only what the gate does, on this pipeline only', () => {
     const statements = gateRoleStatements();
-    const byAction = Object.fromEntries(statements.map((s) => [[s.Action].flat().join(','), s.Resource]));
+    const byAction = Object.fromEntries(statements.map((s) => [[s.Action].flat().sort().join(','), s.Resource]));
     expect(Object.keys(byAction).sort()).toEqual(
       [
-        'codepipeline:GetPipelineState',
+        'codepipeline:GetPipelineState,codepipeline:ListActionExecutions',
         'codepipeline:PutApprovalResult',
+        'dynamodb:DeleteItem,dynamodb:PutItem,dynamodb:Query',
         'kms:Decrypt,kms:GenerateDataKey*',
         'logs:CreateLogStream,logs:PutLogEvents',
         'sns:Publish',
+        'sqs:SendMessage',
         'ssm:GetParametersByPath',
         'sts:AssumeRole',
       ].sort(),
     );
-    expect(byAction['codepipeline:GetPipelineState']).toMatch(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>$/);
-    expect(byAction['codepipeline:PutApprovalResult']).toMatch(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Dev\/Bake$/);
+    expect(byAction['codepipeline:GetPipelineState,codepipeline:ListActionExecutions']).toMatch(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>$/);
+    expect(byAction['codepipeline:PutApprovalResult']).toEqual([
+      expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Dev\/Bake$/),
+      expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Prod\/ProdBake$/),
+    ]);
+    expect(byAction['dynamodb:DeleteItem,dynamodb:PutItem,dynamodb:Query']).toMatch(/^<BakeGateState\w+\.Arn>$/);
     expect([...byAction['sts:AssumeRole']].sort()).toEqual([
       'arn:aws:iam::222222222222:role/Tollgate-AlarmReader',
       'arn:aws:iam::333333333333:role/Tollgate-AlarmReader',
@@ -162,6 +276,7 @@ describe('the gate function', () => {
       expect.stringMatching(/^arn:aws:ssm:us-east-1:111111111111:parameter\/tollgate\/<ReleasePipeline\w+>\/\*$/),
     ]);
     expect(byAction['sns:Publish']).toMatch(/^<BakeGateTopic/);
+    expect(byAction['sqs:SendMessage']).toMatch(/^<BakeGateDeadLetters\w+\.Arn>$/);
     for (const s of statements) expect(s.Resource).not.toEqual('*');
   });
 
@@ -174,20 +289,47 @@ describe('the gate function', () => {
 });
 
 describe('the notifications topic', () => {
-  test('is KMS-encrypted, publishable by CloudWatch alarms, and refuses anything but TLS', () => {
+  // Only this account's alarms: CloudWatch publishes on their behalf (aws:SourceAccount, aws:SourceArn).
+  const fromThisAccountsAlarms = {
+    StringEquals: { 'aws:SourceAccount': '111111111111' },
+    ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:111111111111:alarm:*' },
+  };
+
+  test('is KMS-encrypted, and its key lets CloudWatch alarms of this account publish', () => {
     pipeline.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('BakeGateTopicKey'), 'Arn'] } });
-    pipeline.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
-        ]),
-      },
+    const [key] = flat(resources(pipeline, 'AWS::KMS::Key').filter((k) => JSON.stringify(k).includes('cloudwatch.amazonaws.com')));
+    expect(key.EnableKeyRotation).toBe(true);
+    expect(key.KeyPolicy.Statement).toContainEqual({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+      Condition: fromThisAccountsAlarms,
     });
-    pipeline.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: {
-        Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
-      },
+  });
+
+  test('its policy lets CloudWatch alarms of this account publish, and refuses anything but TLS', () => {
+    const [policy] = flat(resources(pipeline, 'AWS::SNS::TopicPolicy'));
+    expect(policy.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        {
+          Sid: 'CloudWatchAlarmsOfThisAccount',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: expect.stringMatching(/^<BakeGateTopic/),
+          Condition: fromThisAccountsAlarms,
+        },
+      ]),
+    );
+  });
+
+  test('the gate failure alarm publishes to the topic those policies open', () => {
+    pipeline.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^BakeGateTopic') }],
     });
   });
 });
@@ -235,7 +377,7 @@ describe.each([
   ['dev', () => synthesized.dev, 'Dev-Service-Health'],
   ['prod', () => synthesized.prod, 'Prod-Service-Health'],
 ])('in %s', (_name, template, healthAlarm) => {
-  test('the reader role trusts only the gate role, and only reads alarms and metrics', () => {
+  test('the reader role trusts only the gate role, and only reads alarms, metrics and its own stack', () => {
     const roles = flat(resources(template(), 'AWS::IAM::Role').filter((r) => r.RoleName === 'Tollgate-AlarmReader'));
     expect(roles).toHaveLength(1);
     expect(roles[0].AssumeRolePolicyDocument.Statement).toEqual([
@@ -252,7 +394,14 @@ describe.each([
         PolicyName: 'ReadAlarms',
         PolicyDocument: {
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: expect.any(Array), Resource: '*' }],
+          Statement: [
+            { Effect: 'Allow', Action: expect.any(Array), Resource: '*' },
+            {
+              Effect: 'Allow',
+              Action: 'cloudformation:DescribeStacks',
+              Resource: expect.stringMatching(new RegExp(`^arn:aws:cloudformation:us-east-1:\\d{12}:stack/${_name === 'dev' ? 'Dev' : 'Prod'}-Service/\\*$`)),
+            },
+          ],
         },
       },
     ]);
@@ -306,13 +455,13 @@ describe('configured: a 12-hour bake, an extra alarm, a minimum of requests, dev
 
   test('the approval holds 12 hours plus 7 days, and the gate gets every setting', () => {
     expect(bakeAction(configured.pipeline).TimeoutInMinutes).toBe(720 + 7 * 1440);
-    expect(gateSettings(configured.pipeline)).toMatchObject({
-      bakeMinutes: 720,
-      lateStartMinutes: 60,
-      devAlarmNames: ['Dev-Service-Health', 'Dev-Queue-Depth'],
-      minimumRequests: 500,
-      requestMetric: metric,
-      dev: { account: '111111111111', readerRoleArn: 'arn:aws:iam::111111111111:role/Tollgate-AlarmReader' },
+    const settings = gateSettings(configured.pipeline);
+    expect(settings.bakes[0]).toMatchObject({ minutes: 720, promotion: { lateStartMinutes: 15 + 45 + 3 } });
+    expect(settings.environments[0]).toMatchObject({
+      alarmNames: ['Dev-Service-Health', 'Dev-Queue-Depth'],
+      account: '111111111111',
+      readerRoleArn: 'arn:aws:iam::111111111111:role/Tollgate-AlarmReader',
+      evidence: { requests: { metric, minimum: 500 } },
     });
   });
 
@@ -331,20 +480,20 @@ describe('configured: a 12-hour bake, an extra alarm, a minimum of requests, dev
 
 describe('BakeGate', () => {
   function gateIn(props: Partial<BakeGateProps> = {}) {
-    const stack = new cdk.Stack(new cdk.App(), 'Test', { env: { account: '111111111111', region: 'us-east-1' } });
+    const stack = new cdk.Stack(new cdk.App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test', { env: { account: '111111111111', region: 'us-east-1' } });
     const pipeline = new codepipeline.Pipeline(stack, 'Pipeline', { pipelineType: codepipeline.PipelineType.V2 });
-    pipeline.addStage({
-      stageName: 'Dev',
-      actions: [new codepipelineActions.ManualApprovalAction({ actionName: 'Stand-in' })],
-    });
+    for (const stageName of ['Dev', 'Prod']) {
+      pipeline.addStage({ stageName, actions: [new codepipelineActions.ManualApprovalAction({ actionName: 'Stand-in' })] });
+    }
+    const metric = { namespace: 'N', metricName: 'M', dimensions: {} };
     return () =>
       new BakeGate(stack, 'Gate', {
         pipeline,
-        bakedStageName: 'Dev',
-        promotionStageName: 'Prod',
-        bakeTime: cdk.Duration.hours(1),
-        watched: { account: '222222222222', region: 'us-east-1', alarmNames: ['A'] },
-        promotionTarget: { account: '333333333333', region: 'us-east-1', healthAlarmName: 'B' },
+        environments: [
+          { name: 'dev', account: '222222222222', region: 'us-east-1', alarmNames: ['A'], syntheticChecks: { metric } },
+          { name: 'prod', account: '333333333333', region: 'us-east-1', alarmNames: ['B'] },
+        ],
+        bakes: [{ stageName: 'Dev', environment: 'dev', bakeTime: cdk.Duration.hours(1), promotion: { stageName: 'Prod', environment: 'prod' } }],
         readerRoleName: 'Reader',
         gateRoleName: 'Gate',
         ...props,
@@ -352,21 +501,26 @@ describe('BakeGate', () => {
   }
 
   test('refuses a bake and hold longer than the 60-day approval limit', () => {
-    expect(gateIn({ bakeTime: cdk.Duration.days(50), maxHold: cdk.Duration.days(11) })).toThrow(
-      'BakeGate: bakeTime (72000 min) plus maxHold (15840 min) exceeds the 60-day approval limit',
+    expect(gateIn({ bakes: [{ stageName: 'Dev', environment: 'dev', bakeTime: cdk.Duration.days(50), maxHold: cdk.Duration.days(11) }] })).toThrow(
+      'BakeGate: bake Dev (72000 min) plus its hold (15840 min) exceeds the 60-day approval limit',
     );
   });
 
   test('without a calendar the gate gets none: every time is a release window', () => {
     const environment = (gate: BakeGate) => cdk.Stack.of(gate).resolve((gate.function.node.defaultChild as lambda.CfnFunction).environment).variables;
-    expect(Object.keys(environment(gateIn()()))).toEqual(['BAKE_GATE_SETTINGS', 'BAKE_GATE_TOPIC_ARN']);
+    expect(Object.keys(environment(gateIn()()))).toEqual(['BAKE_GATE_SETTINGS', 'BAKE_GATE_TOPIC_ARN', 'BAKE_GATE_STATE_TABLE']);
     expect(Object.keys(environment(gateIn({ releaseCalendar: DEFAULT_CALENDAR_SETTINGS })()))).toContain(RELEASE_CALENDAR_ENV);
   });
 
-  test('refuses a pipeline without the baked stage, or no alarm to watch', () => {
-    expect(gateIn({ bakedStageName: 'Staging' })).toThrow('BakeGate: the pipeline has no stage Staging');
-    expect(gateIn({ watched: { account: '222222222222', region: 'us-east-1', alarmNames: [] } })).toThrow(
-      'BakeGate: watched.alarmNames needs at least one alarm',
+  test('refuses a missing stage, an unknown environment, no alarm to watch, and evidence it cannot read', () => {
+    expect(gateIn({ bakes: [{ stageName: 'Staging', environment: 'dev', bakeTime: cdk.Duration.hours(1) }] })).toThrow('BakeGate: the pipeline has no stage Staging');
+    expect(gateIn({ bakes: [{ stageName: 'Dev', environment: 'qa', bakeTime: cdk.Duration.hours(1) }] })).toThrow('BakeGate: bake Dev names unknown environment qa');
+    expect(gateIn({ environments: [{ name: 'dev', account: '222222222222', region: 'us-east-1', alarmNames: [] }] })).toThrow(
+      'BakeGate: environment dev needs at least one alarm',
     );
+    // Prod has no evidence metric: its bake must opt out explicitly.
+    const prodBake = { stageName: 'Prod', environment: 'prod', bakeTime: cdk.Duration.minutes(30) };
+    expect(gateIn({ bakes: [prodBake] })).toThrow('BakeGate: bake Prod requires evidence, but environment prod has no synthetic checks or request metric');
+    expect(gateIn({ bakes: [{ ...prodBake, allowNoTraffic: true }] })).not.toThrow();
   });
 });

@@ -1,13 +1,14 @@
 /**
  * A local stand-in for the AWS endpoints Tollgate calls, on 127.0.0.1, speaking each service's wire
  * protocol as the installed SDK clients expect it: STS, SNS and CloudFormation the query protocol with XML
- * answers and errors, CloudWatch AWS JSON 1.0 (query-compatible errors), CodePipeline and SSM AWS JSON 1.1.
+ * answers and errors, CloudWatch AWS JSON 1.0 (query-compatible errors), DynamoDB AWS JSON 1.0, CodePipeline and SSM
+ * AWS JSON 1.1.
  * Point the SDK at it with `AWS_ENDPOINT_URL`, so retries, timeouts and error parsing really run.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Service = 'sts' | 'monitoring' | 'codepipeline' | 'ssm' | 'sns' | 'cloudformation';
+export type Service = 'sts' | 'monitoring' | 'codepipeline' | 'ssm' | 'sns' | 'cloudformation' | 'dynamodb';
 
 export interface RecordedRequest {
   readonly service: Service;
@@ -31,6 +32,7 @@ const CONTENT_TYPE: Record<Service, string> = {
   sns: 'text/xml',
   cloudformation: 'text/xml',
   monitoring: 'application/x-amz-json-1.0',
+  dynamodb: 'application/x-amz-json-1.0',
   codepipeline: 'application/x-amz-json-1.1',
   ssm: 'application/x-amz-json-1.1',
 };

@@ -3,75 +3,121 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
-import { GATE_SETTINGS_ENV, GATE_TOPIC_ENV, GateSettings, RequestMetric } from '../../lambdas/bake-gate/settings';
+import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateBake, GateEnvironment, GateSettings, MetricId } from '../../lambdas/bake-gate/settings';
 import { CalendarSettings } from '../../lambdas/shared/release-calendar';
 import { controlsHierarchy } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
 
-/** An account whose alarms the gate reads through a read-only role there. */
-export interface GateTargetAccount {
+/** An environment the gate watches, in its own account, through a read-only role there. */
+export interface GateEnvironmentProps {
+  /** How summaries and bakes name it, e.g. `dev`. */
+  readonly name: string;
   readonly account: string;
   readonly region: string;
-}
-
-export interface BakeGateProps {
-  /** The pipeline to gate. */
-  readonly pipeline: codepipeline.Pipeline;
+  /** The alarms whose ALARM during a bake rejects it; the environment's health alarm first. */
+  readonly alarmNames: string[];
   /**
-   * The stage whose deployment bakes (dev). The approval is its last action, so the stage stays locked
-   * for the whole bake: CodePipeline lets no newer execution deploy into it until this build is decided,
-   * and what bakes is what gets promoted.
+   * The environment's service stack: an update during a bake by anything but the pipeline rejects the bake.
+   *
+   * @default - the stack is not watched
    */
-  readonly bakedStageName: string;
-  /** The stage the build is promoted to (prod); until it has run once there is no prod health to read. */
-  readonly promotionStageName: string;
-  /** How long the baked environment must stay healthy. */
-  readonly bakeTime: cdk.Duration;
-  /** The account of the baked environment, and the alarms watched there; the environment's health first. */
-  readonly watched: GateTargetAccount & { readonly alarmNames: string[] };
-  /** The account promoted to, and its health alarm: the build waits while it is in ALARM. */
-  readonly promotionTarget: GateTargetAccount & { readonly healthAlarmName: string };
-  /** Physical name of the read-only role in both target accounts (see `AlarmReaderRole`). */
-  readonly readerRoleName: string;
-  /** Physical name of the gate function's role, which the reader roles trust. */
-  readonly gateRoleName: string;
+  readonly stackName?: string;
   /**
-   * Requests the baked environment must serve during the bake, and the metric that counts them.
+   * Synthetic checks that run every minute, by the metric whose sample count is one per run (e.g. a
+   * CloudWatch Synthetics canary's `SuccessPercent`), and the share of a bake's minutes they must cover
+   * (default 90): evidence that the environment served traffic.
+   *
+   * @default - no synthetic checks
+   */
+  readonly syntheticChecks?: { readonly metric: MetricId; readonly minimumCoveragePercent?: number };
+  /**
+   * Requests the environment must serve during a bake, and the metric whose sum counts them.
    *
    * @default - no minimum
    */
-  readonly minimumRequests?: { readonly count: number; readonly metric: RequestMetric };
+  readonly minimumRequests?: { readonly count: number; readonly metric: MetricId };
+}
+
+/** A bake: a manual approval at the end of a stage, owned by the gate. */
+export interface GateBakeProps {
+  /** The stage whose deployment bakes; the approval becomes its last action. */
+  readonly stageName: string;
+  /** @default 'Bake' */
+  readonly actionName?: string;
+  /** The environment the stage deploys (a {@link GateEnvironmentProps.name}). */
+  readonly environment: string;
+  /** How long the environment must stay healthy. */
+  readonly bakeTime: cdk.Duration;
   /**
-   * How long a baked build may be held (release calendar closed, halt, promotion target unhealthy) before
-   * the approval times out and fails. Bake plus hold is at most 60 days.
-   *
-   * @default cdk.Duration.days(14)
-   */
-  readonly maxHold?: cdk.Duration;
-  /**
-   * How long after the bake the gate waits for evidence (alarms OK now, enough requests) before rejecting.
+   * How long after the bake the gate waits for evidence (alarms OK now, enough traffic) before rejecting.
    *
    * @default cdk.Duration.minutes(60)
    */
   readonly evidenceGrace?: cdk.Duration;
   /**
-   * Deployment plus bake of the promotion target: the gate does not start it when the release window
-   * closes sooner.
+   * Approve without evidence of traffic; stated in every approval summary.
    *
-   * @default cdk.Duration.minutes(50)
+   * @default false
    */
-  readonly lateStartMargin?: cdk.Duration;
+  readonly allowNoTraffic?: boolean;
   /**
-   * When the promotion target may be released to: the gate holds a baked build while the calendar is closed
-   * (or a run-time freeze is declared) and honours a break-glass override of one execution.
+   * The stage promoted to next: the build waits while its environment's health alarm is in ALARM, while the
+   * release calendar is closed, and when the window closes within `lateStartMargin`.
+   *
+   * @default - promotes nowhere: the bake ends the stage (and a rejection fails it)
+   */
+  readonly promotion?: { readonly stageName: string; readonly environment: string; readonly lateStartMargin?: cdk.Duration };
+  /**
+   * An earlier bake of the same build whose environment's alarms still count while it runs this build.
+   *
+   * @default - none
+   */
+  readonly upstream?: { readonly stageName: string; readonly actionName?: string; readonly environment: string };
+  /**
+   * How long a baked build may be held (release calendar closed, halt, next environment unhealthy) before the
+   * approval times out and fails. Bake plus hold is at most 60 days.
+   *
+   * @default cdk.Duration.days(14) with a promotion, cdk.Duration.hours(1) without
+   */
+  readonly maxHold?: cdk.Duration;
+}
+
+export interface BakeGateProps {
+  /** The pipeline to gate. */
+  readonly pipeline: codepipeline.Pipeline;
+  /** Every environment a bake watches or promotes to. */
+  readonly environments: GateEnvironmentProps[];
+  /** The bakes, each at the end of its stage; one gate function decides them all. */
+  readonly bakes: GateBakeProps[];
+  /** Physical name of the read-only role in every environment's account (see `AlarmReaderRole`). */
+  readonly readerRoleName: string;
+  /** Physical name of the gate function's role, which the reader roles trust. */
+  readonly gateRoleName: string;
+  /**
+   * How long after a bake minute the alarms may still fire for it: the gate approves only after that.
+   *
+   * @default cdk.Duration.minutes(3) - two one-minute datapoints plus CloudWatch's evaluation delay
+   */
+  readonly alarmLatency?: cdk.Duration;
+  /**
+   * How long a read may keep failing before the gate rejects rather than retrying.
+   *
+   * @default cdk.Duration.minutes(5)
+   */
+  readonly readFailureTolerance?: cdk.Duration;
+  /**
+   * When promotions may start: the gate holds a baked build while the calendar is closed (or a run-time freeze
+   * is declared) and honours a break-glass override of one execution.
    *
    * @default - no calendar: every time is a release window
    */
@@ -88,67 +134,81 @@ export interface BakeGateProps {
    * @default - a generated name
    */
   readonly topicName?: string;
-  /** @default 'Bake' */
-  readonly actionName?: string;
 }
 
 /** CodePipeline's manual approval timeout range. */
 const MIN_TIMEOUT_MINUTES = 5;
 const MAX_TIMEOUT_MINUTES = 86_400;
+const DEFAULT_ACTION_NAME = 'Bake';
 
 /**
- * A timed, alarm-watched bake at the end of a pipeline stage: a manual approval (free while it waits, up to
- * 60 days) after the stage's deployments, owned by a gate function. The function rejects within seconds of a watched alarm
- * entering ALARM (alarm events forwarded from the target accounts to this account's default event bus) and
- * reconciles every minute: approve when the bake time has passed with no ALARM in the alarms' history, the
- * alarms OK now and enough requests served; hold while halted, while the promotion target is unhealthy or
- * the release calendar is closed; reject whatever it cannot read.
+ * Timed, alarm-watched bakes at the end of pipeline stages: manual approvals (free while they wait, up to 60
+ * days) after each stage's deployments, owned by one gate function. The function rejects within seconds of a
+ * watched alarm entering ALARM (alarm events forwarded from the environments' accounts to this account's
+ * default event bus) and reconciles every minute: approve when the bake time has passed with no ALARM, no
+ * tampering and evidence of traffic; hold while halted, while the next environment is unhealthy or the release
+ * calendar is closed; retry a failed read, and reject when it keeps failing. A rejected bake fails its stage:
+ * for the last environment, that is what rolls it back (`onFailure: ROLLBACK`).
  */
 export class BakeGate extends Construct {
-  /** The bake's approval action, the last action of the baked stage. */
-  readonly approval: actions.ManualApprovalAction;
-  /** The baked stage, which holds the approval. */
-  readonly stage: codepipeline.IStage;
+  /** The bakes' approval actions, by stage name. */
+  readonly approvals: ReadonlyMap<string, actions.ManualApprovalAction>;
   readonly function: NodejsLambda;
-  /** The gate function's role; the target accounts' reader roles trust it. */
+  /** The gate function's role; the environments' reader roles trust it. */
   readonly role: iam.Role;
   /** Where rejections and gate failures are announced. */
   readonly topic: sns.ITopic;
-  /** The ARN of the reader role in the watched and in the promotion target account. */
-  readonly readerRoleArns: { readonly watched: string; readonly promotionTarget: string };
+  /** What the gate remembers between checks: failing reads, announcements owed. */
+  readonly stateTable: dynamodb.TableV2;
+  /** The ARN of the reader role in each environment, by environment name. */
+  readonly readerRoleArns: ReadonlyMap<string, string>;
 
   constructor(scope: Construct, id: string, props: BakeGateProps) {
     super(scope, id);
     const stack = cdk.Stack.of(this);
     const { pipeline } = props;
-    const actionName = props.actionName ?? 'Bake';
-    const bakeMinutes = props.bakeTime.toMinutes();
-    const holdMinutes = (props.maxHold ?? cdk.Duration.days(14)).toMinutes();
-    if (props.watched.alarmNames.length === 0) throw new Error('BakeGate: watched.alarmNames needs at least one alarm');
-    if (bakeMinutes + holdMinutes > MAX_TIMEOUT_MINUTES) {
-      throw new Error(`BakeGate: bakeTime (${bakeMinutes} min) plus maxHold (${holdMinutes} min) exceeds the 60-day approval limit`);
+    const environmentNames = new Set(props.environments.map((e) => e.name));
+    for (const env of props.environments) {
+      if (env.alarmNames.length === 0) throw new Error(`BakeGate: environment ${env.name} needs at least one alarm`);
     }
-
-    const baked = pipeline.stages.find((s) => s.stageName === props.bakedStageName);
-    if (!baked) throw new Error(`BakeGate: the pipeline has no stage ${props.bakedStageName}`);
-    const stageName = baked.stageName;
-    this.approval = new actions.ManualApprovalAction({
-      actionName,
-      // After every deployment action of the stage: the bake starts when the deployment has ended.
-      runOrder: Math.max(...baked.actions.map((a) => a.actionProperties.runOrder ?? 1)) + 1,
-      // The bake plus the longest hold; the gate decides long before, unless something holds the build.
-      timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, bakeMinutes + holdMinutes)),
-      additionalInformation:
-        `Owned by the bake gate: approved after ${bakeMinutes} min of clean health in ${props.bakedStageName}, rejected on any alarm. ` +
-        'Approving by hand skips the bake.',
-    });
-    baked.addAction(this.approval);
-    this.stage = baked;
-
-    this.topic = props.topic ?? this.createTopic(props.topicName);
+    if (props.bakes.length === 0) throw new Error('BakeGate: needs at least one bake');
 
     const readerRoleArn = (account: string) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: props.readerRoleName });
-    this.readerRoleArns = { watched: readerRoleArn(props.watched.account), promotionTarget: readerRoleArn(props.promotionTarget.account) };
+    this.readerRoleArns = new Map(props.environments.map((e) => [e.name, readerRoleArn(e.account)]));
+
+    const approvals = new Map<string, actions.ManualApprovalAction>();
+    const bakes = props.bakes.map((bake): GateBake => {
+      for (const name of [bake.environment, bake.promotion?.environment, bake.upstream?.environment]) {
+        if (name !== undefined && !environmentNames.has(name)) throw new Error(`BakeGate: bake ${bake.stageName} names unknown environment ${name}`);
+      }
+      const actionName = bake.actionName ?? DEFAULT_ACTION_NAME;
+      approvals.set(bake.stageName, this.addApproval(pipeline, bake, actionName));
+      return {
+        stageName: bake.stageName,
+        actionName,
+        environment: bake.environment,
+        minutes: bake.bakeTime.toMinutes(),
+        evidenceGraceMinutes: (bake.evidenceGrace ?? cdk.Duration.minutes(60)).toMinutes(),
+        allowNoTraffic: bake.allowNoTraffic ?? false,
+        promotion: bake.promotion && {
+          stageName: bake.promotion.stageName,
+          environment: bake.promotion.environment,
+          lateStartMinutes: (bake.promotion.lateStartMargin ?? cdk.Duration.minutes(0)).toMinutes(),
+        },
+        upstream: bake.upstream && { ...bake.upstream, actionName: bake.upstream.actionName ?? DEFAULT_ACTION_NAME },
+      };
+    });
+    this.approvals = approvals;
+
+    this.topic = props.topic ?? this.createTopic(props.topicName);
+    this.stateTable = new dynamodb.TableV2(this, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Only failing-read records and announcements owed: nothing to keep once the pipeline is gone.
+      removalPolicy: cdk.RemovalPolicy.DESTROY,
+    });
 
     this.role = new iam.Role(this, 'Role', {
       roleName: props.gateRoleName,
@@ -157,66 +217,104 @@ export class BakeGate extends Construct {
     });
     const settings: GateSettings = {
       pipelineName: pipeline.pipelineName,
-      bakeStageName: stageName,
-      bakeActionName: actionName,
-      prodStageName: props.promotionStageName,
-      bakeMinutes,
-      evidenceGraceMinutes: (props.evidenceGrace ?? cdk.Duration.minutes(60)).toMinutes(),
-      lateStartMinutes: (props.lateStartMargin ?? cdk.Duration.minutes(50)).toMinutes(),
-      devAlarmNames: props.watched.alarmNames,
-      prodHealthAlarmName: props.promotionTarget.healthAlarmName,
-      minimumRequests: props.minimumRequests?.count,
-      requestMetric: props.minimumRequests?.metric,
-      dev: { account: props.watched.account, region: props.watched.region, readerRoleArn: this.readerRoleArns.watched },
-      prod: { account: props.promotionTarget.account, region: props.promotionTarget.region, readerRoleArn: this.readerRoleArns.promotionTarget },
+      environments: props.environments.map(
+        (e): GateEnvironment => ({
+          name: e.name,
+          account: e.account,
+          region: e.region,
+          readerRoleArn: this.readerRoleArns.get(e.name)!,
+          alarmNames: e.alarmNames,
+          stackName: e.stackName,
+          evidence: {
+            syntheticChecks: e.syntheticChecks && {
+              metric: e.syntheticChecks.metric,
+              minimumCoveragePercent: e.syntheticChecks.minimumCoveragePercent ?? 90,
+            },
+            requests: e.minimumRequests && { metric: e.minimumRequests.metric, minimum: e.minimumRequests.count },
+          },
+        }),
+      ),
+      bakes,
+      alarmLatencyMinutes: (props.alarmLatency ?? cdk.Duration.minutes(3)).toMinutes(),
+      readFailureToleranceMinutes: (props.readFailureTolerance ?? cdk.Duration.minutes(5)).toMinutes(),
     };
+    for (const bake of bakes) {
+      const env = settings.environments.find((e) => e.name === bake.environment)!;
+      if (!bake.allowNoTraffic && !env.evidence.syntheticChecks && !env.evidence.requests) {
+        throw new Error(`BakeGate: bake ${bake.stageName} requires evidence, but environment ${env.name} has no synthetic checks or request metric; give one, or set allowNoTraffic`);
+      }
+    }
     this.function = new NodejsLambda(this, 'Function', {
       entry: 'lambdas/bake-gate/index.ts',
-      description: `Bake gate: approves or rejects the ${stageName} approval of the pipeline`,
+      description: `Bake gate: approves or rejects the bakes of the pipeline (${bakes.map((b) => `${b.stageName}/${b.actionName}`).join(', ')})`,
       role: this.role,
       // Room for the SDK's retries with backoff; the schedule starts the next check a minute later anyway.
       timeout: cdk.Duration.seconds(60),
       environment: {
         [GATE_SETTINGS_ENV]: stack.toJsonString(settings),
         [GATE_TOPIC_ENV]: this.topic.topicArn,
+        [GATE_STATE_TABLE_ENV]: this.stateTable.tableName,
         ...(props.releaseCalendar ? { [RELEASE_CALENDAR_ENV]: JSON.stringify(props.releaseCalendar) } : {}),
       },
       // A failed check is retried twice; an older event is no news, the schedule has checked since.
       retryAttempts: 2,
       maxEventAge: cdk.Duration.minutes(10),
+      // What still failed after the retries is kept, and its arrival pages (below).
+      deadLetterQueue: this.createDeadLetterQueue(),
     });
-    this.grantGateCalls(pipeline, stageName, actionName);
+    this.grantGateCalls(pipeline, bakes);
 
-    // Halt fast: state changes of the watched alarms, forwarded from the target accounts.
-    const sourceAccounts = [...new Set([props.watched.account, props.promotionTarget.account])];
+    // Halt fast: state changes of the watched alarms, forwarded from the environments' accounts.
+    const accounts = [...new Set(props.environments.map((e) => e.account))];
     new events.Rule(this, 'AlarmStateChanges', {
-      description: 'Watched alarm state changes: a watched alarm in ALARM rejects the bake at once',
+      description: 'Watched alarm state changes: a watched alarm in ALARM rejects the bakes of its environment at once',
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        account: sourceAccounts,
-        detail: { alarmName: [...new Set([...props.watched.alarmNames, props.promotionTarget.healthAlarmName])] },
+        account: accounts,
+        detail: { alarmName: [...new Set(props.environments.flatMap((e) => e.alarmNames))] },
       },
       targets: [new targets.LambdaFunction(this.function)],
     });
     new events.Rule(this, 'BakeStarted', {
-      description: 'The Bake approval started: the bake begins',
+      description: 'A bake approval started: the bake begins',
       eventPattern: {
         source: ['aws.codepipeline'],
         detailType: ['CodePipeline Action Execution State Change'],
         resources: [pipeline.pipelineArn],
-        detail: { pipeline: [pipeline.pipelineName], stage: [stageName], action: [actionName], state: ['STARTED'] },
+        detail: {
+          pipeline: [pipeline.pipelineName],
+          stage: [...new Set(bakes.map((b) => b.stageName))],
+          action: [...new Set(bakes.map((b) => b.actionName))],
+          state: ['STARTED'],
+        },
       },
       targets: [new targets.LambdaFunction(this.function)],
     });
     new events.Rule(this, 'EveryMinute', {
-      description: 'Reconciles every pending Bake approval; catches lost and late alarm events',
+      description: 'Reconciles every pending bake approval; catches lost and late alarm events; pays owed announcements',
       schedule: events.Schedule.rate(cdk.Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.function)],
     });
-    this.allowAlarmEventsFrom(sourceAccounts.filter((a) => a !== stack.account));
+    this.allowAlarmEventsFrom(accounts.filter((a) => a !== stack.account));
 
-    // A gate that keeps failing decides nothing: builds would wait until their approvals time out.
+    this.watchItself(pipeline, props.bakes);
+  }
+
+  /**
+   * A gate that fails, stops or gets stuck decides nothing, and builds would wait until their approvals time out
+   * in silence: each of these pages on the topic.
+   */
+  private watchItself(pipeline: codepipeline.Pipeline, bakes: readonly GateBakeProps[]): void {
+    const page = new cloudwatchActions.SnsAction(this.topic);
+    const pulse = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: GATE_METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { Pipeline: pipeline.pipelineName, service: 'tollgate-bake-gate' },
+        period: cdk.Duration.minutes(1),
+        statistic,
+      });
     new cloudwatch.Alarm(this, 'FailingAlarm', {
       alarmDescription: 'The bake gate failed in 3 of the last 5 minutes: pending bakes are not being decided.',
       metric: this.function.metricErrors({ period: cdk.Duration.minutes(1), statistic: 'Sum' }),
@@ -225,25 +323,102 @@ export class BakeGate extends Construct {
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    }).addAlarmAction(page);
+    // The schedule checks every minute whether or not a bake waits, so five silent minutes mean a dead gate
+    // (not invoked, timing out, or failing before it finishes): missing data is breaching here on purpose.
+    new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
+      alarmDescription: 'The bake gate completed no check in 5 minutes: it is not running, or fails before it decides.',
+      metric: pulse(GATE_METRICS.checks, 'Sum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    }).addAlarmAction(page);
+    const longestWait = Math.max(
+      ...bakes.map((b) => b.bakeTime.toMinutes() + (b.evidenceGrace ?? cdk.Duration.minutes(60)).toMinutes() + this.holdOf(b).toMinutes()),
+    );
+    new cloudwatch.Alarm(this, 'StuckApprovalAlarm', {
+      alarmDescription: `A bake approval has waited longer than any bake, evidence grace and hold allow (${longestWait} min): the gate is not deciding it.`,
+      metric: pulse(GATE_METRICS.oldestPendingMinutes, 'Maximum'),
+      threshold: longestWait,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(page);
+    new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'An invocation of the bake gate failed after its retries: an event was not handled.',
+      metric: this.function.deadLetterQueue!.metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(page);
   }
 
-  /** Only this pipeline's state and this approval, only the two reader roles, only this pipeline's controls. */
-  private grantGateCalls(pipeline: codepipeline.Pipeline, stageName: string, actionName: string): void {
+  private createDeadLetterQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: cdk.Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(queue, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the gate function.' },
+    ]);
+    return queue;
+  }
+
+  /** How long a baked build may be held, by default two weeks before a promotion and an hour otherwise. */
+  private holdOf(bake: GateBakeProps): cdk.Duration {
+    return bake.maxHold ?? (bake.promotion ? cdk.Duration.days(14) : cdk.Duration.hours(1));
+  }
+
+  /** The bake's approval, after every other action of its stage: the bake starts when the deployment ended. */
+  private addApproval(pipeline: codepipeline.Pipeline, bake: GateBakeProps, actionName: string): actions.ManualApprovalAction {
+    const stage = pipeline.stages.find((s) => s.stageName === bake.stageName);
+    if (!stage) throw new Error(`BakeGate: the pipeline has no stage ${bake.stageName}`);
+    const bakeMinutes = bake.bakeTime.toMinutes();
+    const holdMinutes = this.holdOf(bake).toMinutes();
+    if (bakeMinutes < 1) throw new Error(`BakeGate: bake ${bake.stageName} must last at least a minute`);
+    if (bakeMinutes + holdMinutes > MAX_TIMEOUT_MINUTES) {
+      throw new Error(`BakeGate: bake ${bake.stageName} (${bakeMinutes} min) plus its hold (${holdMinutes} min) exceeds the 60-day approval limit`);
+    }
+    const approval = new actions.ManualApprovalAction({
+      actionName,
+      runOrder: Math.max(...stage.actions.map((a) => a.actionProperties.runOrder ?? 1)) + 1,
+      // The bake plus the longest hold; the gate decides long before, unless something holds the build.
+      timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, bakeMinutes + holdMinutes)),
+      additionalInformation:
+        `Owned by the bake gate: approved after ${bakeMinutes} min of clean health in ${bake.environment}, rejected on any alarm. ` +
+        'Approving by hand skips the bake.',
+    });
+    stage.addAction(approval);
+    return approval;
+  }
+
+  /** Only this pipeline's state, history and bake approvals, the reader roles, this pipeline's controls, its own state. */
+  private grantGateCalls(pipeline: codepipeline.Pipeline, bakes: readonly GateBake[]): void {
     const stack = cdk.Stack.of(this);
-    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineState'], resources: [pipeline.pipelineArn] }));
     this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['codepipeline:PutApprovalResult'], resources: [`${pipeline.pipelineArn}/${stageName}/${actionName}`] }),
+      new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions'], resources: [pipeline.pipelineArn] }),
     );
     this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [this.readerRoleArns.watched, this.readerRoleArns.promotionTarget] }),
+      new iam.PolicyStatement({
+        actions: ['codepipeline:PutApprovalResult'],
+        resources: bakes.map((b) => `${pipeline.pipelineArn}/${b.stageName}/${b.actionName}`),
+      }),
     );
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [...new Set(this.readerRoleArns.values())] }));
     const path = controlsHierarchy(pipeline.pipelineName);
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParametersByPath'],
         resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }), stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${path.slice(1)}/*` })],
       }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [this.stateTable.tableArn] }),
     );
     this.topic.grantPublish(this.role);
     NagSuppressions.addResourceSuppressions(
@@ -259,7 +434,7 @@ export class BakeGate extends Construct {
     );
   }
 
-  /** Lets the target accounts put alarm state changes, and only those, on this account's default bus. */
+  /** Lets the environments' accounts put alarm state changes, and only those, on this account's default bus. */
   private allowAlarmEventsFrom(accounts: string[]): void {
     const bus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     for (const account of accounts) {
@@ -278,17 +453,41 @@ export class BakeGate extends Construct {
   }
 
   private createTopic(topicName: string | undefined): sns.Topic {
+    const stack = cdk.Stack.of(this);
     const key = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the bake gate notifications',
       enableKeyRotation: true,
     });
-    // CloudWatch publishes the gate's failure alarm to the topic, so it must be able to use the key.
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    return new sns.Topic(this, 'Topic', {
+    const fromThisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    // CloudWatch publishes the gate's failure alarm to the topic, so it must be able to use the key ("Encrypting
+    // SNS topics": the key policy must allow the publishing service), and only for this account's alarms.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromThisAccountsAlarms,
+      }),
+    );
+    const topic = new sns.Topic(this, 'Topic', {
       topicName,
       displayName: 'Tollgate release events: rejections, break-glass promotions, gate failures',
       masterKey: key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy of its own, which replaces the default one: CloudWatch needs an allow.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromThisAccountsAlarms,
+      }),
+    );
+    return topic;
   }
 }

@@ -10,11 +10,18 @@ export interface AlarmReaderRoleProps {
   readonly trustedAccount: string;
   /** The name of the one role allowed to assume this one. */
   readonly trustedRoleName: string;
+  /**
+   * A stack in this account and region whose status the gate may read (DescribeStacks), to tell an update
+   * made outside the pipeline.
+   *
+   * @default - none
+   */
+  readonly stackName?: string;
 }
 
 /**
  * A read-only role in a target account through which a release gate elsewhere reads alarm states, alarm
- * history and metrics, and nothing else.
+ * history, metrics and one stack's status, and nothing else.
  *
  * The trust names the account root with an `aws:PrincipalArn` condition rather than the role ARN as
  * principal: IAM would pin an ARN principal to the role's unique ID, so a gate role that is deleted and
@@ -41,6 +48,14 @@ export class AlarmReaderRole extends Construct {
               actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:GetMetricData'],
               resources: ['*'],
             }),
+            ...(props.stackName
+              ? [
+                  new iam.PolicyStatement({
+                    actions: ['cloudformation:DescribeStacks'],
+                    resources: [cdk.Stack.of(this).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${props.stackName}/*` })],
+                  }),
+                ]
+              : []),
           ],
         }),
       },

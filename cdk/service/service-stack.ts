@@ -15,7 +15,6 @@ import { AlarmEventForwarder } from './alarm-event-forwarder';
 import { ALARM_JUDGEMENT, ALARM_PERIOD } from './alarm-judgement';
 import { AlarmReaderRole } from './alarm-reader-role';
 import { CanaryDeployment } from './canary-deployment';
-import { StageAlarmReaderRole } from '../pipeline/stage-alarm-reader-role';
 import { EnvironmentHealthAlarm } from './environment-health-alarm';
 import { SyntheticChecks } from './synthetic-checks';
 import { TABLE_SCHEMA, tableSchemaVersion } from './table-schema';
@@ -55,13 +54,6 @@ export interface ServiceStackProps extends cdk.StackProps {
    * @default DEFAULT_CANARY_SETTINGS
    */
   readonly canary?: CanarySettings;
-  /**
-   * The account of a release pipeline that watches this stage's health alarm (stage conditions): gives it a
-   * role here, {@link ServiceStack.pipelineAlarmReaderRoleName}, to read the alarm with.
-   *
-   * @default - no pipeline reads the alarm
-   */
-  readonly pipelineAccount?: string;
   /**
    * Lets a release gate read this environment's alarms and hear of their state changes.
    *
@@ -103,8 +95,6 @@ export class ServiceStack extends cdk.Stack {
   readonly tileServer: TileServer;
   /** In ALARM while any of {@link alarms} is: the environment's health, `<stage>-Service-Health`. */
   readonly healthAlarm: cloudwatch.CompositeAlarm;
-  /** Name of the role the pipeline's stage conditions read {@link healthAlarm} through, when `pipelineAccount` is set. */
-  readonly pipelineAlarmReaderRoleName?: string;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -209,15 +199,6 @@ export class ServiceStack extends cdk.Stack {
       alarmName: `${prefix}-Health`,
       alarms: this.alarms,
     }).alarm;
-    if (props.pipelineAccount) {
-      this.pipelineAlarmReaderRoleName = `${prefix}-PipelineAlarmReader`;
-      new StageAlarmReaderRole(this, 'HealthAlarmReader', {
-        roleName: this.pipelineAlarmReaderRoleName,
-        pipelineAccount: props.pipelineAccount,
-        alarms: [this.healthAlarm],
-      });
-    }
-
     if (props.gateAccess) this.grantGateAccess(props.gateAccess);
 
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
@@ -241,6 +222,8 @@ export class ServiceStack extends cdk.Stack {
       roleName: access.readerRoleName,
       trustedAccount: access.gateAccount,
       trustedRoleName: access.gateRoleName,
+      // The gate rejects a bake during which this stack was updated outside the pipeline.
+      stackName: this.stackName,
     });
     if (access.eventBusArn) {
       new AlarmEventForwarder(this, 'GateAlarmEvents', {

@@ -27,12 +27,6 @@ export interface ServiceStageProps extends cdk.StageProps {
    */
   readonly canary?: CanarySettings;
   /**
-   * The account of a release pipeline that watches this stage's health alarm after deploying it.
-   *
-   * @default - none
-   */
-  readonly pipelineAccount?: string;
-  /**
    * Lets the release pipeline's bake gate read this environment's alarms (dev and prod).
    *
    * @default - no gate access
@@ -62,7 +56,6 @@ export class ServiceStage extends cdk.Stage {
     this.service = new ServiceStack(this, 'Service', {
       environmentKind: props.environmentKind,
       canary: props.canary,
-      pipelineAccount: props.pipelineAccount,
       gateAccess: props.gateAccess,
       syntheticChecks: props.syntheticChecks,
       description: `Tollgate sample service (${id})`,

@@ -1,7 +1,7 @@
 /**
  * The bake gate's decision: pure, with the clock passed in. The adapter gathers what the world looks like;
- * this file says, for every pending Bake approval, approve, reject or wait, and why, in words on-call reads
- * in the execution's action summary.
+ * this file says, for every pending bake approval the gate owns (the dev bake before prod, the prod bake
+ * after it), approve, reject or wait, and why, in words on-call reads in the execution's action summary.
  */
 import { isoSeconds } from '../shared/iso-time';
 import type { Halt } from '../shared/pipeline-controls';
@@ -22,6 +22,14 @@ export interface StateChange {
   readonly reason: string;
 }
 
+/** An alarm created, updated or deleted (a `ConfigurationUpdate` history item). */
+export interface ConfigurationChange {
+  readonly at: Date;
+  readonly alarmName: string;
+  /** CloudWatch's own summary, e.g. `Alarm "Dev-Service-Health" updated`. */
+  readonly summary: string;
+}
+
 /** An alarm as read: its state now and its state changes since the earliest bake start (any order). */
 export interface AlarmReading {
   readonly name: string;
@@ -30,25 +38,109 @@ export interface AlarmReading {
   /** When the alarm entered its current state. */
   readonly since: Date;
   readonly changes: readonly StateChange[];
+  /** Whether the alarm's actions are enabled; disabling them during a bake is tampering. */
+  readonly actionsEnabled: boolean;
 }
 
-/** A read that either worked or failed; a failure is a reason the gate cannot decide. */
-export type Read<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+/** A CloudWatch datapoint; `at` is the start of its one-minute (or five-minute) period. */
+export interface Datapoint {
+  readonly at: Date;
+  readonly value: number;
+}
+
+/** What the gate saw of one environment (dev, prod) through its read-only role. */
+export interface EnvironmentReading {
+  /** The watched alarms that exist; names absent here do not exist. */
+  readonly alarms: readonly AlarmReading[];
+  /** Configuration changes of the watched alarms and of every child of a watched composite alarm. */
+  readonly configurationChanges: readonly ConfigurationChange[];
+  /** Datapoints of the synthetic checks' result metric (sample counts: one per check run). */
+  readonly syntheticRuns?: readonly Datapoint[];
+  /** Datapoints of the request metric (sums). */
+  readonly requests?: readonly Datapoint[];
+  /** The environment's service stack: when CloudFormation last updated it; `'missing'` when it does not exist. */
+  readonly stack?: { readonly name: string; readonly lastUpdatedAt?: Date } | 'missing';
+}
+
+/**
+ * A read that worked, or failed. A failure carries since when that read has been failing (across
+ * invocations): a blip waits, a failure that persists rejects.
+ */
+export type Read<T> =
+  | { readonly ok: true; readonly value: T }
+  | {
+      readonly ok: false;
+      readonly error: string;
+      /** When this read first failed in the current run of failures. */
+      readonly failingSince: Date;
+      /**
+       * The environment's read-only role could not be assumed at all: before the environment's first
+       * deployment, the role (part of the environment's stack) does not exist yet.
+       */
+      readonly roleMissing?: boolean;
+    };
 
 export function readOk<T>(value: T): Read<T> {
   return { ok: true, value };
 }
 
-export function readFailed<T = never>(error: string): Read<T> {
-  return { ok: false, error };
+export function readFailed<T = never>(error: string, failingSince: Date, roleMissing = false): Read<T> {
+  return roleMissing ? { ok: false, error, failingSince, roleMissing } : { ok: false, error, failingSince };
 }
 
-/** A Bake approval that is waiting for the gate. */
+/** A bake approval that is waiting for the gate. */
 export interface PendingApproval {
   readonly pipelineExecutionId: string;
   readonly token: string;
-  /** When the approval action started: the end of the dev deployment, and the start of the bake. */
+  /** The stage and manual-approval action: which of the gate's bakes this is. */
+  readonly stageName: string;
+  readonly actionName: string;
+  /** When the approval action started: the end of the stage's deployment, and the start of the bake. */
   readonly bakeStartedAt: Date;
+}
+
+/** A span of time, e.g. while an earlier environment still ran this build. */
+export interface TimeSpan {
+  readonly start: Date;
+  readonly end: Date;
+}
+
+/** One stage as GetPipelineState shows it. */
+export interface StageView {
+  /** The execution that last entered the stage. */
+  readonly latestExecutionId?: string;
+  /** When each action of the stage last changed status. */
+  readonly actionChanges: readonly { readonly actionName: string; readonly at?: Date }[];
+}
+
+/** One action execution of a pipeline execution (ListActionExecutions). */
+export interface ActionRun {
+  readonly stageName: string;
+  readonly actionName: string;
+  readonly startedAt?: Date;
+  readonly lastUpdatedAt?: Date;
+}
+
+/**
+ * While an earlier stage still ran this build: from the start of its bake until a newer execution started to
+ * deploy there (the earliest action change in that stage after this build's bake ended), or until now. Alarms
+ * there before that moment are this build's; after it, the newer build's, which its own bake judges.
+ *
+ * @throws Error when the execution has no run of the earlier bake.
+ */
+export function upstreamSpan(
+  runs: readonly ActionRun[],
+  stage: StageView | undefined,
+  upstream: { readonly stageName: string; readonly actionName: string },
+  pipelineExecutionId: string,
+  now: Date,
+): TimeSpan {
+  const bake = runs.find((r) => r.stageName === upstream.stageName && r.actionName === upstream.actionName);
+  if (!bake?.startedAt) throw new Error(`execution ${pipelineExecutionId} has no ${upstream.stageName}/${upstream.actionName} run`);
+  if (!stage || stage.latestExecutionId === pipelineExecutionId) return { start: bake.startedAt, end: now };
+  const bakeEnded = (bake.lastUpdatedAt ?? bake.startedAt).getTime();
+  const newer = stage.actionChanges.map((c) => c.at?.getTime()).filter((t): t is number => t !== undefined && t > bakeEnded);
+  return { start: bake.startedAt, end: newer.length > 0 ? new Date(Math.min(...newer)) : now };
 }
 
 /**
@@ -71,50 +163,82 @@ export interface ReleaseWindowQuery {
 }
 
 /**
- * The seam for the release calendar: the handler asks it for every pending approval. It answers `undefined`
- * when no calendar is configured, and throws when it cannot decide (which rejects, like any failed read).
+ * The seam for the release calendar: the handler asks it for every pending approval that promotes. It answers
+ * `undefined` when no calendar is configured, and throws when it cannot decide (a failed read).
  */
 export type ReleaseWindowProvider = (query: ReleaseWindowQuery) => ReleaseWindow | undefined | Promise<ReleaseWindow | undefined>;
 
 /** No calendar configured: every time is a release window. */
 export const noReleaseCalendar: ReleaseWindowProvider = () => undefined;
 
-/** A CloudWatch datapoint of the request metric; `at` is the start of its period. */
-export interface Datapoint {
-  readonly at: Date;
-  readonly value: number;
+/** The evidence an environment must show that it served traffic during a bake. */
+export interface EvidenceSettings {
+  /**
+   * Synthetic checks run every minute: the share of the build's minutes in the environment (from the bake's
+   * start) that must carry a check result.
+   */
+  readonly syntheticChecks?: { readonly minimumCoveragePercent: number };
+  /** Requests the environment must have served since the bake started. */
+  readonly requests?: { readonly minimum: number };
+}
+
+/** An environment the gate watches; its alarms and evidence metrics are read through its read-only role. */
+export interface EnvironmentSettings {
+  /** How summaries name it: `dev`, `prod`. */
+  readonly name: string;
+  /** The alarms whose ALARM at any moment of a bake rejects it; the environment's health alarm first. */
+  readonly alarmNames: readonly string[];
+  readonly evidence: EvidenceSettings;
+}
+
+/** One bake the gate owns: a manual approval at the end of a stage. */
+export interface BakeSettings {
+  readonly stageName: string;
+  readonly actionName: string;
+  /** The environment the stage deployed, whose health the bake watches. */
+  readonly environment: string;
+  /** How long the environment must stay healthy after its deployment. */
+  readonly minutes: number;
+  /**
+   * How long after the bake the gate keeps waiting for evidence (alarms OK now, enough traffic) before it
+   * rejects; holds (halt, calendar, the next environment unhealthy) do not count against it.
+   */
+  readonly evidenceGraceMinutes: number;
+  /** Approve without evidence of traffic: an explicit opt-out, stated in every summary. */
+  readonly allowNoTraffic: boolean;
+  /**
+   * The stage this bake promotes to: the build waits while that environment's health alarm is in ALARM, while
+   * the release calendar is closed, and when the window closes within `lateStartMinutes`.
+   */
+  readonly promotion?: { readonly stageName: string; readonly environment: string; readonly lateStartMinutes: number };
+  /**
+   * An earlier bake of the same build: while the earlier environment still runs this build (until a newer
+   * build starts deploying there), an ALARM there rejects this bake too.
+   */
+  readonly upstream?: { readonly stageName: string; readonly actionName: string; readonly environment: string };
 }
 
 export interface DecisionSettings {
-  /** How long dev must stay healthy after its deployment. */
-  readonly bakeMinutes: number;
+  readonly environments: readonly EnvironmentSettings[];
+  readonly bakes: readonly BakeSettings[];
   /**
-   * How long after the bake the gate keeps waiting for evidence (the alarm OK now, enough requests) before
-   * it rejects; holds (halt, calendar, prod unhealthy) do not count against it.
+   * How long after a minute of the bake the alarms may still fire for it (two one-minute datapoints plus
+   * CloudWatch's evaluation delay): the gate approves only once the alarms could have seen the bake's end.
    */
-  readonly evidenceGraceMinutes: number;
-  /** The dev alarms whose ALARM at any moment of the bake rejects the build; the environment health first. */
-  readonly devAlarmNames: readonly string[];
-  /** The prod alarm whose ALARM holds the build out of prod. */
-  readonly prodHealthAlarmName: string;
-  /** Requests dev must have served during the bake, if any. */
-  readonly minimumRequests?: number;
-  /** Prod deployment plus prod bake: prod does not start when the release window closes sooner. */
-  readonly lateStartMinutes: number;
+  readonly alarmLatencyMinutes: number;
+  /** How long a read may keep failing before the gate rejects instead of retrying. */
+  readonly readFailureToleranceMinutes: number;
 }
 
 export interface GateInputs {
   readonly now: Date;
   readonly approvals: readonly PendingApproval[];
-  /** The watched dev alarms that exist; names absent here do not exist. */
-  readonly devAlarms: Read<readonly AlarmReading[]>;
-  /**
-   * Prod's health alarm (`undefined` when it does not exist), or `'not-deployed'` when the pipeline has never
-   * run its Prod stage: then there is no prod to protect, and no reader role there yet.
-   */
-  readonly prodHealth: Read<AlarmReading | undefined> | 'not-deployed';
-  /** The request metric's datapoints since the earliest bake start; absent when no minimum is configured. */
-  readonly requests?: Read<readonly Datapoint[]>;
+  /** Each watched environment, by name, as read this time. */
+  readonly environments: ReadonlyMap<string, Read<EnvironmentReading>>;
+  /** Stages that have run in the pipeline (GetPipelineState): whether an environment can exist yet. */
+  readonly stagesRun: ReadonlySet<string>;
+  /** Per execution with an upstream bake: while the upstream environment ran this build. */
+  readonly upstreamSpans?: ReadonlyMap<string, Read<TimeSpan>>;
   readonly halt: Read<Halt | undefined>;
   /** The calendar's answer per pipeline execution; absent (or `undefined`) when no calendar is configured. */
   readonly releaseWindows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>;
@@ -135,124 +259,260 @@ export const MAX_SUMMARY_LENGTH = 512;
 
 const MINUTE = 60_000;
 
+/** The bake an approval belongs to; the adapter only reports approvals the gate owns. */
+export function bakeOf(approval: Pick<PendingApproval, 'stageName' | 'actionName'>, settings: Pick<DecisionSettings, 'bakes'>): BakeSettings {
+  const bake = settings.bakes.find((b) => b.stageName === approval.stageName && b.actionName === approval.actionName);
+  if (!bake) throw new Error(`the gate owns no bake ${approval.stageName}/${approval.actionName}`);
+  return bake;
+}
+
+/** The environment of that name. */
+export function environmentOf(name: string, settings: Pick<DecisionSettings, 'environments'>): EnvironmentSettings {
+  const env = settings.environments.find((e) => e.name === name);
+  if (!env) throw new Error(`the gate watches no environment ${name}`);
+  return env;
+}
+
 /**
- * Decides every pending approval. Rejections win over waits, waits over approval: a build is promoted only
- * when the bake time has passed, no watched alarm was in ALARM at any moment since the bake started, the
- * watched alarms are OK now, dev served enough requests, prod is not in ALARM, nothing is halted and the
- * calendar lets prod start. Anything the gate could not read rejects, with what failed.
+ * Decides every pending approval. Rejections win over retries, retries over waits, waits over approval: a
+ * build is promoted only when the bake time (and the alarms' latency) has passed, no watched alarm was in
+ * ALARM, redefined or silenced since the bake started, the environment's stack was not changed outside the
+ * pipeline, the watched alarms are OK now, the environment showed evidence of traffic, and, where the bake
+ * promotes, the next environment is not in ALARM, nothing is halted and the calendar lets it start. A read that
+ * fails is retried on the next check and rejects once it has failed for the tolerance.
  */
 export function decide(inputs: GateInputs, settings: DecisionSettings): Decision[] {
   return inputs.approvals.map((approval) => ({ approval, verdict: decideOne(approval, inputs, settings) }));
 }
 
+/** What one approval's checks found, by how much each weighs. */
+class Findings {
+  readonly rejections: string[] = [];
+  /** Failed reads still within the tolerance: retried on the next check. */
+  readonly retries: string[] = [];
+  readonly evidence: string[] = [];
+  readonly holds: string[] = [];
+  readonly notes: string[] = [];
+  /** What opened a release calendar that would be closed (a break-glass override): first in the approval. */
+  readonly calendarNotes: string[] = [];
+
+  constructor(
+    private readonly now: Date,
+    private readonly toleranceMinutes: number,
+  ) {}
+
+  /** A failed read: retried while it is young, a rejection once it has failed for the tolerance. */
+  failed(what: string, read: { readonly error: string; readonly failingSince: Date }): void {
+    const failing = this.now.getTime() - read.failingSince.getTime();
+    if (failing >= this.toleranceMinutes * MINUTE) {
+      this.rejections.push(`cannot read ${what} for ${duration(failing)}: ${read.error}`);
+    } else {
+      const lasted = failing < MINUTE ? '' : ` for ${duration(failing)}`;
+      this.retries.push(`cannot read ${what}${lasted}, retrying (rejects after ${duration(this.toleranceMinutes * MINUTE)}): ${read.error}`);
+    }
+  }
+}
+
 function decideOne(approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): Verdict {
   const { now } = inputs;
+  const bake = bakeOf(approval, settings);
+  const env = environmentOf(bake.environment, settings);
   const start = approval.bakeStartedAt;
-  const bakeEnd = new Date(start.getTime() + settings.bakeMinutes * MINUTE);
-  const rejections: string[] = [];
-  const evidence: string[] = [];
-  const holds: string[] = [];
-  const notes: string[] = [];
-  /** What opened a release calendar that would be closed (a break-glass override): first in the approval. */
-  const calendarNotes: string[] = [];
+  const f = new Findings(now, settings.readFailureToleranceMinutes);
 
-  // Dev: ALARM at any moment since the bake started rejects; not OK now means no evidence yet.
-  if (!inputs.devAlarms.ok) {
-    rejections.push(`cannot read dev alarms: ${inputs.devAlarms.error}`);
-  } else {
-    const byName = new Map(inputs.devAlarms.value.map((a) => [a.name, a]));
-    for (const name of settings.devAlarmNames) {
-      const alarm = byName.get(name);
-      if (!alarm) {
-        rejections.push(`${name} does not exist in dev`);
-        continue;
-      }
-      const fired = alarmDuring(alarm, start, now);
-      if (fired) rejections.push(fired);
-      else if (alarm.state !== 'OK') evidence.push(`${name} is ${alarm.state}, not OK (${alarm.reason})`);
-      else notes.push(`${name} OK, no ALARM since ${clock(start, now)}`);
-    }
-  }
+  checkBakedEnvironment(f, env, bake, start, inputs.environments.get(env.name), now);
+  if (bake.upstream) checkUpstream(f, bake.upstream, approval, inputs, settings);
+  if (bake.promotion) checkPromotion(f, bake.promotion, approval, inputs, settings);
 
-  if (settings.minimumRequests !== undefined) {
-    if (!inputs.requests?.ok) {
-      rejections.push(`cannot read the request count: ${inputs.requests?.error ?? 'not read'}`);
-    } else {
-      // Only periods that start inside the bake: evidence is counted conservatively.
-      const served = inputs.requests.value.filter((d) => d.at >= start).reduce((sum, d) => sum + d.value, 0);
-      const count = `${formatCount(served)} requests (minimum ${formatCount(settings.minimumRequests)})`;
-      if (served < settings.minimumRequests) evidence.push(`only ${count} during the bake`);
-      else notes.push(count);
-    }
-  }
-
-  // Prod: a prod already in ALARM holds the build, it does not reject it: the build did nothing wrong yet.
-  const prod = inputs.prodHealth;
-  if (prod === 'not-deployed') {
-    notes.push('prod never deployed');
-  } else if (!prod.ok) {
-    rejections.push(`cannot read prod health: ${prod.error}`);
-  } else if (prod.value === undefined) {
-    rejections.push(`${settings.prodHealthAlarmName} does not exist in prod`);
-  } else if (prod.value.state === 'ALARM') {
-    holds.push(`prod unhealthy: ${prod.value.name} in ALARM since ${clock(prod.value.since, now)} (${prod.value.reason})`);
-  } else {
-    notes.push(`${prod.value.name} ${prod.value.state}`);
-  }
-
-  if (!inputs.halt.ok) rejections.push(`cannot read the halt flag: ${inputs.halt.error}`);
+  if (!inputs.halt.ok) f.failed('the halt flag', inputs.halt);
   else if (inputs.halt.value?.halted) {
     const h = inputs.halt.value;
-    holds.push(`halted by ${h.by} at ${h.at}: ${h.reason}`);
+    f.holds.push(`halted by ${h.by} at ${h.at}: ${h.reason}`);
+  }
+
+  if (f.rejections.length > 0) return verdict('reject', 'rejected', f.rejections);
+  if (f.retries.length > 0) return verdict('wait', 'waiting', [...f.retries, ...f.holds]);
+
+  const bakeEnd = start.getTime() + bake.minutes * MINUTE;
+  const seen = bakeEnd + settings.alarmLatencyMinutes * MINUTE;
+  if (now.getTime() < bakeEnd) {
+    return verdict('wait', 'waiting', [`${duration(bakeEnd - now.getTime())} of ${env.name} bake left`, ...f.evidence, ...f.holds]);
+  }
+  if (now.getTime() < seen) {
+    return verdict('wait', 'waiting', [
+      `bake over; ${duration(seen - now.getTime())} more for the alarms to judge its last minutes`,
+      ...f.evidence,
+      ...f.holds,
+    ]);
+  }
+  if (f.evidence.length > 0) {
+    const overdue = now.getTime() - seen;
+    if (overdue >= bake.evidenceGraceMinutes * MINUTE) {
+      return verdict('reject', 'rejected', [`no evidence of health ${duration(overdue)} after the bake`, ...f.evidence]);
+    }
+    return verdict('wait', 'waiting', [...f.evidence, ...f.holds]);
+  }
+  if (f.holds.length > 0) return verdict('wait', 'waiting', f.holds);
+  const optOut = bake.allowNoTraffic ? ['NO EVIDENCE OF TRAFFIC REQUIRED (allowNoTraffic)'] : [];
+  return verdict('approve', 'approved', [
+    `${duration(bake.minutes * MINUTE)} ${env.name} bake clean`,
+    ...optOut,
+    ...f.calendarNotes,
+    ...f.notes,
+  ]);
+}
+
+/** The environment the stage deployed: alarms, tampering, out-of-band changes and evidence since `start`. */
+function checkBakedEnvironment(
+  f: Findings,
+  env: EnvironmentSettings,
+  bake: BakeSettings,
+  start: Date,
+  read: Read<EnvironmentReading> | undefined,
+  now: Date,
+): void {
+  if (!read) {
+    f.rejections.push(`${env.name} was not read`);
+    return;
+  }
+  if (!read.ok) {
+    // The stage has just deployed the environment, so its role exists: a missing role is a failure too.
+    f.failed(`${env.name}`, read);
+    return;
+  }
+  const reading = read.value;
+  const byName = new Map(reading.alarms.map((a) => [a.name, a]));
+  for (const name of env.alarmNames) {
+    const alarm = byName.get(name);
+    if (!alarm) {
+      f.rejections.push(`${name} does not exist in ${env.name}`);
+      continue;
+    }
+    const fired = alarmDuring(alarm, { start, end: now }, now);
+    if (fired) f.rejections.push(fired);
+    else if (!alarm.actionsEnabled) f.rejections.push(`${name} has its actions disabled`);
+    else if (alarm.state !== 'OK') f.evidence.push(`${name} is ${alarm.state}, not OK (${alarm.reason})`);
+    else f.notes.push(`${name} OK, no ALARM since ${clock(start, now)}`);
+  }
+  for (const change of reading.configurationChanges.filter((c) => c.at >= start)) {
+    f.rejections.push(`${change.alarmName} changed at ${clock(change.at, now)} during the bake (${change.summary})`);
+  }
+  const stack = reading.stack;
+  if (stack === 'missing') f.rejections.push(`the ${env.name} service stack does not exist`);
+  else if (stack?.lastUpdatedAt && stack.lastUpdatedAt > start) {
+    f.rejections.push(`${stack.name} was updated outside the pipeline at ${clock(stack.lastUpdatedAt, now)}, during the bake`);
+  }
+  if (!bake.allowNoTraffic) checkEvidence(f, env, reading, start, now);
+}
+
+/** Evidence that the environment served traffic: synthetic check runs over the time, and requests served. */
+function checkEvidence(f: Findings, env: EnvironmentSettings, reading: EnvironmentReading, start: Date, now: Date): void {
+  const { syntheticChecks, requests } = env.evidence;
+  if (syntheticChecks) {
+    const elapsed = Math.floor((now.getTime() - start.getTime()) / MINUTE);
+    // Only one-minute periods that start inside the bake count: evidence is counted conservatively.
+    const covered = new Set(
+      (reading.syntheticRuns ?? []).filter((d) => d.at >= start && d.at < now && d.value > 0).map((d) => Math.floor(d.at.getTime() / MINUTE)),
+    ).size;
+    const percent = elapsed === 0 ? 0 : Math.floor((100 * covered) / elapsed);
+    const what = `synthetic checks ran in ${covered} of ${elapsed} min (${percent}%, minimum ${syntheticChecks.minimumCoveragePercent}%)`;
+    if (elapsed === 0 || percent < syntheticChecks.minimumCoveragePercent) f.evidence.push(`${env.name} ${what}`);
+    else f.notes.push(what);
+  }
+  if (requests) {
+    const served = (reading.requests ?? []).filter((d) => d.at >= start).reduce((sum, d) => sum + d.value, 0);
+    const count = `${formatCount(served)} requests (minimum ${formatCount(requests.minimum)})`;
+    if (served < requests.minimum) f.evidence.push(`${env.name} served only ${count} during the bake`);
+    else f.notes.push(count);
+  }
+}
+
+/** An earlier environment that still ran this build: an ALARM there while it did rejects this bake too. */
+function checkUpstream(f: Findings, upstream: NonNullable<BakeSettings['upstream']>, approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
+  const env = environmentOf(upstream.environment, settings);
+  const span = inputs.upstreamSpans?.get(approval.pipelineExecutionId);
+  const read = inputs.environments.get(env.name);
+  if (!span) {
+    f.rejections.push(`when ${env.name} ran this build was not read`);
+    return;
+  }
+  if (!span.ok) {
+    f.failed(`when ${env.name} ran this build`, span);
+    return;
+  }
+  if (!read) {
+    f.rejections.push(`${env.name} was not read`);
+    return;
+  }
+  if (!read.ok) {
+    f.failed(`${env.name}`, read);
+    return;
+  }
+  const byName = new Map(read.value.alarms.map((a) => [a.name, a]));
+  for (const name of env.alarmNames) {
+    const alarm = byName.get(name);
+    if (!alarm) {
+      f.rejections.push(`${name} does not exist in ${env.name}`);
+      continue;
+    }
+    const fired = alarmDuring(alarm, span.value, inputs.now);
+    if (fired) f.rejections.push(`${fired}, while ${env.name} still ran this build`);
+  }
+}
+
+/** Whether the next environment may receive the build now: its health, and the release calendar. */
+function checkPromotion(f: Findings, promotion: NonNullable<BakeSettings['promotion']>, approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
+  const { now } = inputs;
+  const env = environmentOf(promotion.environment, settings);
+  const healthName = env.alarmNames[0];
+  const read = inputs.environments.get(env.name);
+  if (!read) f.rejections.push(`${env.name} was not read`);
+  else if (!read.ok) {
+    // Before its first deployment the environment has no stack, and so no reader role: nothing to protect.
+    if (read.roleMissing && !inputs.stagesRun.has(promotion.stageName)) f.notes.push(`${env.name} not deployed yet`);
+    else f.failed(`${env.name} health`, read);
+  } else {
+    // A promotion target already in ALARM holds the build, it does not reject it: the build did nothing wrong.
+    const health = read.value.alarms.find((a) => a.name === healthName);
+    if (!health) f.rejections.push(`${healthName} does not exist in ${env.name}`);
+    else if (health.state === 'ALARM') {
+      f.holds.push(`${env.name} unhealthy: ${health.name} in ALARM since ${clock(health.since, now)} (${health.reason})`);
+    } else f.notes.push(`${health.name} ${health.state}`);
   }
 
   const window = inputs.releaseWindows?.get(approval.pipelineExecutionId);
-  if (window && !window.ok) rejections.push(`cannot read the release calendar: ${window.error}`);
+  if (window && !window.ok) f.failed('the release calendar', window);
   else if (window?.value) {
     const w = window.value;
     if (!w.open) {
-      holds.push(`release calendar closed: ${w.reasons.join(', ')}${w.nextOpen ? `; opens ${w.nextOpen}` : ''}`);
+      f.holds.push(`release calendar closed: ${w.reasons.join(', ')}${w.nextOpen ? `; opens ${w.nextOpen}` : ''}`);
     } else {
-      if (openedByOverride(w)) calendarNotes.push(`release calendar opened by ${w.reasons.join(', ')}`);
+      if (openedByOverride(w)) f.calendarNotes.push(`release calendar opened by ${w.reasons.join(', ')}`);
       if (w.closesAt !== undefined) {
         const closesAt = new Date(w.closesAt);
-        const needed = settings.lateStartMinutes * MINUTE;
+        const needed = promotion.lateStartMinutes * MINUTE;
         if (Number.isNaN(closesAt.getTime())) {
-          rejections.push(`the release calendar gave an unreadable closing time ${JSON.stringify(w.closesAt)}`);
+          f.rejections.push(`the release calendar gave an unreadable closing time ${JSON.stringify(w.closesAt)}`);
         } else if (closesAt.getTime() - now.getTime() < needed) {
-          holds.push(
-            `too late to start prod: the window closes at ${clock(closesAt, now)} and prod deploy + bake take ${duration(needed)}`,
+          f.holds.push(
+            `too late to start ${env.name}: the window closes at ${clock(closesAt, now)} and ${env.name} deploy + bake take ${duration(needed)}`,
           );
         }
       }
     }
   }
-
-  if (rejections.length > 0) return verdict('reject', 'rejected', rejections);
-
-  const bakeLeft = bakeEnd.getTime() - now.getTime();
-  if (bakeLeft > 0) return verdict('wait', 'waiting', [`${duration(bakeLeft)} of bake left`, ...evidence, ...holds]);
-
-  if (evidence.length > 0) {
-    const overdue = now.getTime() - bakeEnd.getTime();
-    if (overdue >= settings.evidenceGraceMinutes * MINUTE) {
-      return verdict('reject', 'rejected', [`no evidence of health ${duration(overdue)} after the bake`, ...evidence]);
-    }
-    return verdict('wait', 'waiting', [...evidence, ...holds]);
-  }
-  if (holds.length > 0) return verdict('wait', 'waiting', holds);
-  return verdict('approve', 'approved', [`${duration(settings.bakeMinutes * MINUTE)} bake clean`, ...calendarNotes, ...notes]);
 }
 
-/** The first moment since `start` that the alarm was in ALARM, described; undefined if it never was. */
-function alarmDuring(alarm: AlarmReading, start: Date, now: Date): string | undefined {
+/** The first moment within the span that the alarm was in ALARM, described; undefined if it never was. */
+function alarmDuring(alarm: AlarmReading, span: TimeSpan, now: Date): string | undefined {
+  const { start, end } = span;
   const changes = alarm.changes
-    .filter((c) => c.at >= start && (c.to === 'ALARM' || c.from === 'ALARM'))
+    .filter((c) => c.at >= start && c.at <= end && (c.to === 'ALARM' || c.from === 'ALARM'))
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   const first = changes[0];
   if (first?.to === 'ALARM') return `${alarm.name} entered ALARM at ${clock(first.at, now)} (reason: ${first.reason})`;
   if (first) return `${alarm.name} was in ALARM when the bake started, until ${clock(first.at, now)}`;
-  if (alarm.state === 'ALARM') {
+  if (alarm.state === 'ALARM' && alarm.since <= end) {
     return alarm.since >= start
       ? `${alarm.name} entered ALARM at ${clock(alarm.since, now)} (reason: ${alarm.reason})`
       : `${alarm.name} in ALARM since ${clock(alarm.since, now)}, before the bake started (reason: ${alarm.reason})`;
@@ -270,32 +530,32 @@ export interface AlarmEvent {
   readonly at: Date;
 }
 
-/** The dev alarms the bake watches, and the account they live in. */
-export type WatchedDevAlarms = Pick<DecisionSettings, 'devAlarmNames'> & { readonly devAccount: string };
+/** Which account each watched environment lives in, by environment name. */
+export type EnvironmentAccounts = ReadonlyMap<string, string>;
 
 /**
- * The fast path: a watched dev alarm entered ALARM, so every approval whose bake started before that moment
- * is rejected now, without reading anything else. Returns no decision for an event that rejects nothing (a
- * prod alarm, a recovery, an event older than the bake); the periodic reconcile covers those.
+ * The fast path: a watched alarm entered ALARM, so every approval baking in that alarm's environment since
+ * before that moment is rejected now, without reading anything else. Returns no decision for an event that
+ * rejects nothing this way (a recovery, an event older than the bake, an earlier environment's alarm); the
+ * reconcile that follows covers those.
  */
 export function rejectionsForAlarmEvent(
   event: AlarmEvent,
   approvals: readonly PendingApproval[],
-  settings: WatchedDevAlarms,
+  settings: Pick<DecisionSettings, 'bakes' | 'environments'>,
+  accounts: EnvironmentAccounts,
   now: Date,
 ): Decision[] {
-  if (!isDevAlarm(event, settings) || event.state !== 'ALARM') return [];
+  if (event.state !== 'ALARM') return [];
   return approvals
-    .filter((a) => event.at >= a.bakeStartedAt)
+    .filter((a) => {
+      const env = environmentOf(bakeOf(a, settings).environment, settings);
+      return accounts.get(env.name) === event.account && env.alarmNames.includes(event.alarmName) && event.at >= a.bakeStartedAt;
+    })
     .map((approval) => ({
       approval,
       verdict: verdict('reject', 'rejected', [`${event.alarmName} entered ALARM at ${clock(event.at, now)} (reason: ${event.reason})`]),
     }));
-}
-
-/** Whether the event is about one of the dev alarms the bake watches. */
-export function isDevAlarm(event: AlarmEvent, settings: WatchedDevAlarms): boolean {
-  return event.account === settings.devAccount && settings.devAlarmNames.includes(event.alarmName);
 }
 
 function verdict(kind: Verdict['kind'], prefix: string, reasons: readonly string[]): Verdict {

@@ -1,34 +1,42 @@
 /**
- * The bake gate function. Three triggers, one owner of the Bake approval:
- * - "CloudWatch Alarm State Change" of a watched dev alarm entering ALARM: reject at once (halt fast);
- * - "CodePipeline Action Execution State Change" of the Bake approval: a bake started, check it now;
+ * The bake gate function. Three triggers, one owner of every bake approval of the pipeline (the dev bake
+ * before prod, the prod bake after it):
+ * - "CloudWatch Alarm State Change" of a watched alarm entering ALARM: reject the bakes of its environment at
+ *   once (halt fast), then reconcile the rest;
+ * - "CodePipeline Action Execution State Change" of a bake approval: a bake started, check it now;
  * - a one-minute schedule: reconcile every pending approval from the pipeline's state and the alarms'
- *   history, which also catches lost or late events.
+ *   history, which also catches lost or late events and pays announcements still owed.
  * Every trigger is level-triggered and idempotent: deciding an approval twice does no harm.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { describeError } from '../shared/aws-errors';
 import { isJsonObject } from '../shared/json';
-import { AwsGateAdapter, GatePort, PipelineControls } from './adapter';
+import { AwsGateAdapter, GatePort, PipelineControls, ReadDepth, ReaderRoleUnavailable } from './adapter';
 import {
   ALARM_STATES,
   AlarmEvent,
+  bakeOf,
   decide,
   Decision,
+  EnvironmentReading,
   GateInputs,
   isAlarmState,
-  isDevAlarm,
   noReleaseCalendar,
   openedByOverride,
+  PendingApproval,
   Read,
   readFailed,
   readOk,
   rejectionsForAlarmEvent,
   ReleaseWindow,
   ReleaseWindowProvider,
+  TimeSpan,
+  upstreamSpan,
 } from './core';
+import { Announcement, EMPTY_GATE_STATE, trackFailures } from './gate-state';
 import { RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from './release-window';
-import { GATE_SETTINGS_ENV, GATE_TOPIC_ENV, GateSettings, parseGateSettings } from './settings';
+import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings, parseGateSettings } from './settings';
 
 export interface GateLog {
   info(message: string, data?: Record<string, unknown>): void;
@@ -52,6 +60,7 @@ export interface GateDependencies {
 /** One decision and what became of it. */
 export interface DecisionRecord {
   readonly pipelineExecutionId: string;
+  readonly stageName: string;
   readonly verdict: Decision['verdict']['kind'];
   readonly summary: string;
   /** For approvals and rejections: whether CodePipeline took it, or the approval was already decided. */
@@ -61,6 +70,10 @@ export interface DecisionRecord {
 export interface GateReport {
   readonly trigger: 'alarm' | 'bake-started' | 'schedule';
   readonly decisions: DecisionRecord[];
+  /** Announcements made this time (owed ones included). */
+  readonly announced: string[];
+  /** After a full check: the approvals found waiting, and how long the oldest has waited. */
+  readonly pending?: { readonly count: number; readonly oldestMinutes: number };
 }
 
 export type Gate = (event: unknown) => Promise<GateReport>;
@@ -77,17 +90,48 @@ export function createGate(deps: GateDependencies): Gate {
   const { port, settings, log } = deps;
   const clock = deps.now ?? (() => new Date());
   const releaseWindow = deps.releaseWindow ?? noReleaseCalendar;
+  const accounts = new Map(settings.environments.map((e) => [e.name, e.account]));
+
+  /** The announcement a recorded verdict owes: every rejection, and an approval only an override let through. */
+  function announcementFor(decision: Decision, windows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>): Announcement | undefined {
+    const { approval, verdict } = decision;
+    const bake = bakeOf(approval, settings);
+    const window = windows?.get(approval.pipelineExecutionId);
+    const overridden = window?.ok === true && window.value !== undefined && openedByOverride(window.value);
+    if (verdict.kind === 'wait' || (verdict.kind === 'approve' && !overridden)) return undefined;
+    const where = `${approval.stageName}/${approval.actionName}`;
+    const [subject, outcome] =
+      verdict.kind === 'approve'
+        ? [`Tollgate ${settings.pipelineName}: promoted outside the release calendar`, 'promoted under a break-glass override of the release calendar.']
+        : bake.promotion
+          ? [`Tollgate ${settings.pipelineName}: build rejected in the ${where} bake`, `the build will not reach ${bake.promotion.stageName}.`]
+          : [
+              `Tollgate ${settings.pipelineName}: ${approval.stageName} bake failed, rolling back`,
+              `the ${approval.stageName} stage fails and rolls back to the last successful release.`,
+            ];
+    return {
+      id: `${approval.pipelineExecutionId}/${where}/${verdict.kind}`,
+      subject,
+      message: [
+        `Pipeline ${settings.pipelineName}, execution ${approval.pipelineExecutionId}: ${outcome}`,
+        verdict.summary,
+        `Bake started ${approval.bakeStartedAt.toISOString()}.`,
+      ].join('\n'),
+    };
+  }
 
   /**
-   * Puts each verdict. Rejections are announced, and so are approvals that only the release calendar's
-   * override let through (the break-glass is public). A failed announcement leaves the verdict standing and
-   * fails the invocation, so the gate's error alarm fires.
+   * Puts each verdict, then pays every announcement owed: owed first (kept in the state table), then
+   * published and forgotten, so an announcement whose publish failed is made by a later invocation, once. A
+   * failed announcement leaves the verdict standing and fails the invocation, so the gate's error alarm fires.
    */
-  async function apply(decisions: Decision[], windows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>): Promise<DecisionRecord[]> {
+  async function apply(decisions: Decision[], owedBefore: readonly Announcement[], windows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>) {
     const records: DecisionRecord[] = [];
-    let publishFailure: unknown;
-    for (const { approval, verdict } of decisions) {
-      const base = { pipelineExecutionId: approval.pipelineExecutionId, verdict: verdict.kind, summary: verdict.summary };
+    const owed = new Map(owedBefore.map((a) => [a.id, a]));
+    let failure: unknown;
+    for (const decision of decisions) {
+      const { approval, verdict } = decision;
+      const base = { pipelineExecutionId: approval.pipelineExecutionId, stageName: approval.stageName, verdict: verdict.kind, summary: verdict.summary };
       if (verdict.kind === 'wait') {
         log.info(verdict.summary, base);
         records.push(base);
@@ -96,60 +140,113 @@ export function createGate(deps: GateDependencies): Gate {
       const outcome = await port.putApprovalResult(approval, verdict.kind === 'approve' ? 'Approved' : 'Rejected', verdict.summary);
       log.info(verdict.summary, { ...base, outcome });
       records.push({ ...base, outcome });
-      if (outcome !== 'recorded') continue;
-      const window = windows?.get(approval.pipelineExecutionId);
-      const overridden = window?.ok === true && window.value !== undefined && openedByOverride(window.value);
-      if (verdict.kind === 'approve' && !overridden) continue;
-      const [subject, outcomeLine] =
-        verdict.kind === 'reject'
-          ? [`Tollgate ${settings.pipelineName}: build rejected in the ${settings.bakeStageName} bake`, 'the build will not reach prod.']
-          : [`Tollgate ${settings.pipelineName}: promoted outside the release calendar`, 'promoted to prod under a break-glass override of the release calendar.'];
+      const announcement = outcome === 'recorded' ? announcementFor(decision, windows) : undefined;
+      if (!announcement) continue;
+      const owedAlready = owed.has(announcement.id);
+      owed.set(announcement.id, announcement);
       try {
-        await port.publish(
-          subject,
-          [
-            `Pipeline ${settings.pipelineName}, execution ${approval.pipelineExecutionId}: ${outcomeLine}`,
-            verdict.summary,
-            `Bake started ${approval.bakeStartedAt.toISOString()}.`,
-          ].join('\n'),
-        );
+        // Owed already by an invocation this one did not see (a concurrent one): that one, or the next
+        // schedule, makes it. Publishing it here as well would announce the same verdict twice.
+        if (!(await port.owe(announcement)) && !owedAlready) owed.delete(announcement.id);
       } catch (err) {
-        log.error(`could not announce the ${verdict.kind === 'reject' ? 'rejection' : 'override'}`, { error: describeError(err) });
-        publishFailure = err;
+        // Publishing now may still work; if it does not, the invocation fails and the alarm pages.
+        log.error('could not record the announcement owed', { id: announcement.id, error: describeError(err) });
+        failure ??= err;
       }
     }
-    if (publishFailure) throw publishFailure;
-    return records;
+    const announced: string[] = [];
+    for (const announcement of owed.values()) {
+      try {
+        await port.publish(announcement.subject, announcement.message);
+        announced.push(announcement.id);
+        await port.paid(announcement.id);
+      } catch (err) {
+        log.error('could not announce', { id: announcement.id, error: describeError(err) });
+        failure ??= err;
+      }
+    }
+    if (failure) throw failure;
+    return { decisions: records, announced };
   }
 
-  async function reconcile(trigger: GateReport['trigger']): Promise<GateReport> {
+  async function reconcile(trigger: GateReport['trigger'], alreadyDecided: DecisionRecord[] = []): Promise<GateReport> {
     const now = clock();
-    const view = await port.readPipeline();
-    if (view.approvals.length === 0) return { trigger, decisions: [] };
-    const since = new Date(Math.min(...view.approvals.map((a) => a.bakeStartedAt.getTime())));
-    const [devAlarms, prodHealth, requests, controls] = await Promise.all([
-      settle(port.readDevAlarms(since, now)),
-      view.prodDeployed ? settle(port.readProdHealth()) : ('not-deployed' as const),
-      settings.minimumRequests === undefined ? undefined : settle(port.readRequests(since, now)),
-      settle(port.readControls()),
+    const [view, stateRead] = await Promise.all([port.readPipeline(), settle(port.readState(), now)]);
+    const state = stateRead.ok ? stateRead.value : EMPTY_GATE_STATE;
+    const approvals = view.approvals;
+    const stagesRun = new Set([...view.stages].filter(([, s]) => s.latestExecutionId !== undefined).map(([name]) => name));
+
+    // Which environments to read, how deeply, and from when.
+    const results = new Map<string, boolean>();
+    const upstreamSpans = new Map<string, Read<TimeSpan>>();
+    const needs = new Map<string, { depth: ReadDepth; since: Date }>();
+    const need = (name: string, depth: ReadDepth, since: Date) => {
+      const had = needs.get(name);
+      needs.set(name, {
+        depth: had?.depth === 'bake' || depth === 'bake' ? 'bake' : 'health',
+        since: had && had.since < since ? had.since : since,
+      });
+    };
+    await Promise.all(
+      approvals.map(async (approval) => {
+        const bake = bakeOf(approval, settings);
+        need(bake.environment, 'bake', approval.bakeStartedAt);
+        if (bake.promotion) need(bake.promotion.environment, 'health', approval.bakeStartedAt);
+        if (bake.upstream) {
+          const upstream = bake.upstream;
+          const source = `upstream:${approval.pipelineExecutionId}`;
+          const span = await settle(
+            port.readActionRuns(approval.pipelineExecutionId).then((runs) => upstreamSpan(runs, view.stages.get(upstream.stageName), upstream, approval.pipelineExecutionId, now)),
+            now,
+          );
+          results.set(source, span.ok);
+          upstreamSpans.set(approval.pipelineExecutionId, span);
+          need(upstream.environment, 'bake', span.ok ? span.value.start : approval.bakeStartedAt);
+        }
+      }),
+    );
+    const [environmentReads, controls] = await Promise.all([
+      Promise.all([...needs].map(async ([name, { depth, since }]) => [name, await settle(port.readEnvironment(name, depth, since, now), now)] as const)),
+      approvals.length > 0 ? settle(port.readControls(), now) : undefined,
     ]);
-    const releaseWindows = controls.ok ? await windows(view.approvals.map((a) => a.pipelineExecutionId), now, controls.value) : undefined;
+    const environments = new Map<string, Read<EnvironmentReading>>(environmentReads);
+    for (const [name, read] of environments) results.set(`environment:${name}`, read.ok);
+    if (controls) results.set('controls', controls.ok);
+    const releaseWindows = controls?.ok ? await windows(approvals, now, controls.value) : undefined;
+    for (const [id, window] of releaseWindows ?? []) results.set(`calendar:${id}`, window.ok);
+
+    // A failed read counts from when it first failed, across invocations.
+    const failures = trackFailures(state.failingSince, results, now);
+    const since = (source: string) => failures.failingSince.get(source) ?? now;
+    const aged = <T>(source: string, read: Read<T>): Read<T> => (read.ok ? read : { ...read, failingSince: since(source) });
     const inputs: GateInputs = {
       now,
-      approvals: view.approvals,
-      devAlarms,
-      prodHealth,
-      requests,
-      halt: controls.ok ? readOk(controls.value.halt) : controls,
-      releaseWindows,
+      approvals,
+      environments: new Map([...environments].map(([name, read]) => [name, aged(`environment:${name}`, read)])),
+      stagesRun,
+      upstreamSpans: new Map([...upstreamSpans].map(([id, read]) => [id, aged(`upstream:${id}`, read)])),
+      halt: controls === undefined ? readOk(undefined) : controls.ok ? readOk(controls.value.halt) : aged('controls', controls),
+      releaseWindows: releaseWindows && new Map([...releaseWindows].map(([id, read]) => [id, aged(`calendar:${id}`, read)])),
     };
-    return { trigger, decisions: await apply(decide(inputs, settings), releaseWindows) };
+    const outcome = await apply(decide(inputs, settings), state.outbox, releaseWindows);
+    if (stateRead.ok && (failures.started.length > 0 || failures.recovered.length > 0)) await port.recordFailures(failures);
+    // Decided without memory of earlier failures or owed announcements: decide, but page.
+    if (!stateRead.ok) throw new Error(`the gate's state could not be read: ${stateRead.error}`);
+    const oldest = Math.min(now.getTime(), ...approvals.map((a) => a.bakeStartedAt.getTime()));
+    return {
+      trigger,
+      decisions: [...alreadyDecided, ...outcome.decisions],
+      announced: outcome.announced,
+      pending: { count: approvals.length, oldestMinutes: Math.floor((now.getTime() - oldest) / 60_000) },
+    };
   }
 
-  async function windows(executionIds: string[], now: Date, controls: PipelineControls): Promise<Map<string, Read<ReleaseWindow | undefined>>> {
+  /** The calendar's answer for each approval that promotes; bakes that promote nothing do not ask. */
+  async function windows(approvals: readonly PendingApproval[], now: Date, controls: PipelineControls): Promise<Map<string, Read<ReleaseWindow | undefined>>> {
+    const promoting = approvals.filter((a) => bakeOf(a, settings).promotion !== undefined);
     const answers = await Promise.all(
-      executionIds.map(async (pipelineExecutionId) => {
-        const answer = await settle(Promise.resolve().then(() => releaseWindow({ now, pipelineExecutionId, controls: controls.parameters })));
+      promoting.map(async ({ pipelineExecutionId }) => {
+        const answer = await settle(Promise.resolve().then(() => releaseWindow({ now, pipelineExecutionId, controls: controls.parameters })), now);
         return [pipelineExecutionId, answer] as const;
       }),
     );
@@ -160,15 +257,18 @@ export function createGate(deps: GateDependencies): Gate {
     const e = eventObject(event);
     if (e.source === 'aws.cloudwatch' && e['detail-type'] === 'CloudWatch Alarm State Change') {
       const alarm = parseAlarmEvent(e);
-      const devSettings = { devAlarmNames: settings.devAlarmNames, devAccount: settings.dev.account };
-      if (!isDevAlarm(alarm, devSettings) || alarm.state !== 'ALARM') return reconcile('alarm');
+      if (alarm.state !== 'ALARM') return reconcile('alarm');
       // Halt fast: nothing to read but the pending approvals; the alarm's own event is the evidence.
       const view = await port.readPipeline();
-      return { trigger: 'alarm', decisions: await apply(rejectionsForAlarmEvent(alarm, view.approvals, devSettings, clock())) };
+      const fast = rejectionsForAlarmEvent(alarm, view.approvals, settings, accounts, clock());
+      const fastOutcome = await apply(fast, []);
+      if (fast.length === view.approvals.length) return { trigger: 'alarm', ...fastOutcome };
+      // An alarm of an earlier environment may still reject a later bake: the full check decides that.
+      return reconcile('alarm', fastOutcome.decisions);
     }
     if (e.source === 'aws.codepipeline' && e['detail-type'] === 'CodePipeline Action Execution State Change') {
       const detail = eventObject(e.detail, 'detail');
-      log.info('bake started', { pipelineExecutionId: detail['execution-id'], bakeMinutes: settings.bakeMinutes, at: e.time });
+      log.info('bake started', { pipelineExecutionId: detail['execution-id'], stage: detail.stage, action: detail.action, at: e.time });
       return reconcile('bake-started');
     }
     if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') return reconcile('schedule');
@@ -176,11 +276,12 @@ export function createGate(deps: GateDependencies): Gate {
   };
 }
 
-async function settle<T>(promise: Promise<T>): Promise<Read<T>> {
+/** The read's value, or its failure in one line; a reader role that cannot be assumed is marked as such. */
+async function settle<T>(promise: Promise<T>, now: Date): Promise<Read<T>> {
   try {
     return readOk(await promise);
   } catch (err) {
-    return readFailed(describeError(err));
+    return readFailed(describeError(err), now, err instanceof ReaderRoleUnavailable);
   }
 }
 
@@ -218,13 +319,28 @@ export function gateFromEnvironment(env: Record<string, string | undefined>): Ga
   const settings = parseGateSettings(env[GATE_SETTINGS_ENV]);
   const topicArn = env[GATE_TOPIC_ENV];
   if (!topicArn) throw new Error(`${GATE_TOPIC_ENV} must be set`);
+  const stateTableName = env[GATE_STATE_TABLE_ENV];
+  if (!stateTableName) throw new Error(`${GATE_STATE_TABLE_ENV} must be set`);
   const logger = new Logger({ serviceName: 'tollgate-bake-gate' });
-  return createGate({
+  const gate = createGate({
     settings,
-    port: new AwsGateAdapter({ settings, topicArn }),
+    port: new AwsGateAdapter({ settings, topicArn, stateTableName }),
     log: { info: (m, d) => logger.info(m, d ?? {}), error: (m, d) => logger.error(m, d ?? {}) },
     releaseWindow: releaseWindowFromEnvironment(env[RELEASE_CALENDAR_ENV], settings.pipelineName),
   });
+  const metrics = new Metrics({ namespace: GATE_METRICS_NAMESPACE, serviceName: 'tollgate-bake-gate', defaultDimensions: { Pipeline: settings.pipelineName } });
+  return async (event) => {
+    const report = await gate(event);
+    // The gate's own pulse: a check that completed, and how long approvals have waited (the heartbeat and
+    // stuck-approval alarms read these; a gate that fails or stops emits nothing, which is what they catch).
+    if (report.pending) {
+      metrics.addMetric(GATE_METRICS.checks, MetricUnit.Count, 1);
+      metrics.addMetric(GATE_METRICS.pending, MetricUnit.Count, report.pending.count);
+      metrics.addMetric(GATE_METRICS.oldestPendingMinutes, MetricUnit.Count, report.pending.oldestMinutes);
+      metrics.publishStoredMetrics();
+    }
+    return report;
+  };
 }
 
 let deployed: Gate | undefined;

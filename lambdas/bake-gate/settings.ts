@@ -2,114 +2,108 @@
  * What the gate function is told at deployment, as one JSON environment variable the CDK construct writes
  * and the function validates at cold start: a gate with settings it cannot read decides nothing.
  */
-import { isJsonObject, parseJson } from '../shared/json';
-import type { DecisionSettings } from './core';
+import { z } from 'zod';
+import { ConfigError } from '../shared/config-error';
+import { parseJson } from '../shared/json';
+import { parseWithSchema } from '../shared/schema';
 
 /** Name of the environment variable that carries {@link GateSettings} as JSON. */
 export const GATE_SETTINGS_ENV = 'BAKE_GATE_SETTINGS';
 /** Name of the environment variable that carries the ARN of the topic for rejections. */
 export const GATE_TOPIC_ENV = 'BAKE_GATE_TOPIC_ARN';
+/** Name of the environment variable that carries the name of the gate's state table. */
+export const GATE_STATE_TABLE_ENV = 'BAKE_GATE_STATE_TABLE';
 
-/** An account the gate reads alarms in, through the read-only role there. */
-export interface WatchedAccount {
-  readonly account: string;
-  readonly region: string;
-  readonly readerRoleArn: string;
-}
+/** Where the gate publishes its own pulse (embedded metric format), with the dimension `Pipeline`. */
+export const GATE_METRICS_NAMESPACE = 'Tollgate/BakeGate';
+export const GATE_METRICS = {
+  /** One per completed check of every pending approval. */
+  checks: 'Checks',
+  pending: 'PendingApprovals',
+  oldestPendingMinutes: 'OldestPendingApprovalMinutes',
+} as const;
 
-/** The CloudWatch metric whose sum over the bake counts dev's requests. */
-export interface RequestMetric {
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly dimensions: Readonly<Record<string, string>>;
-}
+const name = z.string().min(1);
+const whole = (min: number) => z.number().int().min(min);
 
-export interface GateSettings extends DecisionSettings {
-  readonly pipelineName: string;
-  /** The stage and manual-approval action the gate owns. */
-  readonly bakeStageName: string;
-  readonly bakeActionName: string;
-  /** The pipeline stage that deploys prod: until it has run once, there is no prod health to read. */
-  readonly prodStageName: string;
-  readonly dev: WatchedAccount;
-  readonly prod: WatchedAccount;
-  /** Required when {@link DecisionSettings.minimumRequests} is set. */
-  readonly requestMetric?: RequestMetric;
-}
+/** A CloudWatch metric in a watched environment's account. */
+const metricSchema = z.strictObject({
+  namespace: name,
+  metricName: name,
+  dimensions: z.record(z.string(), name),
+});
+export type MetricId = z.infer<typeof metricSchema>;
 
-/** Settings the gate cannot use; the message names the field and the value. */
-export class GateSettingsError extends Error {
-  constructor(field: string, value: unknown, expectation: string) {
-    super(`invalid ${GATE_SETTINGS_ENV}: ${field} ${expectation}, got ${JSON.stringify(value)}`);
-    this.name = 'GateSettingsError';
-  }
-}
+const environmentSchema = z.strictObject({
+  /** How summaries name it: `dev`, `prod`. */
+  name,
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID'),
+  region: name,
+  /** The read-only role there (see `AlarmReaderRole`). */
+  readerRoleArn: name,
+  /** The watched alarms; the environment's health alarm first. */
+  alarmNames: z.array(name).min(1).max(100),
+  /** The service stack: updated during a bake by anything but the pipeline, it rejects the bake. */
+  stackName: name.optional(),
+  evidence: z.strictObject({
+    syntheticChecks: z.strictObject({ metric: metricSchema, minimumCoveragePercent: z.number().int().min(1).max(100) }).optional(),
+    requests: z.strictObject({ metric: metricSchema, minimum: whole(1) }).optional(),
+  }),
+});
+export type GateEnvironment = z.infer<typeof environmentSchema>;
 
-type Raw = Record<string, unknown>;
+const stageAction = { stageName: name, actionName: name };
 
-function object(value: unknown, field: string): Raw {
-  if (!isJsonObject(value)) throw new GateSettingsError(field, value, 'must be an object');
-  return value;
-}
+const bakeSchema = z.strictObject({
+  ...stageAction,
+  environment: name,
+  minutes: whole(1),
+  evidenceGraceMinutes: whole(0),
+  allowNoTraffic: z.boolean(),
+  promotion: z.strictObject({ stageName: name, environment: name, lateStartMinutes: whole(0) }).optional(),
+  upstream: z.strictObject({ ...stageAction, environment: name }).optional(),
+});
+export type GateBake = z.infer<typeof bakeSchema>;
 
-function text(raw: Raw, field: string, prefix = ''): string {
-  const value = raw[field];
-  if (typeof value !== 'string' || value === '') throw new GateSettingsError(prefix + field, value, 'must be a non-empty string');
-  return value;
-}
+const settingsSchema = z.strictObject({
+  pipelineName: name,
+  environments: z.array(environmentSchema).min(1),
+  bakes: z.array(bakeSchema).min(1),
+  alarmLatencyMinutes: whole(0),
+  readFailureToleranceMinutes: whole(0),
+});
+export type GateSettings = z.infer<typeof settingsSchema>;
 
-function whole(raw: Raw, field: string, min: number): number {
-  const value = raw[field];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new GateSettingsError(field, value, `must be a whole number >= ${min}`);
-  }
-  return value;
-}
-
-function account(value: unknown, field: string): WatchedAccount {
-  const raw = object(value, field);
-  return {
-    account: text(raw, 'account', `${field}.`),
-    region: text(raw, 'region', `${field}.`),
-    readerRoleArn: text(raw, 'readerRoleArn', `${field}.`),
-  };
-}
-
-/** Parses and validates the settings JSON. @throws GateSettingsError naming the first bad field. */
+/**
+ * Parses and validates the settings JSON, and checks that every bake names environments and bakes that exist
+ * and that a bake which requires evidence watches an environment that can show some.
+ *
+ * @throws ConfigError naming the first bad field.
+ */
 export function parseGateSettings(json: string | undefined): GateSettings {
-  const value = parseJson(json, () => new GateSettingsError('(the whole value)', json, 'must be JSON'));
-  const raw = object(value, '(the whole value)');
-  const devAlarmNames = raw.devAlarmNames;
-  if (!Array.isArray(devAlarmNames) || devAlarmNames.length === 0 || devAlarmNames.some((n) => typeof n !== 'string' || n === '')) {
-    throw new GateSettingsError('devAlarmNames', devAlarmNames, 'must be a non-empty list of alarm names');
-  }
-  const minimumRequests = raw.minimumRequests === undefined ? undefined : whole(raw, 'minimumRequests', 1);
-  let requestMetric: RequestMetric | undefined;
-  if (minimumRequests !== undefined) {
-    const metric = object(raw.requestMetric, 'requestMetric');
-    const dimensions = object(metric.dimensions ?? {}, 'requestMetric.dimensions');
-    if (Object.values(dimensions).some((v) => typeof v !== 'string')) {
-      throw new GateSettingsError('requestMetric.dimensions', dimensions, 'must map names to strings');
+  const value = parseJson(json, () => new ConfigError(GATE_SETTINGS_ENV, json, 'must be JSON'));
+  const settings = parseWithSchema(settingsSchema, value, GATE_SETTINGS_ENV);
+  const environments = new Map(settings.environments.map((e) => [e.name, e]));
+  settings.bakes.forEach((bake, i) => {
+    const field = `${GATE_SETTINGS_ENV}.bakes[${i}]`;
+    const env = environments.get(bake.environment);
+    if (!env) throw new ConfigError(`${field}.environment`, bake.environment, 'must name one of the environments');
+    if (bake.promotion && !environments.has(bake.promotion.environment)) {
+      throw new ConfigError(`${field}.promotion.environment`, bake.promotion.environment, 'must name one of the environments');
     }
-    requestMetric = {
-      namespace: text(metric, 'namespace', 'requestMetric.'),
-      metricName: text(metric, 'metricName', 'requestMetric.'),
-      dimensions: dimensions as Record<string, string>,
-    };
-  }
-  return {
-    pipelineName: text(raw, 'pipelineName'),
-    bakeStageName: text(raw, 'bakeStageName'),
-    bakeActionName: text(raw, 'bakeActionName'),
-    prodStageName: text(raw, 'prodStageName'),
-    bakeMinutes: whole(raw, 'bakeMinutes', 1),
-    evidenceGraceMinutes: whole(raw, 'evidenceGraceMinutes', 0),
-    lateStartMinutes: whole(raw, 'lateStartMinutes', 0),
-    devAlarmNames: devAlarmNames as string[],
-    prodHealthAlarmName: text(raw, 'prodHealthAlarmName'),
-    minimumRequests,
-    requestMetric,
-    dev: account(raw.dev, 'dev'),
-    prod: account(raw.prod, 'prod'),
-  };
+    if (bake.upstream && !environments.has(bake.upstream.environment)) {
+      throw new ConfigError(`${field}.upstream.environment`, bake.upstream.environment, 'must name one of the environments');
+    }
+    if (!bake.allowNoTraffic && !env.evidence.syntheticChecks && !env.evidence.requests) {
+      throw new ConfigError(`${field}.allowNoTraffic`, bake.allowNoTraffic, `must be true when environment ${env.name} has no evidence metric`);
+    }
+  });
+  return settings;
+}
+
+/** The environment of that name; the settings were checked, so it exists. */
+export function gateEnvironment(settings: GateSettings, environmentName: string): GateEnvironment {
+  const env = settings.environments.find((e) => e.name === environmentName);
+  if (!env) throw new Error(`no environment ${environmentName} in the gate settings`);
+  return env;
 }
