@@ -181,6 +181,18 @@ describe('the gate function', () => {
     });
   });
 
+  test("counts evidence from the canary each stage actually deploys: no name copied by hand", () => {
+    const stagesOf = [synthesized.pipelineStack.devStage, synthesized.pipelineStack.prodStage];
+    gateSettings().environments.forEach((env, i) => {
+      const canaryName = stagesOf[i].service.syntheticChecks!.canaryName;
+      expect(env.evidence.syntheticChecks?.metric.dimensions).toEqual({ CanaryName: canaryName });
+      Template.fromStack(stagesOf[i].service).hasResourceProperties('AWS::Synthetics::Canary', {
+        Name: canaryName,
+        Schedule: Match.objectLike({ Expression: 'rate(1 minute)' }),
+      });
+    });
+  });
+
   test('requires evidence by default; allowNoTraffic is an explicit opt-out', () => {
     expect(gateSettings().bakes.map((b) => b.allowNoTraffic)).toEqual([false, false]);
     const optedOut = synthesizeTollgate({ tollgate: { bake: { allowNoTraffic: true } } });

@@ -59,19 +59,38 @@ describe.each([
     });
   });
 
-  test('the environment health alarm is a composite over the service alarms and the tile server alarms', () => {
+  test('the environment health alarm is a composite over the service, tile server and synthetic checks alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
     const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0];
     expect(composite.Properties.AlarmName).toBe(`${stage}-Service-Health`);
     const rule = JSON.stringify(composite.Properties.AlarmRule);
     // The canary's new-version alarms watch one deployment; the environment's health is the rest.
     const healthAlarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) => !id.startsWith('Canary'));
-    expect(healthAlarms).toHaveLength(6);
+    expect(healthAlarms).toHaveLength(7);
+    expect(healthAlarms.filter((id) => id.startsWith('SyntheticChecks'))).toHaveLength(1);
     for (const alarm of healthAlarms) {
       expect(rule).toContain(`ALARM(\\"",{"Fn::GetAtt":["${alarm}","Arn"]}`);
     }
-    expect(rule.match(/ALARM\(/g)).toHaveLength(6);
-    expect(rule.match(/ OR /g)).toHaveLength(5);
+    expect(rule.match(/ALARM\(/g)).toHaveLength(7);
+    expect(rule.match(/ OR /g)).toHaveLength(6);
+  });
+
+  test('writes need IAM authorization; reads and the catch-all stay public, all to the live alias', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+    expect(Object.fromEntries(routes.map((r) => [r.RouteKey, r.AuthorizationType]))).toEqual({
+      'PUT /items/{id}': 'AWS_IAM',
+      'GET /items/{id}': 'NONE',
+      'GET /health': 'NONE',
+      $default: 'NONE',
+    });
+    // The public-API suppression sits on the public routes only: the write route and the API itself carry none.
+    const apig4 = (resource: { Metadata?: unknown }) => JSON.stringify(resource.Metadata ?? {}).includes('AwsSolutions-APIG4');
+    const byKey = Object.fromEntries(Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => [r.Properties.RouteKey, apig4(r)]));
+    expect(byKey).toEqual({ 'PUT /items/{id}': false, 'GET /items/{id}': true, 'GET /health': true, $default: true });
+    expect(Object.values(template.findResources('AWS::ApiGatewayV2::Api')).map(apig4)).toEqual([false]);
+    // One integration (the alias) behind every route.
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+    expect(new Set(routes.map((r) => JSON.stringify(r.Target))).size).toBe(1);
   });
 
   test('API access logs are kept and the stage is throttled', () => {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,6 +16,7 @@ import { ALARM_JUDGEMENT, ALARM_PERIOD } from './alarm-judgement';
 import { AlarmReaderRole } from './alarm-reader-role';
 import { CanaryDeployment } from './canary-deployment';
 import { EnvironmentHealthAlarm } from './environment-health-alarm';
+import { SyntheticChecks } from './synthetic-checks';
 import { TABLE_SCHEMA, tableSchemaVersion } from './table-schema';
 import { availabilityZonesWithoutLookup, TileServer } from './tile-server';
 
@@ -58,6 +60,14 @@ export interface ServiceStackProps extends cdk.StackProps {
    * @default - no gate access (sandboxes)
    */
   readonly gateAccess?: GateAccess;
+  /**
+   * Runs the synthetic checks canary ({@link SyntheticChecks}) once a minute, so the environment has traffic for
+   * its alarms to judge even when nobody uses it. Each run costs about $0.0012 (CloudWatch pricing, us-east-1):
+   * 60 runs × 24 h × 30 days = 43,200 runs ≈ $52 a month per environment, plus the canary's Lambda time and logs.
+   *
+   * @default - true for dev and prod, false for sandboxes
+   */
+  readonly syntheticChecks?: boolean;
 }
 
 /**
@@ -71,11 +81,15 @@ export class ServiceStack extends cdk.Stack {
   /** The alias the API invokes; a deployment shifts traffic by moving it between versions. */
   readonly alias: lambda.Alias;
   readonly api: apigwv2.HttpApi;
+  /** `PUT /items/{id}`: the API's only write, for IAM principals granted `execute-api:Invoke` on it. */
+  readonly itemWriteRoute: apigwv2.HttpRoute;
   /**
    * The service's own alarms: API 5xx rate, API p99 latency, Lambda errors, Lambda throttles, and the tile
-   * server's target 5xx and unhealthy targets.
+   * server's target 5xx and unhealthy targets, and the synthetic checks' failed runs when they run.
    */
   readonly alarms: cloudwatch.Alarm[];
+  /** The canary that sends the environment traffic every minute, when `syntheticChecks` is on. */
+  readonly syntheticChecks?: SyntheticChecks;
   /** Releases of the API alias: pre-traffic smoke test, traffic shift, rollback on alarm. */
   readonly canaryDeployment: CanaryDeployment;
   readonly tileServer: TileServer;
@@ -89,7 +103,8 @@ export class ServiceStack extends cdk.Stack {
     const ephemeral = props.environmentKind === 'sandbox';
     const removalPolicy = ephemeral ? cdk.RemovalPolicy.DESTROY : cdk.RemovalPolicy.RETAIN;
     // Alarm names carry the stage name so dev, prod and every sandbox own distinct alarms in shared accounts.
-    const prefix = `${cdk.Stage.of(this)?.stageName ?? 'Local'}-Service`;
+    const stageName = cdk.Stage.of(this)?.stageName ?? 'Local';
+    const prefix = `${stageName}-Service`;
 
     this.table = new dynamodb.TableV2(this, 'Items', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -111,10 +126,26 @@ export class ServiceStack extends cdk.Stack {
     this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.handler.currentVersion });
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
+    const live = new HttpLambdaIntegration('Live', this.alias);
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: `Sample service API (${prefix})`,
-      defaultIntegration: new HttpLambdaIntegration('Live', this.alias),
+      // The catch-all `$default` route stays public and goes to the function, so any request no route below
+      // matches (an unknown path, another method) still gets the route core's own 404 or 405. API Gateway picks
+      // the most specific matching route first, so `$default` never sees `PUT /items/{id}` (API Gateway
+      // Developer Guide, "Working with routes for HTTP APIs"); the function refuses unauthorized writes too.
+      defaultIntegration: live,
       createDefaultStage: false,
+    });
+    const publicReads = [
+      ...this.api.addRoutes({ path: '/health', methods: [apigwv2.HttpMethod.GET], integration: live }),
+      ...this.api.addRoutes({ path: '/items/{id}', methods: [apigwv2.HttpMethod.GET], integration: live }),
+    ];
+    // Writes need a SigV4 signature from a principal allowed `execute-api:Invoke` on this route.
+    [this.itemWriteRoute] = this.api.addRoutes({
+      path: '/items/{id}',
+      methods: [apigwv2.HttpMethod.PUT],
+      integration: live,
+      authorizer: new HttpIamAuthorizer(),
     });
     this.api.addStage('DefaultStage', {
       stageName: '$default',
@@ -146,7 +177,24 @@ export class ServiceStack extends cdk.Stack {
       removalPolicy,
     });
 
-    this.alarms = [...Object.values(apiAlarms), ...this.tileServer.deploymentAlarms];
+    const tileServerUrl = `http://${this.tileServer.loadBalancer.loadBalancerDnsName}`;
+
+    if (props.syntheticChecks ?? !ephemeral) {
+      this.syntheticChecks = new SyntheticChecks(this, 'SyntheticChecks', {
+        stageName,
+        apiUrl: this.api.apiEndpoint,
+        tileServerUrl,
+        itemWriteRoute: this.itemWriteRoute,
+        alarmName: `${prefix}-SyntheticChecks`,
+        removalPolicy,
+      });
+    }
+
+    this.alarms = [
+      ...Object.values(apiAlarms),
+      ...this.tileServer.deploymentAlarms,
+      ...(this.syntheticChecks ? [this.syntheticChecks.alarm] : []),
+    ];
     this.healthAlarm = new EnvironmentHealthAlarm(this, 'Health', {
       alarmName: `${prefix}-Health`,
       alarms: this.alarms,
@@ -155,10 +203,12 @@ export class ServiceStack extends cdk.Stack {
 
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.healthAlarm.alarmName });
-    new cdk.CfnOutput(this, 'TileServerUrl', { value: `http://${this.tileServer.loadBalancer.loadBalancerDnsName}` });
+    new cdk.CfnOutput(this, 'TileServerUrl', { value: tileServerUrl });
+    if (this.syntheticChecks) new cdk.CfnOutput(this, 'SyntheticChecksCanaryName', { value: this.syntheticChecks.canaryName });
 
-    NagSuppressions.addResourceSuppressions(this.api, [
-      { id: 'AwsSolutions-APIG4', reason: 'The sample service is a public open-data API; it serves no private data.' },
+    // Only the reads are public; the write route has an IAM authorizer and needs no suppression.
+    NagSuppressions.addResourceSuppressions([this.api.node.findChild('DefaultRoute'), ...publicReads], [
+      { id: 'AwsSolutions-APIG4', reason: 'Reads of the sample service are public open data, and every write goes to the IAM-authorized PUT route.' },
     ]);
   }
 

@@ -32,6 +32,12 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - no gate access
    */
   readonly gateAccess?: GateAccess;
+  /**
+   * Runs the synthetic checks canary in the stage (about $52 a month at one run a minute).
+   *
+   * @default - true for dev and prod, false for sandboxes
+   */
+  readonly syntheticChecks?: boolean;
 }
 
 /**
@@ -51,6 +57,7 @@ export class ServiceStage extends cdk.Stage {
       environmentKind: props.environmentKind,
       canary: props.canary,
       gateAccess: props.gateAccess,
+      syntheticChecks: props.syntheticChecks,
       description: `Tollgate sample service (${id})`,
       tags: sandbox && props.expires ? { ...tags, [EXPIRES_TAG]: props.expires } : tags,
     });

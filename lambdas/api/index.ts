@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ItemStore, route } from './routes';
 
 const client = new DynamoDBClient({});
@@ -9,7 +9,8 @@ const version = process.env.AWS_LAMBDA_FUNCTION_VERSION ?? 'unknown';
 /** Items are stored as one JSON attribute so the sample stays schema-free. */
 const store: ItemStore = {
   async get(id) {
-    const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: id } } }));
+    // Strongly consistent: a read right after a write (the synthetic checks do one every minute) sees it.
+    const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: id } }, ConsistentRead: true }));
     return out.Item?.doc?.S ? (JSON.parse(out.Item.doc.S) as Record<string, unknown>) : undefined;
   },
   async put(id, body) {
@@ -17,9 +18,13 @@ const store: ItemStore = {
   },
 };
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+/** Events of the public routes carry no authorizer; those of the IAM-authorized write carry `authorizer.iam`. */
+type ApiEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithIAMAuthorizer;
+
+export async function handler(event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> {
+  const iam = 'authorizer' in event.requestContext ? event.requestContext.authorizer?.iam : undefined;
   const response = await route(
-    { method: event.requestContext.http.method, path: event.rawPath, body: event.body },
+    { method: event.requestContext.http.method, path: event.rawPath, body: event.body, caller: iam ? iam.userArn || iam.callerId || 'an IAM principal' : undefined },
     store,
     version,
   );

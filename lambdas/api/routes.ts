@@ -12,6 +12,11 @@ export interface ApiRequest {
   readonly method: string;
   readonly path: string;
   readonly body?: string;
+  /**
+   * The IAM principal that signed the request, as API Gateway's IAM authorizer reports it; absent for a
+   * request that passed no authorizer (the public routes, and a direct invocation such as the smoke test).
+   */
+  readonly caller?: string;
 }
 
 export interface ApiResponse {
@@ -36,6 +41,9 @@ export async function route(request: ApiRequest, store: ItemStore, version: stri
     return item ? { statusCode: 200, body: item } : { statusCode: 404, body: { message: `item ${id} not found` } };
   }
   if (request.method === 'PUT') {
+    // API Gateway already refuses unsigned writes (IAM authorization on PUT /items/{id}); this holds even if a
+    // route change ever sent a write here without the authorizer.
+    if (!request.caller) return { statusCode: 403, body: { message: 'writes require IAM authorization (a SigV4-signed request)' } };
     let parsed: unknown;
     try {
       parsed = JSON.parse(request.body ?? '');
