@@ -110,13 +110,6 @@ describe('the prod bake', () => {
       upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
     });
   });
-
-  test('the prod bake lasts bake.prodBakeMinutes', () => {
-    const configured = synthesizeTollgate({ tollgate: { bake: { prodBakeMinutes: 45 } } });
-    const approval = stages(configured.pipeline).find((s) => s.Name === 'Prod')!.Actions.find((a: Json) => a.Name === 'ProdBake');
-    expect(approval.TimeoutInMinutes).toBe(45 + 60);
-    expect(gateSettings(configured.pipeline).bakes[1].minutes).toBe(45);
-  });
 });
 
 describe('the gate function', () => {
@@ -193,10 +186,8 @@ describe('the gate function', () => {
     });
   });
 
-  test('requires evidence by default; allowNoTraffic is an explicit opt-out', () => {
+  test('requires evidence by default', () => {
     expect(gateSettings().bakes.map((b) => b.allowNoTraffic)).toEqual([false, false]);
-    const optedOut = synthesizeTollgate({ tollgate: { bake: { allowNoTraffic: true } } });
-    expect(gateSettings(optedOut.pipeline).bakes.map((b) => b.allowNoTraffic)).toEqual([true, true]);
   });
 
   test('is invoked when a bake approval of this pipeline starts', () => {
@@ -455,13 +446,21 @@ test('the pipeline stack with the gate passes cdk-nag AwsSolutions', () => {
   expect(awsSolutionsFindings(synthesized.pipelineStack)).toEqual([]);
 });
 
-describe('configured: a 12-hour bake, an extra alarm, a minimum of requests, dev in the deployment account', () => {
+describe('configured: a 12-hour bake, a 45-minute prod bake, an extra alarm, a minimum of requests, no evidence required, dev in the deployment account', () => {
   const metric = { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: { ApiId: 'a1b2c3', Stage: '$default' } };
   const configured = synthesizeTollgate({
     tollgate: {
       dev: { account: '111111111111', region: 'us-east-1' },
       sandbox: { account: '444444444444', region: 'us-east-1' },
-      bake: { minutes: 720, extraAlarmNames: ['Dev-Queue-Depth'], minimumRequests: { count: 500, metric }, maxHoldDays: 7, prodDeployMinutes: 15, prodBakeMinutes: 45 },
+      bake: {
+        minutes: 720,
+        extraAlarmNames: ['Dev-Queue-Depth'],
+        minimumRequests: { count: 500, metric },
+        maxHoldDays: 7,
+        prodDeployMinutes: 15,
+        prodBakeMinutes: 45,
+        allowNoTraffic: true,
+      },
     },
   });
 
@@ -475,6 +474,16 @@ describe('configured: a 12-hour bake, an extra alarm, a minimum of requests, dev
       readerRoleArn: 'arn:aws:iam::111111111111:role/Tollgate-AlarmReader',
       evidence: { requests: { metric, minimum: 500 } },
     });
+  });
+
+  test('the prod bake lasts bake.prodBakeMinutes', () => {
+    const approval = stages(configured.pipeline).find((s) => s.Name === 'Prod')!.Actions.find((a: Json) => a.Name === 'ProdBake');
+    expect(approval.TimeoutInMinutes).toBe(45 + 60);
+    expect(gateSettings(configured.pipeline).bakes[1].minutes).toBe(45);
+  });
+
+  test('allowNoTraffic is an explicit opt-out that reaches both bakes', () => {
+    expect(gateSettings(configured.pipeline).bakes.map((b) => b.allowNoTraffic)).toEqual([true, true]);
   });
 
   test('dev forwards nothing and needs no bus policy: its alarm events are on the pipeline bus already', () => {
