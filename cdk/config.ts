@@ -26,7 +26,10 @@ export interface TollgateConfig {
   readonly deployment: AccountEnvironment;
   readonly dev: AccountEnvironment;
   readonly prod: AccountEnvironment;
-  /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
+  /**
+   * Where personal sandboxes go: an account of their own, never dev's, prod's or the deployment account, so
+   * that anyone who may deploy a sandbox holds no deploy rights where releases run. The region defaults to dev's.
+   */
   readonly sandbox: AccountEnvironment;
   /** The Git repository the pipeline builds: its pushes to `branch` start a release. */
   readonly repository: ReleaseSource;
@@ -47,7 +50,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   deployment: { account: '111111111111', region: 'us-east-1' },
   dev: { account: '222222222222', region: 'us-east-1' },
   prod: { account: '333333333333', region: 'us-east-1' },
-  sandbox: { account: '222222222222', region: 'us-east-1' },
+  sandbox: { account: '444444444444', region: 'us-east-1' },
   repository: {
     fullName: 'example-org/tollgate',
     branch: 'main',
@@ -118,10 +121,8 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
   const deployment = environment(raw, 'deployment', env, EXAMPLE_CONFIG.deployment);
   const dev = environment(raw, 'dev', env, EXAMPLE_CONFIG.dev);
   const prod = environment(raw, 'prod', env, EXAMPLE_CONFIG.prod);
-  const sandbox = environment(raw, 'sandbox', env, dev);
-  if (sandbox.account === prod.account) {
-    throw new ConfigError('sandbox.account', sandbox.account, "must not be prod's account");
-  }
+  const sandbox = environment(raw, 'sandbox', env, { account: EXAMPLE_CONFIG.sandbox.account, region: dev.region });
+  checkSandboxAccountIsItsOwn(sandbox.account, { deployment, dev, prod });
 
   const repo = asObject(raw.repository, 'repository');
   const fullName = env.TOLLGATE_REPOSITORY ?? repo.fullName ?? EXAMPLE_CONFIG.repository.fullName;
@@ -151,6 +152,20 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     canary: parseCanarySettings(raw.canary),
     calendar,
   };
+}
+
+/**
+ * Developers deploy sandboxes with their own credentials: an account shared with dev, prod or the pipeline would
+ * let them change what releases run on, or read what they deploy with. So the sandbox account is an account of
+ * its own.
+ */
+function checkSandboxAccountIsItsOwn(account: string, others: Record<'deployment' | 'dev' | 'prod', AccountEnvironment>): void {
+  for (const [name, other] of Object.entries(others)) {
+    if (other.account === account) {
+      const owner = name === 'deployment' ? 'the deployment account' : `${name}'s account`;
+      throw new ConfigError('sandbox.account', account, `must be an account of its own, not ${owner} (sandboxes never share an account with dev, prod or the pipeline)`);
+    }
+  }
 }
 
 /**
