@@ -4,6 +4,7 @@ import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config'
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS, parseCanarySettings } from './canary-settings';
 import { ConfigError } from '../lambdas/shared/config-error';
 import { section } from './config-fields';
+import { validatePipelineName } from './pipeline-name';
 import type { ReleaseSource } from './pipeline/release-pipeline';
 import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 
@@ -20,7 +21,7 @@ export interface AccountEnvironment {
 
 /** Everything Tollgate needs to know about the accounts it releases into. */
 export interface TollgateConfig {
-  /** Name of the CodePipeline pipeline; also the prefix of its run-time controls. */
+  /** Name of the CodePipeline pipeline; also the prefix of its roles, topic and run-time controls (see `pipeline-name.ts`). */
   readonly pipelineName: string;
   /** Where the pipeline runs. */
   readonly deployment: AccountEnvironment;
@@ -65,7 +66,6 @@ const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
-const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
 
 /** Where configuration comes from: `cdk.json`/`-c` context and the process environment. */
 export interface ConfigSources {
@@ -113,10 +113,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
   const env = sources.env ?? {};
   const raw = asObject(sources.context, 'tollgate');
 
-  const pipelineName = env.TOLLGATE_PIPELINE_NAME ?? raw.pipelineName ?? EXAMPLE_CONFIG.pipelineName;
-  if (typeof pipelineName !== 'string' || !PIPELINE_NAME.test(pipelineName)) {
-    throw new ConfigError('pipelineName', pipelineName, 'must be 1-100 characters of A-Z a-z 0-9 . @ _ -');
-  }
+  const pipelineName = validatePipelineName(env.TOLLGATE_PIPELINE_NAME ?? raw.pipelineName ?? EXAMPLE_CONFIG.pipelineName);
 
   const deployment = environment(raw, 'deployment', env, EXAMPLE_CONFIG.deployment);
   const dev = environment(raw, 'dev', env, EXAMPLE_CONFIG.dev);
