@@ -178,7 +178,7 @@ export class ServiceStack extends cdk.Stack {
 
     NagSuppressions.addResourceSuppressions(this.api, [
       { id: 'AwsSolutions-APIG4', reason: 'The sample service is a public open-data API; it serves no private data.' },
-    ]);
+    ], true);
   }
 
   /** Chosen by CloudFormation, not looked up: synth runs offline (the tile server's VPC needs two). */

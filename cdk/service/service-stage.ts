@@ -2,6 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbox-tags';
 import type { CanarySettings } from '../canary-settings';
+import { inheritAspects } from '../stage-aspects';
 import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
 
 export interface ServiceStageProps extends cdk.StageProps {
@@ -49,6 +50,7 @@ export class ServiceStage extends cdk.Stage {
 
   constructor(scope: Construct, id: string, props: ServiceStageProps) {
     super(scope, id, props);
+    inheritAspects(this);
     const sandbox = props.environmentKind === 'sandbox';
     if (sandbox && !props.owner) throw new Error(`ServiceStage ${id}: a sandbox needs an owner`);
     // Stack tags (what DescribeStacks shows the sandbox cleaner); CloudFormation copies them to resources.

@@ -1,0 +1,28 @@
+import * as fs from 'node:fs';
+import * as cdk from 'aws-cdk-lib';
+import { synthesizeTollgate } from './fixture';
+import { awsSolutionsFindings } from './nag';
+
+const synthesized = synthesizeTollgate();
+const assembly = synthesized.app.synth();
+/** Every stack of the app, the ones in the Dev, Prod and sandbox stages' nested assemblies included. */
+const stacks = assembly.stacksRecursively;
+const allStacks = (function collect(scope: cdk.Stage | cdk.App): cdk.Stack[] {
+  return scope.node.findAll().filter((c): c is cdk.Stack => cdk.Stack.isStack(c));
+})(synthesized.app);
+
+test('the assembly holds the pipeline, dev, prod, the sandbox and the cleaner', () => {
+  expect(stacks.map((s) => s.stackName).sort()).toEqual(['Dev-Service', 'Prod-Service', 'Tollgate-Pipeline', 'Tollgate-SandboxCleaner', 'alice-Service']);
+});
+
+// cdk-nag writes a compliance report for each stack it visits, named after the stack's stage and name: a
+// stack without one was never checked, whatever its annotations say.
+test.each(stacks.map((s) => [s.stackName, s.hierarchicalId]))('cdk-nag visited %s', (stackName) => {
+  const reports = fs.readdirSync(assembly.directory).filter((f) => f.startsWith('AwsSolutions-') && f.endsWith(`${stackName}-NagReport.csv`));
+  expect(reports).toHaveLength(1);
+  expect(fs.readFileSync(`${assembly.directory}/${reports[0]}`, 'utf8').trim().split('\n').length).toBeGreaterThan(1);
+});
+
+test.each(allStacks.map((s) => [s.stackName, s]))('%s has no unsuppressed AwsSolutions finding', (_name, stack) => {
+  expect(awsSolutionsFindings(stack)).toEqual([]);
+});
