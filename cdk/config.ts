@@ -135,6 +135,8 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
+  const canary = parseCanarySettings(raw.canary);
+  checkCertificatesAreLocal(canary, { dev, prod });
   const bake = parseBakeConfig(raw.bake);
   const calendar = parseCalendarSettings(raw.calendar);
   checkFreezesFitHold(calendar, bake);
@@ -146,7 +148,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     sandbox,
     repository: { fullName, branch, connectionArn },
     bake,
-    canary: parseCanarySettings(raw.canary),
+    canary,
     calendar,
   };
 }
@@ -161,6 +163,17 @@ function checkSandboxAccountIsItsOwn(account: string, others: Record<'deployment
     if (other.account === account) {
       const owner = name === 'deployment' ? 'the deployment account' : `${name}'s account`;
       throw new ConfigError('sandbox.account', account, `must be an account of its own, not ${owner} (sandboxes never share an account with dev, prod or the pipeline)`);
+    }
+  }
+}
+
+/** A load balancer can only use an ACM certificate of its own account and region. */
+function checkCertificatesAreLocal(canary: CanarySettings, environments: Record<'dev' | 'prod', AccountEnvironment>): void {
+  for (const [name, arn] of Object.entries(canary.tileServer.certificateArns)) {
+    const [, , , region, account] = arn!.split(':');
+    const { account: expectedAccount, region: expectedRegion } = environments[name as 'dev' | 'prod'];
+    if (account !== expectedAccount || region !== expectedRegion) {
+      throw new ConfigError(`canary.tileServer.certificateArns.${name}`, arn, `must be a certificate in ${name}'s account ${expectedAccount} and region ${expectedRegion}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -74,6 +75,10 @@ export class ReleasePipeline extends Construct {
       restartExecutionOnUpdate: true,
     });
 
+    // One log group for every build, self-mutation and asset publishing: without it CodeBuild creates one per
+    // project that never expires. Kept a year: these logs say what was built and published with deploy rights.
+    const buildLogs = new logs.LogGroup(this, 'BuildLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: cdk.RemovalPolicy.RETAIN });
+
     const cdkPipeline = new pipelines.CodePipeline(this, 'Release', {
       codePipeline: this.codePipeline,
       cliVersion: props.cliVersion ?? pinnedDevDependency('aws-cdk'),
@@ -95,6 +100,7 @@ export class ReleasePipeline extends Construct {
         buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM },
         partialBuildSpec: codebuild.BuildSpec.fromObject({ phases: { install: { 'runtime-versions': { nodejs: PIPELINE_BUILD_NODE_MAJOR } } } }),
         timeout: cdk.Duration.minutes(30),
+        logging: { cloudWatch: { logGroup: buildLogs } },
       },
     });
     for (const stage of props.stages) cdkPipeline.addStage(stage);

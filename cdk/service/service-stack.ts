@@ -152,6 +152,7 @@ export class ServiceStack extends cdk.Stack {
       cpu: canary.tileServer.cpu,
       memoryLimitMiB: canary.tileServer.memoryMiB,
       desiredCount: props.environmentKind === 'prod' ? canary.tileServer.prodDesiredCount : 1,
+      certificateArn: props.environmentKind === 'sandbox' ? undefined : canary.tileServer.certificateArns[props.environmentKind],
       alarmNamePrefix: prefix,
       removalPolicy,
     });

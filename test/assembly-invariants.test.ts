@@ -26,3 +26,32 @@ test.each(stacks.map((s) => [s.stackName, s.hierarchicalId]))('cdk-nag visited %
 test.each(allStacks.map((s) => [s.stackName, s]))('%s has no unsuppressed AwsSolutions finding', (_name, stack) => {
   expect(awsSolutionsFindings(stack)).toEqual([]);
 });
+
+describe.each(stacks.map((s) => [s.stackName, s.template as { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> }]))(
+  '%s keeps no log forever',
+  (_name, template) => {
+    const resources = Object.entries(template.Resources);
+    const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+    const retained = new Set(ofType('AWS::Logs::LogGroup').filter(([, r]) => typeof r.Properties?.RetentionInDays === 'number').map(([id]) => id));
+
+    test('every log group has a retention', () => {
+      expect(ofType('AWS::Logs::LogGroup').filter(([id]) => !retained.has(id)).map(([id]) => id)).toEqual([]);
+    });
+
+    // A function or project without a log group of its own logs to one the service creates on first use, forever.
+    test('every Lambda function logs to one of those log groups', () => {
+      for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+        expect([id, fn.Properties?.LoggingConfig?.LogGroup?.Ref]).toEqual([id, expect.any(String)]);
+        expect(retained.has(fn.Properties!.LoggingConfig.LogGroup.Ref)).toBe(true);
+      }
+    });
+
+    test('every CodeBuild project logs to one of those log groups', () => {
+      for (const [id, project] of ofType('AWS::CodeBuild::Project')) {
+        const cloudWatch = project.Properties?.LogsConfig?.CloudWatchLogs;
+        expect([id, cloudWatch?.Status]).toEqual([id, 'ENABLED']);
+        expect(retained.has(cloudWatch.GroupName.Ref)).toBe(true);
+      }
+    });
+  },
+);
