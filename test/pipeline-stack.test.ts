@@ -88,6 +88,28 @@ describe('the release pipeline', () => {
     });
   });
 
+  test('artifacts that rollback redeploys survive later builds: versioned, undeletable, bucket and key retained', () => {
+    const [[bucketId, bucket]] = Object.entries(template.findResources('AWS::S3::Bucket', { Properties: { BucketEncryption: Match.anyValue(), VersioningConfiguration: Match.anyValue() } }));
+    expect(bucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+    ]);
+    // The pipeline uses the bucket it always had: no replacement, no orphaned artifacts.
+    expect(bucketId).toMatch(/^ReleasePipelineArtifactsBucket/);
+    const keyId = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0];
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(template.toJSON().Resources[keyId]).toMatchObject({ DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'NoArtifactIsDeleted', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'] }),
+        ]),
+      },
+    });
+  });
+
   test.each([
     ['Dev', '222222222222', 'Dev-Service'],
     ['Prod', '333333333333', 'Prod-Service'],

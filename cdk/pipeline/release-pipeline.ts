@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { retainArtifacts } from './artifact-retention';
 import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
 
 /** The Git repository a release pipeline builds. */
@@ -74,6 +75,7 @@ export class ReleasePipeline extends Construct {
       enableKeyRotation: true,
       restartExecutionOnUpdate: true,
     });
+    retainArtifacts(this.codePipeline);
 
     // One log group for every build, self-mutation and asset publishing: without it CodeBuild creates one per
     // project that never expires. Kept a year: these logs say what was built and published with deploy rights.
