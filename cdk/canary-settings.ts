@@ -51,6 +51,11 @@ export interface TileServerSettings {
   readonly memoryMiB: number;
   /** Tasks in prod (two spread the service over two Availability Zones); dev and sandboxes run one. @default 2 */
   readonly prodDesiredCount: number;
+  /**
+   * ACM certificates the load balancer serves HTTPS with, per environment (each in that environment's account
+   * and region); an environment without one, and every sandbox, serves plain HTTP. @default {}
+   */
+  readonly certificateArns: Readonly<Partial<Record<'dev' | 'prod', string>>>;
 }
 
 /** The `canary` section of the `tollgate` context: how releases reach the API and the tile server. */
@@ -69,7 +74,7 @@ export interface CanarySettings {
 export const DEFAULT_CANARY_SETTINGS: CanarySettings = {
   prod: PREDEFINED_LAMBDA_SHIFTS.CANARY_10PERCENT_10MINUTES,
   dev: PREDEFINED_LAMBDA_SHIFTS.ALL_AT_ONCE,
-  tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2 },
+  tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2, certificateArns: {} },
 };
 
 /** CodeDeploy's limits for custom time-based configurations. */
@@ -115,7 +120,7 @@ export function parseTrafficShift(value: unknown, field: string): TrafficShift {
 function parseTileServer(value: unknown): TileServerSettings {
   if (value === undefined) return DEFAULT_CANARY_SETTINGS.tileServer;
   const raw = section(value, 'canary.tileServer');
-  rejectUnknownKeys(raw, ['cpu', 'memoryMiB', 'prodDesiredCount'], 'canary.tileServer');
+  rejectUnknownKeys(raw, ['cpu', 'memoryMiB', 'prodDesiredCount', 'certificateArns'], 'canary.tileServer');
   const defaults = DEFAULT_CANARY_SETTINGS.tileServer;
   const cpu = raw.cpu ?? defaults.cpu;
   if (typeof cpu !== 'number' || !(cpu in FARGATE_MEMORY)) {
@@ -126,7 +131,21 @@ function parseTileServer(value: unknown): TileServerSettings {
     throw new ConfigError('canary.tileServer.memoryMiB', memoryMiB, `must be a Fargate memory size for ${cpu} CPU units`);
   }
   const prodDesiredCount = wholeNumber(raw.prodDesiredCount ?? defaults.prodDesiredCount, 'canary.tileServer.prodDesiredCount', 1, 20);
-  return { cpu, memoryMiB, prodDesiredCount };
+  return { cpu, memoryMiB, prodDesiredCount, certificateArns: parseCertificateArns(raw.certificateArns) };
+}
+
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+
+function parseCertificateArns(value: unknown): TileServerSettings['certificateArns'] {
+  if (value === undefined) return {};
+  const raw = section(value, 'canary.tileServer.certificateArns');
+  rejectUnknownKeys(raw, ['dev', 'prod'], 'canary.tileServer.certificateArns');
+  for (const [environment, arn] of Object.entries(raw)) {
+    if (typeof arn !== 'string' || !CERTIFICATE_ARN.test(arn)) {
+      throw new ConfigError(`canary.tileServer.certificateArns.${environment}`, arn, 'must be an ACM certificate ARN');
+    }
+  }
+  return raw as TileServerSettings['certificateArns'];
 }
 
 /**

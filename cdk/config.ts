@@ -4,6 +4,7 @@ import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config'
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS, parseCanarySettings } from './canary-settings';
 import { ConfigError } from '../lambdas/shared/config-error';
 import { section } from './config-fields';
+import { validatePipelineName } from './pipeline-name';
 import type { ReleaseSource } from './pipeline/release-pipeline';
 import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
 
@@ -20,13 +21,16 @@ export interface AccountEnvironment {
 
 /** Everything Tollgate needs to know about the accounts it releases into. */
 export interface TollgateConfig {
-  /** Name of the CodePipeline pipeline; also the prefix of its run-time controls. */
+  /** Name of the CodePipeline pipeline; also the prefix of its roles, topic and run-time controls (see `pipeline-name.ts`). */
   readonly pipelineName: string;
   /** Where the pipeline runs. */
   readonly deployment: AccountEnvironment;
   readonly dev: AccountEnvironment;
   readonly prod: AccountEnvironment;
-  /** Where personal sandboxes go; defaults to dev's account and region, and may never be prod's account. */
+  /**
+   * Where personal sandboxes go: an account of their own, never dev's, prod's or the deployment account, so
+   * that anyone who may deploy a sandbox holds no deploy rights where releases run. The region defaults to dev's.
+   */
   readonly sandbox: AccountEnvironment;
   /** The Git repository the pipeline builds: its pushes to `branch` start a release. */
   readonly repository: ReleaseSource;
@@ -47,7 +51,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   deployment: { account: '111111111111', region: 'us-east-1' },
   dev: { account: '222222222222', region: 'us-east-1' },
   prod: { account: '333333333333', region: 'us-east-1' },
-  sandbox: { account: '222222222222', region: 'us-east-1' },
+  sandbox: { account: '444444444444', region: 'us-east-1' },
   repository: {
     fullName: 'example-org/tollgate',
     branch: 'main',
@@ -62,7 +66,6 @@ const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
-const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
 
 /** Where configuration comes from: `cdk.json`/`-c` context and the process environment. */
 export interface ConfigSources {
@@ -110,18 +113,13 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
   const env = sources.env ?? {};
   const raw = asObject(sources.context, 'tollgate');
 
-  const pipelineName = env.TOLLGATE_PIPELINE_NAME ?? raw.pipelineName ?? EXAMPLE_CONFIG.pipelineName;
-  if (typeof pipelineName !== 'string' || !PIPELINE_NAME.test(pipelineName)) {
-    throw new ConfigError('pipelineName', pipelineName, 'must be 1-100 characters of A-Z a-z 0-9 . @ _ -');
-  }
+  const pipelineName = validatePipelineName(env.TOLLGATE_PIPELINE_NAME ?? raw.pipelineName ?? EXAMPLE_CONFIG.pipelineName);
 
   const deployment = environment(raw, 'deployment', env, EXAMPLE_CONFIG.deployment);
   const dev = environment(raw, 'dev', env, EXAMPLE_CONFIG.dev);
   const prod = environment(raw, 'prod', env, EXAMPLE_CONFIG.prod);
-  const sandbox = environment(raw, 'sandbox', env, dev);
-  if (sandbox.account === prod.account) {
-    throw new ConfigError('sandbox.account', sandbox.account, "must not be prod's account");
-  }
+  const sandbox = environment(raw, 'sandbox', env, { account: EXAMPLE_CONFIG.sandbox.account, region: dev.region });
+  checkSandboxAccountIsItsOwn(sandbox.account, { deployment, dev, prod });
 
   const repo = asObject(raw.repository, 'repository');
   const fullName = env.TOLLGATE_REPOSITORY ?? repo.fullName ?? EXAMPLE_CONFIG.repository.fullName;
@@ -137,6 +135,8 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
   }
 
+  const canary = parseCanarySettings(raw.canary);
+  checkCertificatesAreLocal(canary, { dev, prod });
   const bake = parseBakeConfig(raw.bake);
   const calendar = parseCalendarSettings(raw.calendar);
   checkFreezesFitHold(calendar, bake);
@@ -148,9 +148,34 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     sandbox,
     repository: { fullName, branch, connectionArn },
     bake,
-    canary: parseCanarySettings(raw.canary),
+    canary,
     calendar,
   };
+}
+
+/**
+ * Developers deploy sandboxes with their own credentials: an account shared with dev, prod or the pipeline would
+ * let them change what releases run on, or read what they deploy with. So the sandbox account is an account of
+ * its own.
+ */
+function checkSandboxAccountIsItsOwn(account: string, others: Record<'deployment' | 'dev' | 'prod', AccountEnvironment>): void {
+  for (const [name, other] of Object.entries(others)) {
+    if (other.account === account) {
+      const owner = name === 'deployment' ? 'the deployment account' : `${name}'s account`;
+      throw new ConfigError('sandbox.account', account, `must be an account of its own, not ${owner} (sandboxes never share an account with dev, prod or the pipeline)`);
+    }
+  }
+}
+
+/** A load balancer can only use an ACM certificate of its own account and region. */
+function checkCertificatesAreLocal(canary: CanarySettings, environments: Record<'dev' | 'prod', AccountEnvironment>): void {
+  for (const [name, arn] of Object.entries(canary.tileServer.certificateArns)) {
+    const [, , , region, account] = arn!.split(':');
+    const { account: expectedAccount, region: expectedRegion } = environments[name as 'dev' | 'prod'];
+    if (account !== expectedAccount || region !== expectedRegion) {
+      throw new ConfigError(`canary.tileServer.certificateArns.${name}`, arn, `must be a certificate in ${name}'s account ${expectedAccount} and region ${expectedRegion}`);
+    }
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as cdk from 'aws-cdk-lib';
+import { FunctionLogRetention } from './function-log-retention';
 import { loadConfig, resolveSandboxName, TollgateConfig } from './config';
 import { PipelineStack } from './pipeline-stack';
 import { SandboxCleanerStack } from './sandbox-cleaner-stack';
@@ -15,6 +16,13 @@ export interface TollgateAppOptions {
   readonly userName?: () => string;
   /** The clock a sandbox's default expiry counts from. @default the system clock */
   readonly now?: () => Date;
+  /**
+   * Runs on the empty app before any stack or stage exists: the place for Aspects (cdk-nag) that must reach
+   * every stage, since stages copy the app's Aspects when they are created (`cdk/stage-aspects.ts`).
+   *
+   * @default - nothing
+   */
+  readonly configureApp?: (app: cdk.App) => void;
 }
 
 export interface TollgateApp {
@@ -34,6 +42,9 @@ export interface TollgateApp {
  */
 export function createTollgateApp(options: TollgateAppOptions = {}): TollgateApp {
   const app = new cdk.App(options.appProps);
+  // Before any stage exists, so the stages inherit it (cdk/stage-aspects.ts); mutating, so it runs before checks.
+  cdk.Aspects.of(app).add(new FunctionLogRetention(), { priority: cdk.AspectPriority.MUTATING });
+  options.configureApp?.(app);
   const userName = options.userName ?? (() => os.userInfo().username);
   const config = loadConfig({ context: app.node.tryGetContext('tollgate'), env: options.env ?? process.env });
   const sandboxName = resolveSandboxName(app.node.tryGetContext('sandbox'), userName);

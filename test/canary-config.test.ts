@@ -1,12 +1,14 @@
 import { DEFAULT_CANARY_SETTINGS, parseCanarySettings, parseTrafficShift, PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary-settings';
 import { ConfigError, loadConfig } from '../cdk/config';
 
+const PROD_CERTIFICATE = 'arn:aws:acm:us-east-1:333333333333:certificate/0a1b2c3d-0000-0000-0000-000000000000';
+
 describe('the canary section', () => {
   test('defaults: prod 10 % canary for 10 minutes, dev all at once, a small tile server', () => {
     expect(parseCanarySettings(undefined)).toEqual({
       prod: { type: 'canary', percent: 10, intervalMinutes: 10, predefinedName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes' },
       dev: { type: 'allAtOnce', predefinedName: 'CodeDeployDefault.LambdaAllAtOnce' },
-      tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2 },
+      tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2, certificateArns: {} },
     });
     expect(loadConfig().canary).toEqual(DEFAULT_CANARY_SETTINGS);
   });
@@ -33,7 +35,7 @@ describe('the canary section', () => {
     });
     expect(config.canary.prod.predefinedName).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
     expect(config.canary.dev.predefinedName).toBe('CodeDeployDefault.LambdaLinear10PercentEvery1Minute');
-    expect(config.canary.tileServer).toEqual({ cpu: 512, memoryMiB: 2048, prodDesiredCount: 3 });
+    expect(config.canary.tileServer).toEqual({ cpu: 512, memoryMiB: 2048, prodDesiredCount: 3, certificateArns: {} });
   });
 
   test.each([
@@ -50,6 +52,11 @@ describe('the canary section', () => {
     [{ tileServer: { prodDesiredCount: 0 } }, 'canary.tileServer.prodDesiredCount', 'must be a whole number from 1 to 20'],
     [{ tileServer: 'big' }, 'canary.tileServer', 'must be an object'],
     [{ bakeMinutes: 30 }, 'canary.bakeMinutes', 'is not a known setting'],
+    [{ tileServer: { certificateArns: { prod: 'arn:aws:iam::333333333333:server-certificate/x' } } }, 'canary.tileServer.certificateArns.prod', 'must be an ACM certificate ARN, got "arn:aws:iam::333333333333:server-certificate/x"'],
+    [{ tileServer: { certificateArns: { sandbox: PROD_CERTIFICATE } } }, 'canary.tileServer.certificateArns.sandbox', 'is not a known setting (dev, prod)'],
+    // A load balancer can use a certificate of its own account and region only.
+    [{ tileServer: { certificateArns: { dev: PROD_CERTIFICATE } } }, 'canary.tileServer.certificateArns.dev', `must be a certificate in dev's account 222222222222 and region us-east-1, got "${PROD_CERTIFICATE}"`],
+    [{ tileServer: { certificateArns: { prod: PROD_CERTIFICATE.replace('us-east-1', 'eu-west-1') } } }, 'canary.tileServer.certificateArns.prod', "must be a certificate in prod's account 333333333333 and region us-east-1"],
   ])('rejects %j naming %s', (section, field, expectation) => {
     let error: unknown;
     try {
@@ -60,6 +67,10 @@ describe('the canary section', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).field).toBe(field);
     expect((error as ConfigError).message).toContain(`invalid configuration: ${field} ${expectation}`);
+  });
+
+  test('takes a certificate per environment', () => {
+    expect(loadConfig({ context: { canary: { tileServer: { certificateArns: { prod: PROD_CERTIFICATE } } } } }).canary.tileServer.certificateArns).toEqual({ prod: PROD_CERTIFICATE });
   });
 
   test('rejects a section that is not an object', () => {

@@ -26,13 +26,13 @@ const isInteractive = prompt.isInteractive as jest.Mock;
 
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
-const SANDBOX_ARN = 'arn:aws:sts::222222222222:assumed-role/Developer/alice';
+const SANDBOX_ARN = 'arn:aws:sts::444444444444:assumed-role/Developer/alice';
 const CDK = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 
 function stack(name: string, tags: Record<string, string>, extra: Partial<Stack> = {}): Stack {
   return {
     StackName: name,
-    StackId: `arn:aws:cloudformation:us-east-1:222222222222:stack/${name}/id-${name}`,
+    StackId: `arn:aws:cloudformation:us-east-1:444444444444:stack/${name}/id-${name}`,
     StackStatus: 'UPDATE_COMPLETE',
     CreationTime: new Date('2026-11-19T10:30:00Z'),
     Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
@@ -53,7 +53,7 @@ beforeEach(() => {
   runAttached.mockReset().mockResolvedValue(0);
   withRefCheckout.mockReset().mockImplementation((_ctx, _ref, work) => work('/tmp/tollgate-sandbox-rc'));
   isInteractive.mockReset().mockReturnValue(false);
-  sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222', Arn: SANDBOX_ARN });
+  sts.on(GetCallerIdentityCommand).resolves({ Account: '444444444444', Arn: SANDBOX_ARN });
   cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [devStack, aliceStack, bobStack, carolStack] });
 });
 
@@ -102,7 +102,7 @@ describe('sandbox deploy and diff', () => {
     const result = await run('sandbox', 'deploy', '--name', 'alice');
     expect(result.code).toBe(0);
     expect(runAttached).toHaveBeenCalledWith(cdkCommandLine({ action: 'deploy', sandbox: 'alice', projectDir: PROJECT_ROOT, expires: '2026-11-29T10:30:00Z' }));
-    expect(result.out[0]).toBe(`Deploying sandbox alice (stacks alice/*) in account 222222222222 region us-east-1 as ${SANDBOX_ARN}; it expires 2026-11-29T10:30:00Z`);
+    expect(result.out[0]).toBe(`Deploying sandbox alice (stacks alice/*) in account 444444444444 region us-east-1 as ${SANDBOX_ARN}; it expires 2026-11-29T10:30:00Z`);
     expect(result.out[result.out.length - 1]).toContain('Sandbox alice is up until 2026-11-29T10:30:00Z');
   });
 
@@ -134,7 +134,7 @@ describe('sandbox deploy and diff', () => {
     const result = await run('sandbox', 'deploy', '--name', 'alice');
     expect(result.code).toBe(2);
     expect(result.err).toEqual([
-      'tollgate: refusing to touch sandboxes in the prod account 333333333333 (credentials arn:aws:sts::333333333333:assumed-role/Admin/alice); switch AWS_PROFILE to the sandbox account 222222222222',
+      'tollgate: refusing to touch sandboxes in the prod account 333333333333 (credentials arn:aws:sts::333333333333:assumed-role/Admin/alice); switch AWS_PROFILE to the sandbox account 444444444444',
     ]);
     expect(runAttached).not.toHaveBeenCalled();
   });
@@ -144,7 +144,7 @@ describe('sandbox deploy and diff', () => {
     const result = await run('sandbox', 'diff', '--name', 'alice');
     expect(result.code).toBe(2);
     expect(result.err[0]).toBe(
-      'tollgate: wrong account: your credentials (arn:aws:iam::111111111111:user/alice) are for account 111111111111, but the sandbox account is 222222222222; switch AWS_PROFILE',
+      'tollgate: wrong account: your credentials (arn:aws:iam::111111111111:user/alice) are for account 111111111111, but the sandbox account is 444444444444; switch AWS_PROFILE',
     );
   });
 
@@ -198,7 +198,7 @@ describe('sandbox list', () => {
 
   test('an empty account says so', async () => {
     cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [devStack] });
-    expect((await run('sandbox', 'list')).out).toEqual(['No sandboxes in account 222222222222 region us-east-1.']);
+    expect((await run('sandbox', 'list')).out).toEqual(['No sandboxes in account 444444444444 region us-east-1.']);
   });
 });
 
@@ -222,7 +222,7 @@ describe('sandbox renew', () => {
       },
     ]);
     expect(result.out).toEqual([
-      'Renewing sandbox alice in account 222222222222 region us-east-1 until 2026-12-06T10:30:00Z',
+      'Renewing sandbox alice in account 444444444444 region us-east-1 until 2026-12-06T10:30:00Z',
       '  alice-Service: UPDATE_COMPLETE',
       'Sandbox alice now expires 2026-12-06T10:30:00Z.',
     ]);
@@ -239,7 +239,7 @@ describe('sandbox renew', () => {
   test('an unknown sandbox is an error, exit 1', async () => {
     const result = await run('sandbox', 'renew', '--name', 'zoe');
     expect(result.code).toBe(1);
-    expect(result.err).toEqual(['tollgate: sandbox zoe has no stacks in account 222222222222 region us-east-1; nothing to renew']);
+    expect(result.err).toEqual(['tollgate: sandbox zoe has no stacks in account 444444444444 region us-east-1; nothing to renew']);
   });
 });
 
@@ -251,7 +251,7 @@ describe('sandbox destroy', () => {
     expect(result.code).toBe(0);
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: aliceStack.StackId }]);
     expect(result.out).toEqual([
-      'Sandbox alice in account 222222222222 region us-east-1: alice-Service',
+      'Sandbox alice in account 444444444444 region us-east-1: alice-Service',
       '  alice-Service: DELETE_COMPLETE',
       'Sandbox alice is gone.',
     ]);
@@ -260,7 +260,7 @@ describe('sandbox destroy', () => {
   test('never a stack tagged for the sandbox under another name', async () => {
     cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [{ ...devStack, Tags: [{ Key: 'tollgate:sandbox', Value: 'alice' }] }] });
     const result = await run('sandbox', 'destroy', '--name', 'alice', '--yes');
-    expect(result.out).toEqual(['Sandbox alice has no stacks in account 222222222222 region us-east-1; nothing to destroy.']);
+    expect(result.out).toEqual(['Sandbox alice has no stacks in account 444444444444 region us-east-1; nothing to destroy.']);
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
   });
 

@@ -15,9 +15,10 @@ describe('loadConfig', () => {
     expect(loadConfig()).toEqual(EXAMPLE_CONFIG);
   });
 
-  test('the sandbox account and region default to dev', () => {
-    const config = loadConfig({ context: { dev: { account: '444444444444', region: 'eu-west-1' } } });
+  test("the sandbox has an account of its own, in dev's region unless it names one", () => {
+    const config = loadConfig({ context: { dev: { account: '555555555555', region: 'eu-west-1' } } });
     expect(config.sandbox).toEqual({ account: '444444444444', region: 'eu-west-1' });
+    expect(new Set([config.deployment.account, config.dev.account, config.prod.account, config.sandbox.account]).size).toBe(4);
   });
 
   test('context values replace the examples, and TOLLGATE_* variables override the context', () => {
@@ -53,7 +54,9 @@ describe('loadConfig', () => {
     [{ context: { repository: { branch: ' ' } } }, 'repository.branch', 'must be a non-empty branch name, got " "'],
     [{ context: { repository: { connectionArn: 'arn:aws:s3:::bucket' } } }, 'repository.connectionArn', 'got "arn:aws:s3:::bucket"'],
     [{ context: { pipelineName: 'has space' } }, 'pipelineName', 'got "has space"'],
-    [{ context: { sandbox: { account: '333333333333' } } }, 'sandbox.account', `invalid configuration: sandbox.account must not be prod's account, got "333333333333"`],
+    [{ context: { sandbox: { account: '333333333333' } } }, 'sandbox.account', `invalid configuration: sandbox.account must be an account of its own, not prod's account (sandboxes never share an account with dev, prod or the pipeline), got "333333333333"`],
+    [{ context: { sandbox: { account: '222222222222' } } }, 'sandbox.account', `must be an account of its own, not dev's account (sandboxes never share an account with dev, prod or the pipeline), got "222222222222"`],
+    [{ env: { TOLLGATE_SANDBOX_ACCOUNT: '111111111111' } }, 'sandbox.account', `not the deployment account (sandboxes never share an account with dev, prod or the pipeline), got "111111111111"`],
     [{ context: '{not json' }, 'tollgate', 'must be a JSON object, got "{not json"'],
     [{ context: { dev: 'x' } }, 'dev', 'must be a JSON object, got "x"'],
     [{ context: { dev: ['x'] } }, 'dev', 'must be an object, got ["x"]'],
@@ -73,9 +76,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ context: { calendar: { freezes: [freeze] }, bake: { maxHoldDays: 21 } } }).calendar.freezes).toHaveLength(1);
   });
 
-  test('the sandbox may not default into prod either', () => {
-    const err = errorOf(() => loadConfig({ context: { dev: { account: '999999999999' }, prod: { account: '999999999999' } } }));
-    expect(err.field).toBe('sandbox.account');
+  test('the sandbox may not default into an account that dev, prod or the pipeline was moved to either', () => {
+    for (const name of ['deployment', 'dev', 'prod']) {
+      const err = errorOf(() => loadConfig({ context: { [name]: { account: '444444444444' } } }));
+      expect(err.field).toBe('sandbox.account');
+      expect(err.value).toBe('444444444444');
+    }
   });
 });
 

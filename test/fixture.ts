@@ -14,7 +14,7 @@ export interface SynthesizedTollgate extends TollgateApp {
 
 /**
  * The whole app as `npm run synth` builds it (sandbox `alice` unless the context says otherwise), with
- * cdk-nag's AwsSolutions pack applied, synthesized into a temporary directory.
+ * cdk-nag's AwsSolutions pack applied to every stack (the stages' included), synthesized into a temporary directory.
  */
 export function synthesizeTollgate(context: Record<string, unknown> = {}, options: TollgateAppOptions = {}): SynthesizedTollgate {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-test-'));
@@ -23,8 +23,9 @@ export function synthesizeTollgate(context: Record<string, unknown> = {}, option
     userName: () => 'alice',
     ...options,
     appProps: { outdir, context: { ...readCdkJsonContext(), ...context } },
+    // Before the stages exist: CDK Pipelines synthesizes Dev and Prod while the pipeline stack is built.
+    configureApp: addAwsSolutionsChecks,
   });
-  addAwsSolutionsChecks(tollgate.app);
   // Templates are synthesized on first use, so a test can still change the app before it looks.
   return {
     ...tollgate,

@@ -1,5 +1,6 @@
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Match } from 'aws-cdk-lib/assertions';
+import { DERIVED_NAMES } from '../cdk/pipeline-name';
 import { synthesizeTollgate } from './fixture';
 import { awsSolutionsFindings } from './nag';
 
@@ -87,6 +88,28 @@ describe('the release pipeline', () => {
     });
   });
 
+  test('artifacts that rollback redeploys survive later builds: versioned, undeletable, bucket and key retained', () => {
+    const [[bucketId, bucket]] = Object.entries(template.findResources('AWS::S3::Bucket', { Properties: { BucketEncryption: Match.anyValue(), VersioningConfiguration: Match.anyValue() } }));
+    expect(bucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+    ]);
+    // The pipeline uses the bucket it always had: no replacement, no orphaned artifacts.
+    expect(bucketId).toMatch(/^ReleasePipelineArtifactsBucket/);
+    const keyId = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0];
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(template.toJSON().Resources[keyId]).toMatchObject({ DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'NoArtifactIsDeleted', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'] }),
+        ]),
+      },
+    });
+  });
+
   test.each([
     ['Dev', '222222222222', 'Dev-Service'],
     ['Prod', '333333333333', 'Prod-Service'],
@@ -108,6 +131,17 @@ describe('the release pipeline', () => {
     const policy = JSON.stringify(keys.map((k) => k.Properties.KeyPolicy));
     expect(policy).toContain(':iam::222222222222:role/cdk-hnb659fds-deploy-role-222222222222-us-east-1');
     expect(policy).toContain(':iam::333333333333:role/cdk-hnb659fds-deploy-role-333333333333-us-east-1');
+  });
+
+  test('every role and topic named after the pipeline is one whose length the pipeline-name limit accounts for', () => {
+    const known = new Set(DERIVED_NAMES.map((d) => d.name('Tollgate')));
+    const named = [synthesized.pipeline, synthesized.dev, synthesized.prod].flatMap((t) => [
+      ...Object.values(t.findResources('AWS::IAM::Role')).map((r) => r.Properties.RoleName),
+      ...Object.values(t.findResources('AWS::SNS::Topic')).map((r) => r.Properties.TopicName),
+    ]);
+    const derived = named.filter((name): name is string => typeof name === 'string' && name.startsWith('Tollgate'));
+    expect(derived.length).toBeGreaterThanOrEqual(3);
+    expect(derived.filter((name) => !known.has(name))).toEqual([]);
   });
 
   test('passes cdk-nag AwsSolutions', () => {

@@ -6,13 +6,13 @@ import { cleanExpiredSandboxes } from '../lambdas/sandbox-cleaner/index';
 import { CLOUDFORMATION_NS, FakeAwsEndpoint, xml, xmlError } from './fake-aws-endpoint';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
-const SETTINGS = { now: NOW, account: '222222222222', prodAccount: '333333333333' };
+const SETTINGS = { now: NOW, account: '444444444444', prodAccount: '333333333333' };
 const logger = new Logger({ serviceName: 'sandbox-cleaner-test', logLevel: 'SILENT' });
 
 function stack(name: string, tags: Record<string, string>, status = 'UPDATE_COMPLETE'): Stack {
   return {
     StackName: name,
-    StackId: `arn:aws:cloudformation:us-east-1:222222222222:stack/${name}/1`,
+    StackId: `arn:aws:cloudformation:us-east-1:444444444444:stack/${name}/1`,
     StackStatus: status as Stack['StackStatus'],
     CreationTime: new Date('2026-11-01T00:00:00Z'),
     Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
@@ -71,7 +71,7 @@ describe('over the wire (CloudFormation query protocol)', () => {
         const tags = Object.entries(s.tags)
           .map(([k, v]) => `<member><Key>${k}</Key><Value>${v}</Value></member>`)
           .join('');
-        return `<member><StackName>${s.name}</StackName><StackId>arn:aws:cloudformation:us-east-1:222222222222:stack/${s.name}/1</StackId><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Tags>${tags}</Tags></member>`;
+        return `<member><StackName>${s.name}</StackName><StackId>arn:aws:cloudformation:us-east-1:444444444444:stack/${s.name}/1</StackId><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Tags>${tags}</Tags></member>`;
       })
       .join('');
     return xml('DescribeStacks', `<Stacks>${members}</Stacks>${nextToken ? `<NextToken>${nextToken}</NextToken>` : ''}`, CLOUDFORMATION_NS);

@@ -14,7 +14,7 @@ describe('the sandbox cleaner stack', () => {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const app = new cdk.App({ context: cdkJson.context });
   addAwsSolutionsChecks(app);
-  const stack = new SandboxCleanerStack(app, 'Tollgate-SandboxCleaner', { env: { account: '222222222222', region: 'us-east-1' }, prodAccount: '333333333333' });
+  const stack = new SandboxCleanerStack(app, 'Tollgate-SandboxCleaner', { env: { account: '444444444444', region: 'us-east-1' }, prodAccount: '333333333333' });
   const template = Template.fromStack(stack);
 
   test('tells the function which account is prod', () => {
@@ -41,14 +41,14 @@ describe('the sandbox cleaner stack', () => {
         Sid: 'DeleteSandboxStacksOnly',
         Effect: 'Allow',
         Action: 'cloudformation:DeleteStack',
-        Resource: 'arn:aws:cloudformation:us-east-1:222222222222:stack/*',
+        Resource: 'arn:aws:cloudformation:us-east-1:444444444444:stack/*',
         Condition: { Null: { 'aws:ResourceTag/tollgate:sandbox': 'false' } },
       },
       {
         Sid: 'ReuseStackRoles',
         Effect: 'Allow',
         Action: 'iam:PassRole',
-        Resource: 'arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1',
+        Resource: 'arn:aws:iam::444444444444:role/cdk-hnb659fds-cfn-exec-role-444444444444-us-east-1',
         Condition: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
       },
     ]);

@@ -3,7 +3,7 @@ import { isoSeconds } from '../lambdas/shared/iso-time';
 import { expiryAfter, parseExpiry } from '../lambdas/shared/sandbox-tags';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
-const SANDBOX_ACCOUNT = '222222222222';
+const SANDBOX_ACCOUNT = '444444444444';
 const PROD_ACCOUNT = '333333333333';
 
 function sandboxStack(name: string, expires: string | undefined, extra: Partial<StackDescription> = {}): StackDescription {

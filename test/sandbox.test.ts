@@ -18,7 +18,7 @@ describe('a personal sandbox', () => {
 
   test('is the same service stage, named <name>-Service, in the sandbox account', () => {
     expect(stack.stackName).toBe('bob-Service');
-    expect(stack.account).toBe('222222222222');
+    expect(stack.account).toBe('444444444444');
     expect(stack.region).toBe('us-east-1');
     template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live' });
     template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { TABLE_SCHEMA, tableSchemaVersion } from '../cdk/service/table-schema';
-import { availabilityZonesWithoutLookup, TileServer } from '../cdk/service/tile-server';
+import { availabilityZonesWithoutLookup, TileServer, TileServerProps } from '../cdk/service/tile-server';
 import { synthesizeTollgate } from './fixture';
 import { awsSolutionsFindings } from './nag';
 
@@ -65,14 +65,46 @@ describe.each([
     });
   });
 
-  test('a VPC of its own without NAT gateways: public subnets, tasks reachable only from the load balancer', () => {
+  test('tasks in isolated subnets without public IPs, reachable only from the load balancer', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
-    template.resourceCountIs('AWS::EC2::Subnet', 2);
-    template.hasResourceProperties('AWS::ECS::Service', { NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) } });
-    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));
-    expect(ingress).toHaveLength(1);
-    expect(ingress[0].Properties).toMatchObject({ FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/LoadBalancerSecurityGroup/), 'GroupId'] } });
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED', Subnets: [{ Ref: Match.stringLikeRegexp('TasksSubnet1') }, { Ref: Match.stringLikeRegexp('TasksSubnet2') }] }) },
+    });
+    // Isolated: the tasks' route tables lead nowhere but the VPC and the S3 gateway.
+    const taskRoutes = Object.values(template.findResources('AWS::EC2::Route')).filter((r) => JSON.stringify(r.Properties.RouteTableId).includes('Tasks'));
+    expect(taskRoutes).toEqual([]);
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+    const toTasks = ingress.filter((p) => JSON.stringify(p.GroupId).includes('ServiceSecurityGroup'));
+    expect(toTasks).toHaveLength(1);
+    expect(toTasks[0]).toMatchObject({ FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/LoadBalancerSecurityGroup/), 'GroupId'] } });
+  });
+
+  test('reach ECR, S3 and CloudWatch Logs through VPC endpoints that only the tasks may use', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }) });
+    for (const service of ['ecr.api', 'ecr.dkr', 'logs']) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', ServiceName: Match.stringLikeRegexp(`\\.${service.replace('.', '\\.')}$`), PrivateDnsEnabled: true });
+    }
+    const endpointIngress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .map((r) => r.Properties)
+      .filter((p) => !JSON.stringify(p.GroupId).includes('ServiceSecurityGroup'));
+    expect(endpointIngress).toHaveLength(3);
+    for (const rule of endpointIngress) {
+      expect(rule).toMatchObject({ FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/ServiceSecurityGroup/), 'GroupId'] } });
+      expect(rule.CidrIp).toBeUndefined();
+    }
+  });
+
+  test('the container runs as the image\'s unprivileged user with a hard memory limit', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'Server', User: '1000', Memory: 512, ReadonlyRootFilesystem: true })],
+    });
+  });
+
+  test('without a certificate, plain HTTP on port 80 only', () => {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'forward' })] });
   });
 
   test('the load balancer and the VPC log to a retained, encrypted, private bucket', () => {
@@ -124,15 +156,38 @@ test('synth needs no context lookup (Availability Zones come from Fn::GetAZs) an
   expect(hash).toMatch(/^[0-9a-f]{64}$/);
 });
 
+/** A tile server alone in a stack of its own. */
+function tileServerTemplate(props: Partial<TileServerProps> = {}): Template {
+  const stack = new (class extends cdk.Stack {
+    override get availabilityZones() {
+      return availabilityZonesWithoutLookup();
+    }
+  })(new cdk.App(), 'TileServerTest', { env: { account: '333333333333', region: 'us-east-1' } });
+  new TileServer(stack, 'Tiles', { imageDirectory: path.join(__dirname, '..', 'service', 'tile-server'), schemaVersion: 'v1-aaaaaaaaaaaa', ...props });
+  return Template.fromStack(stack);
+}
+
+test('with a certificate, HTTPS on 443 and port 80 only redirects to it', () => {
+  const certificateArn = 'arn:aws:acm:us-east-1:333333333333:certificate/0a1b2c3d-0000-0000-0000-000000000000';
+  const template = tileServerTemplate({ certificateArn });
+  template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+  template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+    Port: 443,
+    Protocol: 'HTTPS',
+    Certificates: [{ CertificateArn: certificateArn }],
+    SslPolicy: Match.stringLikeRegexp('TLS13'),
+    DefaultActions: [Match.objectLike({ Type: 'forward' })],
+  });
+  template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+    Port: 80,
+    Protocol: 'HTTP',
+    DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+  });
+});
+
 describe('a schema change reaches the tasks', () => {
   function taskDefinition(schemaVersion: string): { id: string; properties: Record<string, unknown> } {
-    const stack = new (class extends cdk.Stack {
-      override get availabilityZones() {
-        return availabilityZonesWithoutLookup();
-      }
-    })(new cdk.App(), 'TileServerTest', { env: { account: '333333333333', region: 'us-east-1' } });
-    new TileServer(stack, 'Tiles', { imageDirectory: path.join(__dirname, '..', 'service', 'tile-server'), schemaVersion });
-    const [[id, resource]] = Object.entries(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'));
+    const [[id, resource]] = Object.entries(tileServerTemplate({ schemaVersion }).findResources('AWS::ECS::TaskDefinition'));
     return { id, properties: resource.Properties };
   }
 

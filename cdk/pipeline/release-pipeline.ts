@@ -1,9 +1,12 @@
 import * as cdk from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { retainArtifacts } from './artifact-retention';
+import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
 
 /** The Git repository a release pipeline builds. */
 export interface ReleaseSource {
@@ -35,12 +38,19 @@ export interface ReleasePipelineProps {
    */
   readonly buildCommands?: string[];
   /**
-   * The exact `aws-cdk` CLI version self-mutation and asset publishing install; pin it, since npm's `latest`
-   * of `aws-cdk` is not always a working 2.x.
+   * The exact `aws-cdk` CLI version self-mutation installs; pinned, since npm's `latest` of `aws-cdk` is not
+   * always a working 2.x (aws-cdk@3.0.0 was an accidental publish).
    *
-   * @default '2.1148.1'
+   * @default - devDependencies.aws-cdk of package.json
    */
   readonly cliVersion?: string;
+  /**
+   * The exact `cdk-assets` version asset publishing installs; pinned, since that step holds the publishing
+   * roles of every target account and must not run whatever npm's `latest` is that day.
+   *
+   * @default - devDependencies.cdk-assets of package.json
+   */
+  readonly cdkAssetsCliVersion?: string;
 }
 
 /**
@@ -65,10 +75,16 @@ export class ReleasePipeline extends Construct {
       enableKeyRotation: true,
       restartExecutionOnUpdate: true,
     });
+    retainArtifacts(this.codePipeline);
+
+    // One log group for every build, self-mutation and asset publishing: without it CodeBuild creates one per
+    // project that never expires. Kept a year: these logs say what was built and published with deploy rights.
+    const buildLogs = new logs.LogGroup(this, 'BuildLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: cdk.RemovalPolicy.RETAIN });
 
     const cdkPipeline = new pipelines.CodePipeline(this, 'Release', {
       codePipeline: this.codePipeline,
-      cliVersion: props.cliVersion ?? '2.1148.1',
+      cliVersion: props.cliVersion ?? pinnedDevDependency('aws-cdk'),
+      cdkAssetsCliVersion: props.cdkAssetsCliVersion ?? pinnedDevDependency('cdk-assets'),
       selfMutation: true,
       publishAssetsInParallel: false,
       synth: new pipelines.CodeBuildStep('Build', {
@@ -79,12 +95,14 @@ export class ReleasePipeline extends Construct {
         commands: props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'],
         primaryOutputDirectory: 'cdk.out',
         env: { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' },
-        // The same Node.js major as developers and CI, so the build in the pipeline is the build they tested.
-        partialBuildSpec: codebuild.BuildSpec.fromObject({ phases: { install: { 'runtime-versions': { nodejs: '20' } } } }),
       }),
+      // Every project (Build, SelfMutate, asset publishing) names its image and Node.js major, so none runs on
+      // whatever CDK Pipelines' or CodeBuild's default is next year; Node 20 is what developers and CI run.
       codeBuildDefaults: {
         buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM },
+        partialBuildSpec: codebuild.BuildSpec.fromObject({ phases: { install: { 'runtime-versions': { nodejs: PIPELINE_BUILD_NODE_MAJOR } } } }),
         timeout: cdk.Duration.minutes(30),
+        logging: { cloudWatch: { logGroup: buildLogs } },
       },
     });
     for (const stage of props.stages) cdkPipeline.addStage(stage);

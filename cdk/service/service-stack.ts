@@ -173,6 +173,7 @@ export class ServiceStack extends cdk.Stack {
       cpu: canary.tileServer.cpu,
       memoryLimitMiB: canary.tileServer.memoryMiB,
       desiredCount: props.environmentKind === 'prod' ? canary.tileServer.prodDesiredCount : 1,
+      certificateArn: props.environmentKind === 'sandbox' ? undefined : canary.tileServer.certificateArns[props.environmentKind],
       alarmNamePrefix: prefix,
       removalPolicy,
     });
@@ -209,7 +210,7 @@ export class ServiceStack extends cdk.Stack {
     // Only the reads are public; the write route has an IAM authorizer and needs no suppression.
     NagSuppressions.addResourceSuppressions([this.api.node.findChild('DefaultRoute'), ...publicReads], [
       { id: 'AwsSolutions-APIG4', reason: 'Reads of the sample service are public open data, and every write goes to the IAM-authorized PUT route.' },
-    ]);
+    ], true);
   }
 
   /** Chosen by CloudFormation, not looked up: synth runs offline (the tile server's VPC needs two). */

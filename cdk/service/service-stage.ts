@@ -1,7 +1,10 @@
 import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbox-tags';
 import type { CanarySettings } from '../canary-settings';
+import { SERVICE_BOUNDARY_POLICY_NAME } from '../permissions-boundary';
+import { inheritAspects } from '../stage-aspects';
 import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
 
 export interface ServiceStageProps extends cdk.StageProps {
@@ -49,6 +52,7 @@ export class ServiceStage extends cdk.Stage {
 
   constructor(scope: Construct, id: string, props: ServiceStageProps) {
     super(scope, id, props);
+    inheritAspects(this);
     const sandbox = props.environmentKind === 'sandbox';
     if (sandbox && !props.owner) throw new Error(`ServiceStage ${id}: a sandbox needs an owner`);
     // Stack tags (what DescribeStacks shows the sandbox cleaner); CloudFormation copies them to resources.
@@ -61,6 +65,8 @@ export class ServiceStage extends cdk.Stage {
       description: `Tollgate sample service (${id})`,
       tags: sandbox && props.expires ? { ...tags, [EXPIRES_TAG]: props.expires } : tags,
     });
+    // CloudFormation in dev and prod may create roles only with this boundary (cdk/execution-policy.ts).
+    if (!sandbox) iam.PermissionsBoundary.of(this).apply(iam.ManagedPolicy.fromManagedPolicyName(this.service, 'PermissionsBoundary', SERVICE_BOUNDARY_POLICY_NAME));
     if (sandbox) {
       for (const [key, value] of Object.entries(tags)) cdk.Tags.of(this).add(key, value);
       // Anything a feature adds to the service is removed with the sandbox too, not only what knows it.

@@ -57,6 +57,19 @@ export interface TileServerProps {
    */
   readonly alarmNamePrefix?: string;
   /**
+   * ACM certificate (same account and region) the load balancer serves HTTPS with; port 80 then only redirects
+   * to 443. Without one the load balancer serves plain HTTP on port 80.
+   *
+   * @default - plain HTTP
+   */
+  readonly certificateArn?: string;
+  /**
+   * The user the container runs as: a numeric UID the image has. `node` in the official Node.js images is 1000.
+   *
+   * @default '1000'
+   */
+  readonly containerUser?: string;
+  /**
    * What happens to the access-log bucket and the log group when the stack is deleted.
    *
    * @default RemovalPolicy.RETAIN
@@ -75,8 +88,10 @@ export function availabilityZonesWithoutLookup(): string[] {
 
 /**
  * A containerized HTTP server on ECS Fargate behind an internet-facing Application Load Balancer, in a VPC of
- * its own with public subnets only (no NAT gateway: tasks pull their image over the internet gateway with a
- * public IP, and accept traffic only from the load balancer).
+ * its own: the load balancer in public subnets, the tasks in isolated subnets with no public IP and no route
+ * to the internet. They reach ECR, S3 (image layers) and CloudWatch Logs through VPC endpoints, and accept
+ * traffic only from the load balancer. Endpoints rather than a NAT gateway: the tasks need nothing else, and a
+ * task without any internet egress cannot leak data to or download code from the internet.
  *
  * Releases are ECS rolling deployments run inside the CloudFormation update: new tasks start beside the old
  * (100 % minimum healthy, 200 % maximum), old tasks stop only once the new pass the health check; the
@@ -111,9 +126,21 @@ export class TileServer extends Construct {
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
-      subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Tasks', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
       flowLogs: { ToS3: { destination: ec2.FlowLogDestination.toS3(logBucket, 'vpc-flow-logs/') } },
     });
+    const taskSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    // What a Fargate task pulling from ECR and logging with awslogs needs without internet access (Amazon ECR
+    // User Guide, "Amazon ECR interface VPC endpoints": ecr.api, ecr.dkr, and the S3 gateway for image layers).
+    this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [taskSubnets] });
+    const endpoints = Object.entries({
+      EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+      EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    }).map(([id, service]) => this.vpc.addInterfaceEndpoint(id, { service, subnets: taskSubnets, open: false }));
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
@@ -126,6 +153,10 @@ export class TileServer extends Construct {
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     this.taskDefinition.addContainer('Server', {
+      // Not root: the image's own unprivileged user (service/tile-server/Dockerfile), by UID so ECS can check it.
+      user: props.containerUser ?? '1000',
+      // A hard limit: the container is killed rather than starving the task's other processes (the ECS agent's).
+      memoryLimitMiB: props.memoryLimitMiB ?? 512,
       // Tagged with the asset hash of the directory, never `latest`: the task definition names the exact image.
       image: ecs.ContainerImage.fromAsset(props.imageDirectory, { platform: ecrAssets.Platform.LINUX_AMD64 }),
       environment: { SCHEMA_VERSION: props.schemaVersion, PORT: String(containerPort) },
@@ -143,14 +174,16 @@ export class TileServer extends Construct {
       dropInvalidHeaderFields: true,
     });
     this.loadBalancer.logAccessLogs(logBucket, 'alb');
-    const listener = this.loadBalancer.addListener('Http', { port: 80, open: true });
+    // Plain HTTP only without a certificate (sandboxes, or dev/prod before one is configured): the tiles are
+    // public open data, read without credentials or cookies. AwsSolutions has no rule for it; docs/trust-model.md.
+    const listener = props.certificateArn ? this.addHttpsListeners(props.certificateArn) : this.loadBalancer.addListener('Http', { port: 80, open: true });
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
       desiredCount: props.desiredCount ?? 1,
-      assignPublicIp: true,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      assignPublicIp: false,
+      vpcSubnets: taskSubnets,
       // Old tasks keep serving until their replacements are healthy.
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
@@ -158,6 +191,8 @@ export class TileServer extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriod: cdk.Duration.seconds(30),
     });
+    // Only the tasks may reach the endpoints (HTTPS), not everything in the VPC.
+    for (const endpoint of endpoints) endpoint.connections.allowDefaultPortFrom(this.service);
     this.targetGroup = listener.addTargets('Tasks', {
       port: containerPort,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -194,6 +229,25 @@ export class TileServer extends Construct {
         appliesTo: ['Resource::*'],
       },
     ], true);
+  }
+
+  /**
+   * HTTPS on 443 with the certificate, and port 80 answering only with a permanent redirect to it, so a browser
+   * that types the bare host name still ends up on TLS.
+   */
+  private addHttpsListeners(certificateArn: string): elbv2.ApplicationListener {
+    this.loadBalancer.addListener('HttpRedirect', {
+      port: 80,
+      open: true,
+      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+    });
+    return this.loadBalancer.addListener('Https', {
+      port: 443,
+      open: true,
+      certificates: [elbv2.ListenerCertificate.fromArn(certificateArn)],
+      // TLS 1.2 and 1.3 only; without a policy the listener gets ELBSecurityPolicy-2016-08, which allows TLS 1.0.
+      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+    });
   }
 
   /**

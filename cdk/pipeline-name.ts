@@ -1,0 +1,57 @@
+/**
+ * What a pipeline name may be. The name prefixes IAM roles, an SNS topic and SSM parameters (see
+ * {@link DERIVED_NAMES}), so it may hold only what all of them accept, and must leave room for the longest suffix
+ * under each service's length limit: a name that synthesizes but that IAM or SNS refuses would fail only at deploy.
+ */
+import { ConfigError } from '../lambdas/shared/config-error';
+import { overrideParameterName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+
+/** A name built from the pipeline name, and the most characters its service accepts. */
+interface DerivedName {
+  readonly what: string;
+  readonly name: (pipelineName: string) => string;
+  readonly maxLength: number;
+}
+
+/** A CodePipeline execution ID (a UUID): the longest part of an override parameter's name besides the pipeline's. */
+const EXECUTION_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Every name the release system derives from the pipeline name. The role names are those `cdk/pipeline-stack.ts`
+ * gives the bake gate and the alarm readers; test/pipeline-stack.test.ts checks every role and topic name in the
+ * synthesized templates against this list, so a new suffix cannot slip past the limit.
+ */
+export const DERIVED_NAMES: readonly DerivedName[] = [
+  // CodePipeline API reference, PipelineDeclaration.name: 1-100 of [A-Za-z0-9.@\-_].
+  { what: 'CodePipeline pipeline', name: (p) => p, maxLength: 100 },
+  // IAM API reference, CreateRole.RoleName: 1-64 of [\w+=,.@-].
+  { what: 'IAM role', name: (p) => `${p}-BakeGate`, maxLength: 64 },
+  { what: 'IAM role', name: (p) => `${p}-AlarmReader`, maxLength: 64 },
+  // SNS API reference, CreateTopic.Name: 1-256 of [A-Za-z0-9_-].
+  { what: 'SNS topic', name: releaseEventsTopicName, maxLength: 256 },
+  // SSM API reference, PutParameter.Name: 2048 including 1037 reserved, so 1011; [a-zA-Z0-9_.-] and `/`.
+  { what: 'SSM parameter', name: (p) => overrideParameterName(p, EXECUTION_ID), maxLength: 1011 },
+];
+
+/** The most characters a pipeline name may have so that every derived name fits its service's limit. */
+export const PIPELINE_NAME_MAX_LENGTH = Math.min(...DERIVED_NAMES.map((d) => d.maxLength - d.name('').length));
+
+/** The characters all of those services accept: SNS topics allow the fewest. */
+const PIPELINE_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${PIPELINE_NAME_MAX_LENGTH}}$`);
+
+/**
+ * `value` as a pipeline name.
+ *
+ * @throws ConfigError naming `pipelineName` and the value, unless it is 1 to {@link PIPELINE_NAME_MAX_LENGTH}
+ * characters of A-Z a-z 0-9 _ -.
+ */
+export function validatePipelineName(value: unknown): string {
+  if (typeof value !== 'string' || !PIPELINE_NAME.test(value)) {
+    throw new ConfigError(
+      'pipelineName',
+      value,
+      `must be 1-${PIPELINE_NAME_MAX_LENGTH} characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names)`,
+    );
+  }
+  return value;
+}
