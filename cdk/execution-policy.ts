@@ -49,6 +49,7 @@ export const RESOURCE_TYPE_SERVICES: Readonly<Record<string, string>> = {
   'AWS::Logs::LogGroup': 'logs',
   'AWS::S3::Bucket': 's3',
   'AWS::S3::BucketPolicy': 's3',
+  'AWS::Synthetics::Canary': 'synthetics',
   // CloudFormation invokes a custom resource's provider function with the execution role.
   'Custom::VpcRestrictDefaultSG': 'lambda',
   'AWS::CDK::Metadata': 'cloudformation',

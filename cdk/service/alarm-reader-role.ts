@@ -67,6 +67,11 @@ export class AlarmReaderRole extends Construct {
           'Read-only CloudWatch calls: GetMetricData has no resource-level permissions and DescribeAlarmHistory returns composite alarms only when allowed on *.',
         appliesTo: ['Resource::*'],
       },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'A stack ARN ends in an ID CloudFormation generates; this is the one named stack, read-only (DescribeStacks).',
+        appliesTo: [{ regex: '/^Resource::arn:.*:cloudformation:.*:stack\\/[^/*]+\\/\\*$/g' }],
+      },
     ]);
   }
 }
