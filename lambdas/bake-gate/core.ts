@@ -218,9 +218,23 @@ export interface BakeSettings {
   readonly upstream?: { readonly stageName: string; readonly actionName: string; readonly environment: string };
 }
 
+/**
+ * A check at the start of a stage, before its deployment: the build enters only if the earlier environment
+ * stayed clean since its bake started and the entered environment may receive it now (health, calendar,
+ * halt). However the build got to the stage's door (a resume, a re-enabled transition, a retry), it is
+ * checked again right before it deploys.
+ */
+export interface EntryCheckSettings {
+  readonly stageName: string;
+  readonly actionName: string;
+  readonly upstream: { readonly stageName: string; readonly actionName: string; readonly environment: string };
+  readonly promotion: { readonly stageName: string; readonly environment: string; readonly lateStartMinutes: number };
+}
+
 export interface DecisionSettings {
   readonly environments: readonly EnvironmentSettings[];
   readonly bakes: readonly BakeSettings[];
+  readonly entryChecks: readonly EntryCheckSettings[];
   /**
    * How long after a minute of the bake the alarms may still fire for it (two one-minute datapoints plus
    * CloudWatch's evaluation delay): the gate approves only once the alarms could have seen the bake's end.
@@ -242,6 +256,44 @@ export interface GateInputs {
   readonly halt: Read<Halt | undefined>;
   /** The calendar's answer per pipeline execution; absent (or `undefined`) when no calendar is configured. */
   readonly releaseWindows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>;
+  /** Gate-owned approvals someone other than the gate decided: noted in the build's later summaries. */
+  readonly decidedByHand?: readonly HandDecision[];
+}
+
+/** A gate-owned approval decided by someone other than the gate (GetPipelineState's `updatedBy`). */
+export interface HandDecision {
+  readonly pipelineExecutionId: string;
+  readonly stageName: string;
+  readonly actionName: string;
+  /** The action execution, unique: what the gate remembers having announced. */
+  readonly actionExecutionId: string;
+  readonly status: 'Succeeded' | 'Failed';
+  readonly by: string;
+  readonly at?: Date;
+}
+
+/** A gate-owned approval as GetPipelineState last saw it decided. */
+export interface DecidedApproval {
+  readonly pipelineExecutionId?: string;
+  readonly stageName: string;
+  readonly actionName: string;
+  readonly actionExecutionId?: string;
+  readonly status: string;
+  readonly updatedBy?: string;
+  readonly at?: Date;
+}
+
+/**
+ * The decided gate-owned approvals that someone other than the gate decided: any `updatedBy` that is not a
+ * session of the gate's own role (`arn:<partition>:sts::<account>:assumed-role/<gateRoleName>/...`).
+ */
+export function decidedByHand(decided: readonly DecidedApproval[], gateRoleName: string): HandDecision[] {
+  const gateSession = new RegExp(`^arn:[^:]+:sts::\\d{12}:assumed-role/${gateRoleName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`);
+  return decided.flatMap((d) => {
+    if ((d.status !== 'Succeeded' && d.status !== 'Failed') || !d.updatedBy || !d.actionExecutionId || !d.pipelineExecutionId) return [];
+    if (gateSession.test(d.updatedBy)) return [];
+    return [{ pipelineExecutionId: d.pipelineExecutionId, stageName: d.stageName, actionName: d.actionName, actionExecutionId: d.actionExecutionId, status: d.status, by: d.updatedBy, at: d.at }];
+  });
 }
 
 export type Verdict =
@@ -259,11 +311,22 @@ export const MAX_SUMMARY_LENGTH = 512;
 
 const MINUTE = 60_000;
 
-/** The bake an approval belongs to; the adapter only reports approvals the gate owns. */
-export function bakeOf(approval: Pick<PendingApproval, 'stageName' | 'actionName'>, settings: Pick<DecisionSettings, 'bakes'>): BakeSettings {
-  const bake = settings.bakes.find((b) => b.stageName === approval.stageName && b.actionName === approval.actionName);
-  if (!bake) throw new Error(`the gate owns no bake ${approval.stageName}/${approval.actionName}`);
-  return bake;
+/** A gate-owned approval: a bake at the end of a stage, or an entry check at its start. */
+export type GateAction = { readonly kind: 'bake'; readonly bake: BakeSettings } | { readonly kind: 'entry-check'; readonly check: EntryCheckSettings };
+
+/** What the approval is; the adapter only reports approvals the gate owns. */
+export function gateActionOf(approval: Pick<PendingApproval, 'stageName' | 'actionName'>, settings: Pick<DecisionSettings, 'bakes' | 'entryChecks'>): GateAction {
+  const owns = (a: { stageName: string; actionName: string }) => a.stageName === approval.stageName && a.actionName === approval.actionName;
+  const bake = settings.bakes.find(owns);
+  if (bake) return { kind: 'bake', bake };
+  const check = settings.entryChecks.find(owns);
+  if (check) return { kind: 'entry-check', check };
+  throw new Error(`the gate owns no approval ${approval.stageName}/${approval.actionName}`);
+}
+
+/** The earlier bake whose environment still counts, and the stage promoted to, whatever the action. */
+export function reachOf(action: GateAction): { upstream?: EntryCheckSettings['upstream']; promotion?: EntryCheckSettings['promotion'] } {
+  return action.kind === 'bake' ? action.bake : action.check;
 }
 
 /** The environment of that name. */
@@ -314,8 +377,45 @@ class Findings {
 }
 
 function decideOne(approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): Verdict {
+  const action = gateActionOf(approval, settings);
+  return action.kind === 'bake' ? decideBake(approval, action.bake, inputs, settings) : decideEntry(approval, action.check, inputs, settings);
+}
+
+/** Notes on the build's other gate-owned approvals that someone other than the gate decided. */
+function handNotes(approval: PendingApproval, inputs: GateInputs): string[] {
+  return (inputs.decidedByHand ?? [])
+    .filter((d) => d.pipelineExecutionId === approval.pipelineExecutionId)
+    .map((d) => `NOTE: ${d.stageName}/${d.actionName} was ${d.status === 'Succeeded' ? 'approved' : 'rejected'} by hand by ${d.by}`);
+}
+
+/** An entry check: the earlier environment clean since its bake started, the entered one ready. No waiting time. */
+function decideEntry(approval: PendingApproval, check: EntryCheckSettings, inputs: GateInputs, settings: DecisionSettings): Verdict {
+  const f = new Findings(inputs.now, settings.readFailureToleranceMinutes);
+  checkUpstream(f, check.upstream, approval, inputs, settings);
+  checkPromotion(f, check.promotion, approval, inputs, settings);
+  checkHalt(f, inputs);
+  if (f.rejections.length > 0) return verdict('reject', 'rejected at entry', f.rejections);
+  if (f.retries.length > 0) return verdict('wait', 'waiting at entry', [...f.retries, ...f.holds]);
+  if (f.holds.length > 0) return verdict('wait', 'waiting at entry', f.holds);
+  const upstream = environmentOf(check.upstream.environment, settings);
+  return verdict('approve', 'entry check passed', [
+    `${upstream.name} clean since its bake started`,
+    ...f.calendarNotes,
+    ...f.notes,
+    ...handNotes(approval, inputs),
+  ]);
+}
+
+function checkHalt(f: Findings, inputs: GateInputs): void {
+  if (!inputs.halt.ok) f.failed('the halt flag', inputs.halt);
+  else if (inputs.halt.value?.halted) {
+    const h = inputs.halt.value;
+    f.holds.push(`halted by ${h.by} at ${h.at}: ${h.reason}`);
+  }
+}
+
+function decideBake(approval: PendingApproval, bake: BakeSettings, inputs: GateInputs, settings: DecisionSettings): Verdict {
   const { now } = inputs;
-  const bake = bakeOf(approval, settings);
   const env = environmentOf(bake.environment, settings);
   const start = approval.bakeStartedAt;
   const f = new Findings(now, settings.readFailureToleranceMinutes);
@@ -323,12 +423,7 @@ function decideOne(approval: PendingApproval, inputs: GateInputs, settings: Deci
   checkBakedEnvironment(f, env, bake, start, inputs.environments.get(env.name), now);
   if (bake.upstream) checkUpstream(f, bake.upstream, approval, inputs, settings);
   if (bake.promotion) checkPromotion(f, bake.promotion, approval, inputs, settings);
-
-  if (!inputs.halt.ok) f.failed('the halt flag', inputs.halt);
-  else if (inputs.halt.value?.halted) {
-    const h = inputs.halt.value;
-    f.holds.push(`halted by ${h.by} at ${h.at}: ${h.reason}`);
-  }
+  checkHalt(f, inputs);
 
   if (f.rejections.length > 0) return verdict('reject', 'rejected', f.rejections);
   if (f.retries.length > 0) return verdict('wait', 'waiting', [...f.retries, ...f.holds]);
@@ -359,6 +454,7 @@ function decideOne(approval: PendingApproval, inputs: GateInputs, settings: Deci
     ...optOut,
     ...f.calendarNotes,
     ...f.notes,
+    ...handNotes(approval, inputs),
   ]);
 }
 
@@ -428,7 +524,7 @@ function checkEvidence(f: Findings, env: EnvironmentSettings, reading: Environme
 }
 
 /** An earlier environment that still ran this build: an ALARM there while it did rejects this bake too. */
-function checkUpstream(f: Findings, upstream: NonNullable<BakeSettings['upstream']>, approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
+function checkUpstream(f: Findings, upstream: EntryCheckSettings['upstream'], approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
   const env = environmentOf(upstream.environment, settings);
   const span = inputs.upstreamSpans?.get(approval.pipelineExecutionId);
   const read = inputs.environments.get(env.name);
@@ -461,7 +557,7 @@ function checkUpstream(f: Findings, upstream: NonNullable<BakeSettings['upstream
 }
 
 /** Whether the next environment may receive the build now: its health, and the release calendar. */
-function checkPromotion(f: Findings, promotion: NonNullable<BakeSettings['promotion']>, approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
+function checkPromotion(f: Findings, promotion: EntryCheckSettings['promotion'], approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
   const { now } = inputs;
   const env = environmentOf(promotion.environment, settings);
   const healthName = env.alarmNames[0];
@@ -542,14 +638,17 @@ export type EnvironmentAccounts = ReadonlyMap<string, string>;
 export function rejectionsForAlarmEvent(
   event: AlarmEvent,
   approvals: readonly PendingApproval[],
-  settings: Pick<DecisionSettings, 'bakes' | 'environments'>,
+  settings: Pick<DecisionSettings, 'bakes' | 'entryChecks' | 'environments'>,
   accounts: EnvironmentAccounts,
   now: Date,
 ): Decision[] {
   if (event.state !== 'ALARM') return [];
   return approvals
     .filter((a) => {
-      const env = environmentOf(bakeOf(a, settings).environment, settings);
+      const action = gateActionOf(a, settings);
+      // An entry check holds for the entered environment's health; the reconcile that follows decides it.
+      if (action.kind !== 'bake') return false;
+      const env = environmentOf(action.bake.environment, settings);
       return accounts.get(env.name) === event.account && env.alarmNames.includes(event.alarmName) && event.at >= a.bakeStartedAt;
     })
     .map((approval) => ({

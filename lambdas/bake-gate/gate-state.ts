@@ -17,9 +17,19 @@ export interface GateState {
   readonly failingSince: ReadonlyMap<string, Date>;
   /** Announcements owed. */
   readonly outbox: readonly Announcement[];
+  /** Things already announced that the pipeline's state keeps showing (decisions by hand), by id. */
+  readonly remembered: ReadonlySet<string>;
 }
 
-export const EMPTY_GATE_STATE: GateState = { failingSince: new Map(), outbox: [] };
+export const EMPTY_GATE_STATE: GateState = { failingSince: new Map(), outbox: [], remembered: new Set() };
+
+/** What `tollgate status` shows of the gate itself. */
+export interface GateHealth {
+  /** The last check of every pending approval that completed. */
+  readonly lastCheckAt?: string;
+  /** The last invocation that failed, and why. */
+  readonly lastError?: { readonly at: string; readonly message: string };
+}
 
 /** How the failure record changes after one round of reads. */
 export interface FailureUpdate {
