@@ -49,12 +49,12 @@ function toPlanBakes(settings: GateSettings): PlanBake[] {
 }
 
 /**
- * The bakes of the pipeline named `pipelineName`, read from the gate function in its stack; none when the
- * pipeline has no bake gate.
+ * The settings of the bake gate of the pipeline named `pipelineName`, read from the gate function in the stack
+ * as synthesized; undefined when the stack has no bake gate for that pipeline.
  *
  * @throws CliError when the gate's settings cannot be read.
  */
-export function gateBakes(pipelineStack: SynthesizedStack | undefined, pipelineName: string): PlanBake[] {
+export function gateSettings(pipelineStack: SynthesizedStack | undefined, pipelineName: string): GateSettings | undefined {
   const resources = pipelineStack?.template.Resources ?? {};
   for (const [logicalId, resource] of Object.entries(resources)) {
     const raw = resource.Type === 'AWS::Lambda::Function' ? resource.Properties?.Environment?.Variables?.[GATE_SETTINGS_ENV] : undefined;
@@ -66,7 +66,18 @@ export function gateBakes(pipelineStack: SynthesizedStack | undefined, pipelineN
       if (!(err instanceof ConfigError)) throw err;
       throw new CliError(`the bake gate ${logicalId} in ${pipelineStack!.stackName} has unreadable settings (${err.message}); run \`npm run synth\` again`);
     }
-    if (settings.pipelineName === pipelineName) return toPlanBakes(settings);
+    if (settings.pipelineName === pipelineName) return settings;
   }
-  return [];
+  return undefined;
+}
+
+/**
+ * The bakes of the pipeline named `pipelineName`, read from the gate function in its stack; none when the
+ * pipeline has no bake gate.
+ *
+ * @throws CliError when the gate's settings cannot be read.
+ */
+export function gateBakes(pipelineStack: SynthesizedStack | undefined, pipelineName: string): PlanBake[] {
+  const settings = gateSettings(pipelineStack, pipelineName);
+  return settings ? toPlanBakes(settings) : [];
 }
