@@ -64,6 +64,7 @@ export class PipelineStack extends cdk.Stack {
       pipelineName: config.pipelineName,
       source: config.repository,
       stages: [this.devStage, this.prodStage],
+      gateCheck: true,
     });
 
     // One gate owns both bakes: dev's before prod, and prod's after it, which fails (and so rolls back) Prod.

@@ -1,10 +1,12 @@
 import * as cdk from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { COMMIT_MESSAGE_ENV, GATE_CHECK_PIPELINE_ENV, GATE_FLOOR_PARAMETER_ENV, gateFloorParameterName } from '../../lambdas/shared/gate-floor';
 import { retainArtifacts } from './artifact-retention';
 import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
 
@@ -51,6 +53,15 @@ export interface ReleasePipelineProps {
    * @default - devDependencies.cdk-assets of package.json
    */
   readonly cdkAssetsCliVersion?: string;
+  /**
+   * Check that a commit does not weaken its own bake gate below the floor on-call keeps in SSM, in the
+   * pipeline's account and region, at `/tollgate/<pipelineName>/gate-floor`: the Build step ends with
+   * `npm run gate-check` (`cdk/gate-check.ts`), told this pipeline's name, the parameter and the commit
+   * message, and may read exactly that parameter.
+   *
+   * @default false
+   */
+  readonly gateCheck?: boolean;
 }
 
 /**
@@ -87,15 +98,7 @@ export class ReleasePipeline extends Construct {
       cdkAssetsCliVersion: props.cdkAssetsCliVersion ?? pinnedDevDependency('cdk-assets'),
       selfMutation: true,
       publishAssetsInParallel: false,
-      synth: new pipelines.CodeBuildStep('Build', {
-        input: pipelines.CodePipelineSource.connection(props.source.fullName, props.source.branch, {
-          connectionArn: props.source.connectionArn,
-          triggerOnPush: true,
-        }),
-        commands: props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'],
-        primaryOutputDirectory: 'cdk.out',
-        env: { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' },
-      }),
+      synth: this.buildStep(props),
       // Every project (Build, SelfMutate, asset publishing) names its image and Node.js major, so none runs on
       // whatever CDK Pipelines' or CodeBuild's default is next year; Node 20 is what developers and CI run.
       codeBuildDefaults: {
@@ -132,6 +135,42 @@ export class ReleasePipeline extends Construct {
       ],
       true,
     );
+  }
+
+  /**
+   * Build once: install, test, synthesize; with a gate floor, then check the synthesized gate against it before
+   * self-mutation deploys it (security finding 3: a commit cannot silently rewrite its own gate).
+   */
+  private buildStep(props: ReleasePipelineProps): pipelines.CodeBuildStep {
+    const source = pipelines.CodePipelineSource.connection(props.source.fullName, props.source.branch, {
+      connectionArn: props.source.connectionArn,
+      triggerOnPush: true,
+    });
+    const commands = props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'];
+    const env = { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' };
+    if (!props.gateCheck) return new pipelines.CodeBuildStep('Build', { input: source, commands, primaryOutputDirectory: 'cdk.out', env });
+    const floor = gateFloorParameterName(props.pipelineName);
+    return new pipelines.CodeBuildStep('Build', {
+      input: source,
+      commands: [...commands, 'npm run gate-check'],
+      primaryOutputDirectory: 'cdk.out',
+      env: {
+        ...env,
+        // Set by the deployed pipeline, not read from the commit: which gate to check and where its floor is.
+        [GATE_CHECK_PIPELINE_ENV]: props.pipelineName,
+        [GATE_FLOOR_PARAMETER_ENV]: floor,
+        // The head commit's message, from the CodeStarSourceConnection action's output variable `CommitMessage`
+        // (CodePipeline User Guide, "Variables reference": the message of the last commit on the tracked branch;
+        // aws-cdk-lib 2.276 `CodePipelineSource.sourceAttribute` renders it as `#{<namespace>.CommitMessage}`).
+        [COMMIT_MESSAGE_ENV]: source.sourceAttribute('CommitMessage'),
+      },
+      rolePolicyStatements: [
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [cdk.Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: floor.slice(1) })],
+        }),
+      ],
+    });
   }
 
   /** The pipeline stage of that name. */
