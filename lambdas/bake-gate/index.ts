@@ -36,6 +36,7 @@ import {
 } from './core';
 import { Announcement, EMPTY_GATE_STATE, trackFailures } from './gate-state';
 import { RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from './release-window';
+import { settingsChangeOnColdStart } from './settings-change';
 import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings, parseGateSettings } from './settings';
 
 export interface GateLog {
@@ -329,8 +330,10 @@ export function gateFromEnvironment(env: Record<string, string | undefined>): Ga
     releaseWindow: releaseWindowFromEnvironment(env[RELEASE_CALENDAR_ENV], settings.pipelineName),
   });
   const metrics = new Metrics({ namespace: GATE_METRICS_NAMESPACE, serviceName: 'tollgate-bake-gate', defaultDimensions: { Pipeline: settings.pipelineName } });
+  // Announces on the topic, once, that the gate runs with settings other than those it last ran with.
+  const settingsChange = settingsChangeOnColdStart({ settings, topicArn, stateTableName, log: { info: (m, d) => logger.info(m, d ?? {}), error: (m, d) => logger.error(m, d ?? {}) } });
   return async (event) => {
-    const report = await gate(event);
+    const [report] = await Promise.all([gate(event), settingsChange()]);
     // The gate's own pulse: a check that completed, and how long approvals have waited (the heartbeat and
     // stuck-approval alarms read these; a gate that fails or stops emits nothing, which is what they catch).
     if (report.pending) {
