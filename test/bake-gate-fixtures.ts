@@ -30,6 +30,7 @@ function watchedEnvironment(name: 'dev' | 'prod', account: string, title: 'Dev' 
 export function gateSettings(overrides: Partial<GateSettings> = {}): GateSettings {
   return {
     pipelineName: 'Tollgate',
+    operatorRoleName: 'Tollgate-Operator',
     environments: [watchedEnvironment('dev', '222222222222', 'Dev'), watchedEnvironment('prod', '333333333333', 'Prod')],
     bakes: [
       {

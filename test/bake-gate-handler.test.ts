@@ -486,7 +486,7 @@ describe('with the real release calendar (Mon–Thu 09:00–16:00 America/New_Yo
   });
 
   const override = (id: string, value: string) => ({ halt: undefined, parameters: new Map([[`/tollgate/Tollgate/override/${id}`, value]]) });
-  const glass = JSON.stringify({ reason: 'hotfix for INC-4711', by: ONCALL, at: '2026-03-13T16:55:00-04:00' });
+  const glass = JSON.stringify({ reason: 'hotfix for INC-4711', by: ONCALL, at: '2026-03-13T16:55:00-04:00', expiresAt: '2026-03-14T16:55:00-04:00' });
 
   it('break-glass: the override of this execution lets it through on a Friday evening, says who and why, and announces it', async () => {
     const port = thursdayBuild();
@@ -497,7 +497,7 @@ describe('with the real release calendar (Mon–Thu 09:00–16:00 America/New_Yo
         token: 'tok-1',
         status: 'Approved',
         summary: expect.stringMatching(
-          /^approved: 1 h dev bake clean; release calendar opened by break-glass override by arn:aws:sts::111111111111:assumed-role\/OnCall\/alice at 2026-03-13T16:55:00-04:00: hotfix for INC-4711; /,
+          /^approved: 1 h dev bake clean; release calendar opened by break-glass override by arn:aws:sts::111111111111:assumed-role\/OnCall\/alice at 2026-03-13T16:55:00-04:00 \(expires 2026-03-14T16:55:00-04:00\): hotfix for INC-4711; /,
         ),
       },
     ]);

@@ -6,6 +6,8 @@
  */
 import { AwsGateAdapter } from '../lambdas/bake-gate/adapter';
 import { createGate } from '../lambdas/bake-gate/index';
+import { calendarReleaseWindow } from '../lambdas/bake-gate/release-window';
+import { DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
 import { gateSettings, serveBakingPipeline } from './bake-gate-fixtures';
 import {
   assumeRoleReply,
@@ -305,4 +307,49 @@ it('approves a dev bake when prod was never deployed and its reader role cannot 
   await gate(AFTER_DEV_BAKE)(schedule);
   expect(endpoint.calls('sts:AssumeRole').filter((r) => r.input.RoleArn === prod.readerRoleArn)).toHaveLength(1);
   expect(approvalResults()).toEqual([{ stageName: 'Dev', actionName: 'Bake', status: 'Approved', summary: expect.stringContaining('prod not deployed yet') }]);
+});
+
+describe('run-time controls over the wire', () => {
+  beforeEach(() => serveBakingPipeline(endpoint, T0));
+  const OPERATOR = 'arn:aws:sts::111111111111:assumed-role/Tollgate-Operator/alice';
+  /** The override of the baking execution, written by `writer`, as GetParametersByPath and DescribeParameters answer. */
+  function serveOverride(executionId: string, writer: string, expiresAt: string) {
+    const Name = `/tollgate/Tollgate/override/${executionId}`;
+    const Value = JSON.stringify({ reason: 'hotfix', by: 'arn:aws:sts::111111111111:assumed-role/OnCall/alice', at: '2026-03-10T06:50:00-04:00', expiresAt });
+    endpoint.first('ssm:GetParametersByPath', () => json({ Parameters: [{ Name, Type: 'String', Value, Version: 2 }] }));
+    endpoint.on('ssm:DescribeParameters', () =>
+      json({ Parameters: [{ Name, ARN: `arn:aws:ssm:us-east-1:111111111111:parameter${Name}`, Type: 'String', LastModifiedUser: writer, LastModifiedDate: epoch(at(50)), Version: 2 }] }),
+    );
+  }
+  /** Before 09:00 in New York on a Tuesday: the calendar is closed when the dev bake ends. */
+  const gateWithCalendar = (now: Date) => {
+    const port = new AwsGateAdapter({ settings, topicArn: 'arn:aws:sns:us-east-1:111111111111:tollgate', stateTableName: TABLE, maxAttempts: 3, requestTimeoutMs: 2000 });
+    return createGate({ port, settings, now: () => now, log: { info: () => undefined, error: () => undefined }, releaseWindow: calendarReleaseWindow(DEFAULT_CALENDAR_SETTINGS, 'Tollgate') });
+  };
+  /** The execution `serveBakingPipeline` bakes. */
+  const executionId = 'exec-1';
+
+  it('asks DescribeParameters who wrote the controls, and an unexpired override by the operator role opens the calendar', async () => {
+    serveOverride(executionId, OPERATOR, '2026-03-11T06:50:00-04:00');
+    const report = await gateWithCalendar(AFTER_DEV_BAKE)(schedule);
+    expect(endpoint.calls('ssm:DescribeParameters').map((r) => r.input)).toEqual([{ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: ['/tollgate/Tollgate'] }] }]);
+    expect(report.decisions).toMatchObject([{ verdict: 'approve' }]);
+    expect(approvalResults()[0].summary).toMatch(/release calendar opened by break-glass override by .* \(expires 2026-03-11T06:50:00-04:00\): hotfix/);
+  });
+
+  it('an expired override is ignored, and the summary says so', async () => {
+    serveOverride(executionId, OPERATOR, '2026-03-10T07:00:00-04:00');
+    const report = await gateWithCalendar(AFTER_DEV_BAKE)(schedule);
+    expect(report.decisions).toMatchObject([{ verdict: 'wait', summary: expect.stringContaining(`override of ${executionId} by arn:aws:sts::111111111111:assumed-role/OnCall/alice ignored: it expired at 2026-03-10T07:00:00-04:00`) }]);
+    expect(approvalResults()).toEqual([]);
+  });
+
+  it('an override written outside the operator role is ignored, and the summary names who wrote it', async () => {
+    serveOverride(executionId, 'arn:aws:sts::111111111111:assumed-role/Admin/mallory', '2026-03-11T06:50:00-04:00');
+    const report = await gateWithCalendar(AFTER_DEV_BAKE)(schedule);
+    expect(report.decisions).toMatchObject([
+      { verdict: 'wait', summary: expect.stringContaining(`override of ${executionId} ignored: written by arn:aws:sts::111111111111:assumed-role/Admin/mallory not the operator role`) },
+    ]);
+    expect(approvalResults()).toEqual([]);
+  });
 });

@@ -16,6 +16,8 @@ export interface RecordedRequest {
   /** JSON body for the JSON protocols; the form fields for the query protocol. */
   readonly input: Record<string, unknown>;
   readonly receivedAt: bigint;
+  /** The access key ID the request was signed with (from its SigV4 credential scope). */
+  readonly accessKeyId?: string;
 }
 
 export interface Reply {
@@ -102,7 +104,8 @@ export class FakeAwsEndpoint {
         operation = form.get('Action') ?? '';
         input = Object.fromEntries(form.entries());
       }
-      const request: RecordedRequest = { service, operation, input, receivedAt };
+      const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+      const request: RecordedRequest = { service, operation, input, receivedAt, accessKeyId };
       this.requests.push(request);
       this.onRequest?.(request);
       for (const handler of this.handlers.get(`${service}:${operation}`) ?? []) {

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
 import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateBake, GateEnvironment, GateSettings, MetricId } from '../../lambdas/bake-gate/settings';
 import { CalendarSettings } from '../../lambdas/shared/release-calendar';
-import { controlsHierarchy } from '../../lambdas/shared/pipeline-controls';
+import { controlsHierarchy, operatorRoleName } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
 
 /** An environment the gate watches, in its own account, through a read-only role there. */
@@ -103,6 +103,13 @@ export interface BakeGateProps {
   readonly readerRoleName: string;
   /** Physical name of the gate function's role, which the reader roles trust. */
   readonly gateRoleName: string;
+  /**
+   * Physical name of the operator role in this account (see `OperatorRole`): the gate trusts a control that
+   * loosens (an override, a halt flag cleared, the freezes) only when a session of this role wrote it.
+   *
+   * @default - `<pipelineName>-Operator` (`operatorRoleName` of `lambdas/shared/pipeline-controls.ts`)
+   */
+  readonly operatorRoleName?: string;
   /**
    * How long after a bake minute the alarms may still fire for it: the gate approves only after that.
    *
@@ -217,6 +224,7 @@ export class BakeGate extends Construct {
     });
     const settings: GateSettings = {
       pipelineName: pipeline.pipelineName,
+      operatorRoleName: props.operatorRoleName ?? operatorRoleName(pipeline.pipelineName),
       environments: props.environments.map(
         (e): GateEnvironment => ({
           name: e.name,
@@ -417,6 +425,9 @@ export class BakeGate extends Construct {
         resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }), stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${path.slice(1)}/*` })],
       }),
     );
+    // Who last wrote each control (LastModifiedUser). The Service Authorization Reference (Actions defined by
+    // AWS Systems Manager) lists DescribeParameters with no resource type: it accepts only "*".
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:DescribeParameters'], resources: ['*'] }));
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [this.stateTable.tableArn] }),
     );
@@ -427,7 +438,7 @@ export class BakeGate extends Construct {
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            "Wildcards only below this pipeline's own control parameters (/tollgate/<pipeline>/*), in the function's own log group's streams, and KMS data keys of the topic's key.",
+            "Wildcards only below this pipeline's own control parameters (/tollgate/<pipeline>/*), in the function's own log group's streams, KMS data keys of the topic's key, and ssm:DescribeParameters, which supports no resource-level permissions and returns only metadata (who last wrote a control).",
         },
       ],
       true,

@@ -21,10 +21,11 @@ import {
 import { CodePipelineClient, GetPipelineStateCommand, paginateListActionExecutions, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { paginateGetParametersByPath, SSMClient } from '@aws-sdk/client-ssm';
+import { paginateDescribeParameters, paginateGetParametersByPath, type ParameterMetadata, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { describedCall, describeError } from '../shared/aws-errors';
-import { controlsHierarchy, type Halt, haltParameterName, parseHalt } from '../shared/pipeline-controls';
+import { controlsHierarchy, type Halt } from '../shared/pipeline-controls';
+import { type ControlParameter, judgeControls } from './controls';
 import {
   type ActionRun,
   type AlarmReading,
@@ -47,10 +48,16 @@ export interface PipelineView {
   readonly stages: ReadonlyMap<string, StageView>;
 }
 
-/** The run-time controls: the halt flag parsed, and every parameter under the pipeline's path for the calendar. */
+/**
+ * The run-time controls as the gate acts on them (see `controls.ts`): the halt flag parsed and judged (one
+ * cleared outside the operator role still halts), the trusted freezes and overrides for the calendar with the
+ * judgement of each untrusted one, and who last wrote each parameter.
+ */
 export interface PipelineControls {
   readonly halt: Halt | undefined;
   readonly parameters: ReadonlyMap<string, string>;
+  /** Each control parameter's last modifier (SSM's `LastModifiedUser`), by name. */
+  readonly modifiedBy?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -232,17 +239,41 @@ export class AwsGateAdapter implements GatePort {
     };
   }
 
+  /**
+   * Reads every control parameter (GetParametersByPath), then who last wrote each (DescribeParameters with a
+   * recursive Path filter: GetParametersByPath does not return LastModifiedUser; SSM API reference,
+   * ParameterMetadata), and judges them (`judgeControls`): a control that loosens counts only when the
+   * operator role wrote it. Read in this order, a parameter rewritten in between shows a newer version in
+   * DescribeParameters than the value read, and is not trusted.
+   */
   async readControls(): Promise<PipelineControls> {
-    const path = controlsHierarchy(this.settings.pipelineName);
-    const parameters = new Map<string, string>();
+    const { pipelineName, operatorRoleName } = this.settings;
+    const path = controlsHierarchy(pipelineName);
+    const read = new Map<string, { value: string; version?: number }>();
     await describedCall(`GetParametersByPath ${path}`, async () => {
       for await (const page of paginateGetParametersByPath({ client: this.ssm }, { Path: path, Recursive: true, WithDecryption: true })) {
-        for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) parameters.set(p.Name, p.Value);
+        for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) read.set(p.Name, { value: p.Value, version: p.Version });
       }
     });
-    const haltName = haltParameterName(this.settings.pipelineName);
-    const raw = parameters.get(haltName);
-    return { halt: raw === undefined ? undefined : parseHalt(haltName, raw), parameters };
+    const metadata = new Map<string, ParameterMetadata>();
+    if (read.size > 0) {
+      await describedCall(`DescribeParameters ${path}`, async () => {
+        const filter = { Key: 'Path', Option: 'Recursive', Values: [path] };
+        for await (const page of paginateDescribeParameters({ client: this.ssm }, { ParameterFilters: [filter] })) {
+          for (const p of page.Parameters ?? []) if (p.Name) metadata.set(p.Name, p);
+        }
+      });
+    }
+    const parameters: ControlParameter[] = [...read].map(([name, { value, version }]) => {
+      const m = metadata.get(name);
+      return {
+        name,
+        value,
+        version,
+        metadata: m && { arn: m.ARN, modifiedBy: m.LastModifiedUser, modifiedAt: m.LastModifiedDate, version: m.Version },
+      };
+    });
+    return judgeControls(parameters, { pipelineName, operatorRoleName });
   }
 
   async readState(): Promise<GateState> {

@@ -67,6 +67,11 @@ export type GateBake = z.infer<typeof bakeSchema>;
 
 const settingsSchema = z.strictObject({
   pipelineName: name,
+  /**
+   * The operator role (`<pipelineName>-Operator`, in the gate's account): a control that loosens (an override, a
+   * halt flag cleared, the freezes) counts only when a session of this role wrote it (see `controls.ts`).
+   */
+  operatorRoleName: name,
   environments: z.array(environmentSchema).min(1),
   bakes: z.array(bakeSchema).min(1),
   alarmLatencyMinutes: whole(0),

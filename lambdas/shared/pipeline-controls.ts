@@ -56,9 +56,23 @@ export interface Freeze extends ControlRecord {
   readonly start?: string;
   /** ISO-8601 instant the freeze ends. */
   readonly end: string;
+  /**
+   * An incident freeze: a break-glass override does not bypass it unless the override was given with
+   * `--force-freeze`. Absent means false.
+   */
+  readonly incident?: boolean;
 }
 
-export type Override = ControlRecord;
+/** Break-glass: one execution may enter prod outside the release calendar until `expiresAt`. */
+export interface Override extends ControlRecord {
+  /**
+   * ISO-8601 instant after which the gate ignores the override. Records written before overrides expired have
+   * none; the gate ignores those too.
+   */
+  readonly expiresAt?: string;
+  /** Whether the override also bypasses an incident freeze (`tollgate override --force-freeze`). */
+  readonly forceFreeze?: boolean;
+}
 
 /** A control parameter that exists but cannot be understood; the gate treats it as "cannot decide". */
 export class ControlParseError extends Error {
@@ -96,7 +110,14 @@ export function parseHalt(parameterName: string, raw: string): Halt {
 }
 
 export function parseOverride(parameterName: string, raw: string): Override {
-  return parseRecord(parameterName, raw) as unknown as Override;
+  const record = parseRecord(parameterName, raw);
+  if (record.expiresAt !== undefined && (typeof record.expiresAt !== 'string' || Number.isNaN(Date.parse(record.expiresAt)))) {
+    throw new ControlParseError(parameterName, `field "expiresAt" is not an ISO-8601 time: ${String(record.expiresAt)}`);
+  }
+  if (record.forceFreeze !== undefined && typeof record.forceFreeze !== 'boolean') {
+    throw new ControlParseError(parameterName, 'field "forceFreeze" must be true or false');
+  }
+  return record as unknown as Override;
 }
 
 export function parseFreezes(parameterName: string, raw: string): Freeze[] {
@@ -113,6 +134,9 @@ export function parseFreezes(parameterName: string, raw: string): Freeze[] {
         throw new ControlParseError(`${parameterName}[${i}]`, `field "${field}" is not an ISO-8601 time: ${v}`);
       }
     }
+    if (record.incident !== undefined && typeof record.incident !== 'boolean') {
+      throw new ControlParseError(`${parameterName}[${i}]`, 'field "incident" must be true or false');
+    }
     return record as unknown as Freeze;
   });
 }
@@ -123,4 +147,23 @@ export function parseFreezes(parameterName: string, raw: string): Freeze[] {
  */
 export function releaseEventsTopicName(pipelineName: string): string {
   return `${pipelineName}-release-events`;
+}
+
+/**
+ * Name of the role through which on-call changes the controls (`tollgate stop`, `resume`, `freeze`, `override`,
+ * `rollback`). The gate trusts a control that loosens only when that role's session wrote it last.
+ */
+export function operatorRoleName(pipelineName: string): string {
+  return `${pipelineName}-Operator`;
+}
+
+/**
+ * Whether `modifiedBy` (SSM's `LastModifiedUser`) is a session of the operator role `roleName` in `account`:
+ * `arn:<partition>:sts::<account>:assumed-role/<roleName>/<session>`. The form of an assumed-role ARN is the IAM
+ * User Guide's ("IAM identifiers", "ARNs": `arn:aws:sts::account:assumed-role/role-name/role-session-name`).
+ */
+export function isOperatorSession(modifiedBy: string | undefined, account: string, roleName: string): boolean {
+  if (!modifiedBy) return false;
+  const match = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/[\w+=,.@-]{2,64}$/.exec(modifiedBy);
+  return match !== null && match[1] === account && match[2] === roleName;
 }
