@@ -3,7 +3,7 @@ import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/
 import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
 import { type CanarySettings, DEFAULT_CANARY_SETTINGS, parseCanarySettings } from './canary-settings';
 import { ConfigError } from '../lambdas/shared/config-error';
-import { section } from './config-fields';
+import { rejectUnknownKeys, section } from './config-fields';
 import { validatePipelineName } from './pipeline-name';
 import type { ReleaseSource } from './pipeline/release-pipeline';
 import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
@@ -40,6 +40,17 @@ export interface TollgateConfig {
   readonly canary: CanarySettings;
   /** When prod may be released to (the `calendar` section); see `lambdas/shared/release-calendar.ts`. */
   readonly calendar: CalendarSettings;
+  /** Who may assume the operator role `<pipelineName>-Operator` (the `operators` section). */
+  readonly operators: OperatorsConfig;
+}
+
+/** On-call: who may change the run-time controls, through the operator role. */
+export interface OperatorsConfig {
+  /**
+   * IAM ARNs (roles, users, or an account's `root`) the operator role trusts. Default: the deployment account's
+   * root, i.e. any principal of the deployment account whose own IAM policy allows sts:AssumeRole on the role.
+   */
+  readonly principals: readonly string[];
 }
 
 /**
@@ -60,11 +71,14 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   bake: DEFAULT_BAKE_CONFIG,
   canary: DEFAULT_CANARY_SETTINGS,
   calendar: DEFAULT_CALENDAR_SETTINGS,
+  operators: { principals: ['arn:aws:iam::111111111111:root'] },
 };
 
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/** A principal an IAM trust policy can name: an account root, a role or a user (IAM User Guide, "IAM identifiers"). */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512}|user\/[\w+=,.@\/-]{1,512})$/;
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
 
 /** Where configuration comes from: `cdk.json`/`-c` context and the process environment. */
@@ -140,6 +154,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
   const bake = parseBakeConfig(raw.bake);
   const calendar = parseCalendarSettings(raw.calendar);
   checkFreezesFitHold(calendar, bake);
+  const operators = parseOperators(raw.operators, deployment.account);
   return {
     pipelineName,
     deployment,
@@ -150,7 +165,24 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
     bake,
     canary,
     calendar,
+    operators,
   };
+}
+
+/** The `operators` section: `principals` defaults to the deployment account's root. */
+function parseOperators(value: unknown, deploymentAccount: string): OperatorsConfig {
+  const raw = asObject(value, 'operators');
+  rejectUnknownKeys(raw, ['principals'], 'operators');
+  if (raw.principals === undefined) return { principals: [`arn:aws:iam::${deploymentAccount}:root`] };
+  if (!Array.isArray(raw.principals) || raw.principals.length === 0) {
+    throw new ConfigError('operators.principals', raw.principals, 'must be a non-empty list of IAM ARNs');
+  }
+  raw.principals.forEach((arn, i) => {
+    if (typeof arn !== 'string' || !PRINCIPAL_ARN.test(arn)) {
+      throw new ConfigError(`operators.principals[${i}]`, arn, 'must be an IAM role, user or account root ARN like arn:aws:iam::111111111111:role/OnCall');
+    }
+  });
+  return { principals: [...new Set(raw.principals as string[])] };
 }
 
 /**

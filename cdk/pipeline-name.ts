@@ -4,7 +4,7 @@
  * under each service's length limit: a name that synthesizes but that IAM or SNS refuses would fail only at deploy.
  */
 import { ConfigError } from '../lambdas/shared/config-error';
-import { overrideParameterName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+import { operatorRoleName, overrideParameterName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 
 /** A name built from the pipeline name, and the most characters its service accepts. */
 interface DerivedName {
@@ -18,7 +18,7 @@ const EXECUTION_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Every name the release system derives from the pipeline name. The role names are those `cdk/pipeline-stack.ts`
- * gives the bake gate and the alarm readers; test/pipeline-stack.test.ts checks every role and topic name in the
+ * gives the bake gate, the alarm readers and on-call's operator role; test/pipeline-stack.test.ts checks every role and topic name in the
  * synthesized templates against this list, so a new suffix cannot slip past the limit.
  */
 export const DERIVED_NAMES: readonly DerivedName[] = [
@@ -27,6 +27,7 @@ export const DERIVED_NAMES: readonly DerivedName[] = [
   // IAM API reference, CreateRole.RoleName: 1-64 of [\w+=,.@-].
   { what: 'IAM role', name: (p) => `${p}-BakeGate`, maxLength: 64 },
   { what: 'IAM role', name: (p) => `${p}-AlarmReader`, maxLength: 64 },
+  { what: 'IAM role', name: operatorRoleName, maxLength: 64 },
   // SNS API reference, CreateTopic.Name: 1-256 of [A-Za-z0-9_-].
   { what: 'SNS topic', name: releaseEventsTopicName, maxLength: 256 },
   // SSM API reference, PutParameter.Name: 2048 including 1037 reserved, so 1011; [a-zA-Z0-9_.-] and `/`.

@@ -4,9 +4,10 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Construct } from 'constructs';
 import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
-import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+import { operatorRoleName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
 import { BakeGate, GateEnvironmentProps } from './pipeline/bake-gate';
+import { OperatorRole } from './pipeline/operator-role';
 import { ReleasePipeline } from './pipeline/release-pipeline';
 import { GateAccess } from './service/service-stack';
 import { ServiceStage } from './service/service-stage';
@@ -27,6 +28,7 @@ export class PipelineStack extends cdk.Stack {
   readonly devStage: ServiceStage;
   readonly prodStage: ServiceStage;
   readonly bakeGate: BakeGate;
+  readonly operatorRole: OperatorRole;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -106,10 +108,21 @@ export class PipelineStack extends cdk.Stack {
       ],
       gateRoleName,
       readerRoleName,
+      operatorRoleName: operatorRoleName(config.pipelineName),
       alarmLatency: cdk.Duration.minutes(bake.alarmLatencyMinutes),
       readFailureTolerance: cdk.Duration.minutes(bake.readFailureToleranceMinutes),
       releaseCalendar: config.calendar,
       topicName: releaseEventsTopicName(config.pipelineName),
+    });
+
+    // On-call's changes (stop, resume, rollback, freeze, override) go through this role; the gate trusts
+    // loosening controls only from its sessions.
+    this.operatorRole = new OperatorRole(this, 'Operator', {
+      roleName: operatorRoleName(config.pipelineName),
+      pipeline: this.releasePipeline.codePipeline,
+      guardedStageName: this.prodStage.stageName,
+      topic: this.bakeGate.topic,
+      principals: config.operators.principals,
     });
 
     // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline

@@ -126,3 +126,25 @@ describe('sandbox names', () => {
     expect(() => resolveSandboxName(undefined, () => 'Prod')).toThrow('must not be "dev" or "prod"');
   });
 });
+
+describe('operators', () => {
+  test("principals default to the deployment account's root", () => {
+    expect(loadConfig({ context: { deployment: { account: '123456789012', region: 'eu-west-1' } } }).operators).toEqual({ principals: ['arn:aws:iam::123456789012:root'] });
+    expect(EXAMPLE_CONFIG.operators.principals).toEqual(['arn:aws:iam::111111111111:root']);
+  });
+
+  test('takes IAM roles, users and account roots', () => {
+    const principals = ['arn:aws:iam::111111111111:role/OnCall', 'arn:aws:iam::111111111111:user/alice', 'arn:aws-us-gov:iam::555555555555:root'];
+    expect(loadConfig({ context: { operators: { principals } } }).operators.principals).toEqual(principals);
+  });
+
+  test.each<[unknown, string]>([
+    [{ principals: [] }, 'invalid configuration: operators.principals must be a non-empty list of IAM ARNs, got []'],
+    [{ principals: 'arn:aws:iam::111111111111:role/OnCall' }, 'invalid configuration: operators.principals must be a non-empty list of IAM ARNs'],
+    [{ principals: ['arn:aws:sts::111111111111:assumed-role/OnCall/alice'] }, 'invalid configuration: operators.principals[0] must be an IAM role, user or account root ARN'],
+    [{ principals: ['arn:aws:iam::111111111111:role/OnCall', '*'] }, 'invalid configuration: operators.principals[1] must be an IAM role, user or account root ARN'],
+    [{ principal: [] }, 'invalid configuration: operators.principal is not a known setting (principals)'],
+  ])('%j is refused in one line naming the field and the value', (operators, message) => {
+    expect(() => loadConfig({ context: { operators } })).toThrow(message);
+  });
+});
