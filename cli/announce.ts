@@ -50,7 +50,7 @@ export interface Announcement {
  */
 export async function announce(aws: AwsClients, topic: string, { subject, message }: Announcement): Promise<string | undefined> {
   const region = topic.split(':')[3];
-  const sns = region === aws.region ? aws.sns : awsClients(region).sns;
+  const sns = region === aws.region ? aws.sns : awsClients(region, aws.credentials).sns;
   const published = await sns.send(new PublishCommand({ TopicArn: topic, Subject: subject.slice(0, 100), Message: message }));
   return published.MessageId;
 }

@@ -3,7 +3,9 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { operatorRoleName } from '../lambdas/shared/pipeline-controls';
 import { TollgateConfig } from '../cdk/config';
 import { loadAppConfig } from './app-config';
 import { CliError } from './context';
@@ -11,6 +13,8 @@ import { CliError } from './context';
 /** The clients of one account and region. */
 export interface AwsClients {
   readonly region: string;
+  /** Credentials the clients sign with; undefined: the SDK's default resolution. */
+  readonly credentials?: AwsCredentialIdentity;
   readonly codePipeline: CodePipelineClient;
   readonly ssm: SSMClient;
   readonly sts: STSClient;
@@ -23,15 +27,17 @@ export interface AwsClients {
  * Clients for `region`, built with nothing but the region: credentials, endpoint and retries come from the
  * SDK's default resolution (AWS_PROFILE, AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS, ...), exactly as for the AWS CLI.
  */
-export function awsClients(region: string): AwsClients {
+export function awsClients(region: string, credentials?: AwsCredentialIdentity): AwsClients {
+  const config = credentials ? { region, credentials } : { region };
   return {
     region,
-    codePipeline: new CodePipelineClient({ region }),
-    ssm: new SSMClient({ region }),
-    sts: new STSClient({ region }),
-    cloudFormation: new CloudFormationClient({ region }),
-    cloudWatch: new CloudWatchClient({ region }),
-    sns: new SNSClient({ region }),
+    credentials,
+    codePipeline: new CodePipelineClient(config),
+    ssm: new SSMClient(config),
+    sts: new STSClient(config),
+    cloudFormation: new CloudFormationClient(config),
+    cloudWatch: new CloudWatchClient(config),
+    sns: new SNSClient(config),
   };
 }
 
@@ -154,4 +160,42 @@ export async function connectToPipeline(config: TollgateConfig = loadAppConfig()
   const aws = awsClients(deployment.region);
   const identity = requireAccount(await callerIdentity(aws.sts, deployment), deployment.account, `the deployment account of pipeline ${pipelineName} is account ${deployment.account}`);
   return { config, pipelineName, scope: { ...deployment, pipelineName }, aws, identity };
+}
+
+/** The operator role of the configured pipeline, in the deployment account and the caller's partition. */
+export function operatorRoleArn(config: TollgateConfig, callerArn: string): string {
+  const partition = callerArn.split(':')[1] || 'aws';
+  return `arn:${partition}:iam::${config.deployment.account}:role/${operatorRoleName(config.pipelineName)}`;
+}
+
+/**
+ * The role session name for `callerArn`: the last part of the identity (a person's session or user name),
+ * in the characters and length AssumeRole accepts (`[\w+=,.@-]{2,64}`, STS API reference, RoleSessionName).
+ */
+export function operatorSessionName(callerArn: string): string {
+  const last = callerArn.split(/[/:]/).pop() || 'tollgate';
+  const name = last.replace(/[^\w+=,.@-]+/g, '-').slice(0, 64);
+  return name.length >= 2 ? name : `tollgate-${name}`;
+}
+
+/**
+ * {@link connectToPipeline}, then the operator role (`<pipelineName>-Operator`), for every command that changes
+ * something: the gate trusts controls that loosen only from its sessions. `identity` stays the caller's, so
+ * every record says who did it; the clients sign with the role's credentials.
+ *
+ * @throws CliError (exit 1) when the role cannot be assumed, before anything was changed.
+ */
+export async function connectAsOperator(config: TollgateConfig = loadAppConfig()): Promise<PipelineConnection> {
+  const connection = await connectToPipeline(config);
+  const roleArn = operatorRoleArn(config, connection.identity.arn);
+  let credentials: AwsCredentialIdentity;
+  try {
+    const assumed = await connection.aws.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: operatorSessionName(connection.identity.arn) }));
+    const c = assumed.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('STS AssumeRole returned no credentials');
+    credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+  } catch (err) {
+    throw new CliError(`cannot assume the operator role ${roleArn}: ${describeError(err)}; nothing was changed`, 1);
+  }
+  return { ...connection, aws: awsClients(config.deployment.region, credentials) };
 }

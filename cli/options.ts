@@ -1,8 +1,8 @@
 import { parseTimeInZone } from '../lambdas/shared/release-calendar';
 import { CliError } from './context';
 
-/** Longest reason accepted: it must fit StopPipelineExecution's 200-character limit unchanged. */
-const MAX_REASON_LENGTH = 200;
+/** Longest reason accepted by every command; calls with a shorter limit (StopPipelineExecution: 200) get it cut. */
+export const MAX_REASON_LENGTH = 500;
 
 /** Commander parser for `--reason`: trimmed, non-empty, at most {@link MAX_REASON_LENGTH} characters. */
 export function parseReason(value: string): string {
@@ -11,12 +11,6 @@ export function parseReason(value: string): string {
     throw new CliError(`--reason must be 1-${MAX_REASON_LENGTH} characters, got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} (${value.length} characters)`);
   }
   return reason;
-}
-
-/** `text` unchanged unless it is blank, which is a {@link CliError} naming `option`. */
-export function nonEmpty(option: string, text: string): string {
-  if (text.trim() === '') throw new CliError(`${option} must not be empty, got ${JSON.stringify(text)}`);
-  return text;
 }
 
 /** An ISO-8601 instant, or a local time read in the calendar's `timezone`, as epoch milliseconds. */

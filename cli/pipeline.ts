@@ -7,7 +7,7 @@ import {
   StageState,
   paginateListPipelineExecutions,
 } from '@aws-sdk/client-codepipeline';
-import { PipelineConnection, connectToPipeline, withAwsErrors } from './aws';
+import { PipelineConnection, connectAsOperator, withAwsErrors } from './aws';
 import { CliContext, CliError } from './context';
 import { PROJECT_ROOT } from './project';
 
@@ -110,11 +110,11 @@ function findStage(state: GetPipelineStateOutput, stageName: string): StageState
 }
 
 /**
- * How `stop` and `resume` begin: connect, refuse an unknown pipeline or one without a Prod stage before anything
- * is changed, and say what is about to change, where and as whom.
+ * How `stop` and `resume` begin: connect through the operator role, refuse an unknown pipeline or one without a
+ * Prod stage before anything is changed, and say what is about to change, where and as whom.
  */
 export async function beginProdChange(ctx: CliContext, doing: 'Stopping' | 'Resuming', reason: string): Promise<PipelineConnection> {
-  const connection = await connectToPipeline();
+  const connection = await connectAsOperator();
   const { aws, pipelineName, scope, identity } = connection;
   const state = await withAwsErrors(scope, () => getPipelineState(aws.codePipeline, pipelineName));
   if (!findStage(state, PROD_STAGE)) {

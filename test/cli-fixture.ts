@@ -1,7 +1,7 @@
 /** Shared by the CLI tests: running `main`, and a pipeline with a build baking and a release in Prod. */
 import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExecutionStatus, StageState } from '@aws-sdk/client-codepipeline';
 import { CliRun, runCli } from './cli-harness';
-import { FakeAwsEndpoint, STS_NS, json, publishReply, xml } from './fake-aws-endpoint';
+import { FakeAwsEndpoint, STS_NS, assumeRoleReply, json, publishReply, xml } from './fake-aws-endpoint';
 
 export const NOW = new Date('2026-11-22T10:30:00Z');
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice@example.com';
@@ -121,6 +121,7 @@ export function serveHealthyPipeline(endpoint: FakeAwsEndpoint): FakeAwsEndpoint
   const halt = { halted: true, reason: 'incident 42', by: CALLER_ARN, at: '2026-11-22T10:00:00Z' };
   return endpoint
     .on('sts:GetCallerIdentity', () => callerIdentity(CALLER_ARN))
+    .on('sts:AssumeRole', (r) => assumeRoleReply(`arn:aws:sts::111111111111:assumed-role/${String(r.input.RoleArn).split('/').pop()}`))
     .on('codepipeline:GetPipelineState', () => json(toWire(pipelineState())))
     .on('codepipeline:ListPipelineExecutions', () => json(toWire({ pipelineExecutionSummaries: EXECUTIONS })))
     .on('codepipeline:GetPipelineExecution', (r) => json({ pipelineExecution: { pipelineExecutionId: r.input.pipelineExecutionId, pipelineVersion: 7, artifactRevisions: [] } }))

@@ -2,7 +2,8 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { DeleteParameterCommand, GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Freeze, parseFreezes, parseOverride } from '../lambdas/shared/pipeline-controls';
 import { runCli, useCdkJson } from './cli-harness';
@@ -22,6 +23,7 @@ describe('with mocked AWS clients', () => {
   const sts = mockClient(STSClient);
   const ssm = mockClient(SSMClient);
   const sns = mockClient(SNSClient);
+  const codePipeline = mockClient(CodePipelineClient);
   const freeze = (over: Partial<Freeze>): Freeze => ({
     name: 'incident',
     reason: 'INC-1',
@@ -42,8 +44,11 @@ describe('with mocked AWS clients', () => {
     sts.reset();
     ssm.reset();
     sns.reset();
+    codePipeline.reset();
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { pipelineExecutionId: EXECUTION, status: 'InProgress' } });
     delete process.env.TOLLGATE_TOPIC_ARN;
     sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: ONCALL });
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAOPERATOR', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date('2099-01-01T00:00:00Z') } });
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
     ssm.on(PutParameterCommand).resolves({ Version: 1 });
   });
@@ -51,9 +56,17 @@ describe('with mocked AWS clients', () => {
     sts.restore();
     ssm.restore();
     sns.restore();
+    codePipeline.restore();
   });
 
   describe('freeze declare', () => {
+    test('--incident declares an incident freeze, which an override does not bypass without --force-freeze', async () => {
+      const run = await runCli(['freeze', 'declare', '--name', 'inc-1', '--reason', 'outage', '--until', '2026-11-24T12:00', '--incident'], NOW);
+      expect(run.code).toBe(0);
+      expect(parseFreezes(FREEZES, written().Value!)).toEqual([expect.objectContaining({ name: 'inc-1', incident: true })]);
+      expect(run.out[0]).toMatch(/^declared freeze incident freeze inc-1 \(in force\)/);
+    });
+
     test('writes who, when, why and until to the freezes parameter', async () => {
       const run = await runCli(['freeze', 'declare', '--name', 'incident-4711', '--reason', 'checkout errors', '--until', '2026-11-24T12:00'], NOW);
       expect(run.code).toBe(0);
@@ -89,7 +102,7 @@ describe('with mocked AWS clients', () => {
       [['--name', 'x', '--reason', 'r', '--from', '2026-11-25T00:00', '--until', '2026-11-24T00:00'], '--until must be later than --from (2026-11-25T00:00:00-05:00), got "2026-11-24T00:00"'],
       [['--name', 'x', '--reason', 'r', '--from', 'later', '--until', '2026-11-24T00:00'], '--from must be an ISO-8601 time like 2026-11-27T08:59:00-05:00, or a local time like 2026-11-27T08:59 (America/New_York), got "later"'],
       [['--name', 'two words', '--reason', 'r', '--until', '2026-11-24T00:00'], '--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got "two words"'],
-      [['--name', 'x', '--reason', ' ', '--until', '2026-11-24T00:00'], '--reason must not be empty, got " "'],
+      [['--name', 'x', '--reason', ' ', '--until', '2026-11-24T00:00'], '--reason must be 1-500 characters, got " " (1 characters)'],
     ])('bad input %j: exit 2, nothing written', async (args, message) => {
       expect(await runCli(['freeze', 'declare', ...args], NOW)).toEqual({ code: 2, out: [], err: [`tollgate: ${message}`] });
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
@@ -166,7 +179,7 @@ describe('with mocked AWS clients', () => {
       expect(run.code).toBe(0);
       const put = written();
       expect(put).toMatchObject({ Name: OVERRIDE, Type: 'String', Overwrite: false });
-      expect(parseOverride(OVERRIDE, put.Value!)).toEqual({ reason: 'Friday hotfix for INC-4711', by: ONCALL, at: '2026-11-23T10:00:00-05:00' });
+      expect(parseOverride(OVERRIDE, put.Value!)).toEqual({ reason: 'Friday hotfix for INC-4711', by: ONCALL, at: '2026-11-23T10:00:00-05:00', expiresAt: '2026-11-24T10:00:00-05:00' });
       const published = sns.commandCalls(PublishCommand);
       expect(published).toHaveLength(1);
       expect(published[0].args[0].input).toMatchObject({
@@ -215,7 +228,7 @@ describe('with mocked AWS clients', () => {
 
     test.each([
       [['--execution', 'latest', '--reason', 'r'], '--execution must be a pipeline execution ID (a UUID), got "latest"'],
-      [['--execution', EXECUTION, '--reason', ''], '--reason must not be empty, got ""'],
+      [['--execution', EXECUTION, '--reason', ''], '--reason must be 1-500 characters, got "" (0 characters)'],
       [['--execution', EXECUTION, '--reason', 'r', '--topic-arn', 'team-chat'], '--topic-arn (or TOLLGATE_TOPIC_ARN) must be an SNS topic ARN, got "team-chat"'],
     ])('bad input %j: exit 2, nothing written or announced', async (args, message) => {
       expect(await runCli(['override', ...args], NOW)).toEqual({ code: 2, out: [], err: [`tollgate: ${message}`] });
@@ -242,6 +255,10 @@ describe('over the wire against 127.0.0.1', () => {
   };
   const handle = (req: IncomingMessage, body: string, res: ServerResponse) => {
     const target = req.headers['x-amz-target'];
+    if (typeof target !== 'string' && new URLSearchParams(body).get('Action') === 'AssumeRole') {
+      return reply(res, 200, { 'content-type': 'text/xml' },
+        `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAOPERATOR</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>${new Date(Date.now() + 3600_000).toISOString()}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>2</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+    }
     if (typeof target !== 'string') {
       // STS, AWS query protocol.
       return reply(res, 200, { 'content-type': 'text/xml' },

@@ -6,7 +6,7 @@ import {
   PipelineExecutionSummary,
   RollbackStageCommand,
 } from '@aws-sdk/client-codepipeline';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as prompt from '../cli/prompt';
 import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, pipelineState, run, stageIn } from './cli-fixture';
@@ -36,6 +36,7 @@ beforeEach(() => {
   isInteractive.mockReset().mockReturnValue(false);
   confirm.mockReset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: CALLER_ARN });
+  sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAOPERATOR', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date('2099-01-01T00:00:00Z') } });
   codePipeline.on(GetPipelineStateCommand).resolves(pipelineState());
   history(EXECUTIONS);
   codePipeline.on(GetPipelineExecutionCommand).callsFake(({ pipelineExecutionId }) => {

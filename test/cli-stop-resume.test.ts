@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { transitionReason } from '../cli/commands/stop';
 import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, NOW, pipelineState, run, stageIn } from './cli-fixture';
@@ -35,6 +35,7 @@ beforeEach(() => {
   clearTollgateEnv();
   for (const m of [codePipeline, ssm, sts, sns]) m.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: CALLER_ARN });
+  sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAOPERATOR', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date('2099-01-01T00:00:00Z') } });
   codePipeline.on(GetPipelineStateCommand).resolves(pipelineState());
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: EXECUTIONS });
   ssm.on(PutParameterCommand).resolves({ Version: 1 });
@@ -183,8 +184,8 @@ describe('stop', () => {
 
   test.each([
     [['stop'], "error: required option '--reason <text>' not specified"],
-    [['stop', '--reason', ''], 'tollgate: --reason must be 1-200 characters, got "" (0 characters)'],
-    [['stop', '--reason', 'x'.repeat(201)], `tollgate: --reason must be 1-200 characters, got "${'x'.repeat(40)}…" (201 characters)`],
+    [['stop', '--reason', ''], 'tollgate: --reason must be 1-500 characters, got "" (0 characters)'],
+    [['stop', '--reason', 'x'.repeat(501)], `tollgate: --reason must be 1-500 characters, got "${'x'.repeat(40)}…" (501 characters)`],
     [['stop', '--reason', 'r', '--force'], "error: unknown option '--force'"],
     [['resume'], "error: required option '--reason <text>' not specified"],
     [['stop', '--reason', 'r', '--topic-arn', 'team-chat'], 'tollgate: --topic-arn (or TOLLGATE_TOPIC_ARN) must be an SNS topic ARN, got "team-chat"'],
@@ -213,8 +214,55 @@ describe('stop', () => {
   });
 });
 
+describe('stop without --abort', () => {
+  test('names every deploy action still in progress, not the approvals it rejects', async () => {
+    const state = pipelineState({ prodBaking: true });
+    const prod = stageIn(state, 'Prod');
+    prod.actionStates![0] = { actionName: 'Deploy', latestExecution: { status: 'InProgress', lastStatusChange: new Date('2026-11-22T10:21:30Z') } };
+    codePipeline.on(GetPipelineStateCommand).resolves(state);
+    codePipeline.on(PutApprovalResultCommand).resolves({});
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(0);
+    expect(result.out.slice(-2)).toEqual([
+      'still deploying (stop does not interrupt it; use --abort): Prod/Deploy e2000000-0000-0000-0000-000000000002 since 10:21Z',
+      'Nothing reaches Prod until `tollgate resume --reason "..."`.',
+    ]);
+  });
+
+  test('says nothing of it when nothing deploys, nor with --abort', async () => {
+    codePipeline.on(PutApprovalResultCommand).resolves({});
+    expect((await run('stop', '--reason', 'incident 42')).stdout).not.toContain('still deploying');
+  });
+});
+
+describe('the operator role', () => {
+  test('every change is made with its credentials, the records name the caller', async () => {
+    codePipeline.on(PutApprovalResultCommand).resolves({});
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(0);
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleArn: 'arn:aws:iam::111111111111:role/Tollgate-Operator', RoleSessionName: 'alice@example.com' },
+    ]);
+    const [put] = ssm.commandCalls(PutParameterCommand);
+    expect(await put.thisValue.config.credentials()).toMatchObject({ accessKeyId: 'ASIAOPERATOR', sessionToken: 'token' });
+    expect(JSON.parse(put.args[0].input.Value!).by).toBe(CALLER_ARN);
+  });
+
+  test.each([['stop'], ['resume']])('%s: a role that cannot be assumed is one line, exit 1, nothing changed', async (command) => {
+    sts.on(AssumeRoleCommand).rejects(awsError('AccessDenied', 'not authorized to perform: sts:AssumeRole'));
+    const result = await run(command, '--reason', 'incident 42');
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([
+      'tollgate: cannot assume the operator role arn:aws:iam::111111111111:role/Tollgate-Operator: AccessDenied: not authorized to perform: sts:AssumeRole; nothing was changed',
+    ]);
+    expect(ssm.calls()).toHaveLength(0);
+    expect(codePipeline.calls()).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+  });
+});
+
 describe('resume', () => {
-  test('enables the transition, then writes halted:false; approves nothing', async () => {
+  test('writes halted:false, then enables the transition; approves nothing', async () => {
     const result = await run('resume', '--reason', 'fixed');
     expect(result.code).toBe(0);
     expect(codePipeline.commandCalls(EnableStageTransitionCommand)[0].args[0].input).toEqual({ pipelineName: 'Tollgate', stageName: 'Prod', transitionType: 'Inbound' });
@@ -225,11 +273,12 @@ describe('resume', () => {
   test('then announces who resumed releases, why and when, as its last step', async () => {
     const result = await run('resume', '--reason', 'fixed', '--topic-arn', 'arn:aws:sns:us-east-1:111111111111:pager');
     expect(result.code).toBe(0);
-    expect(result.out.slice(2, -1)).toEqual([
-      '  done      enable the transition into Prod: enabled',
+    expect(result.out.slice(2, -2)).toEqual([
       '  done      clear halt flag /tollgate/Tollgate/halt: halted: false',
+      '  done      enable the transition into Prod: enabled',
       '  done      announce on arn:aws:sns:us-east-1:111111111111:pager: published (message msg-1)',
     ]);
+    expect(result.out).toContain("A build waiting at the Prod transition is checked again by the gate's entry check before it deploys.");
     // The steps before it, as printed.
     const message = [...announcementHead('resumed', 'fixed'), ...result.out.slice(2, 4)].join('\n');
     expect(published()).toEqual([{ TopicArn: 'arn:aws:sns:us-east-1:111111111111:pager', Subject: 'Tollgate Tollgate: releases to Prod resumed', Message: message }]);
@@ -248,15 +297,16 @@ describe('resume', () => {
     expect(codePipeline.commandCalls(DisableStageTransitionCommand)).toHaveLength(0);
   });
 
-  test('if the halt flag cannot be cleared, it says the transition is open but the gate still halts, exit 1', async () => {
+  test('if the halt flag cannot be cleared, the transition stays closed and nothing is announced, exit 1', async () => {
     ssm.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: ssm:PutParameter'));
     const result = await run('resume', '--reason', 'fixed');
     expect(result.code).toBe(1);
     expect(result.out.slice(2)).toEqual([
-      '  done      enable the transition into Prod: enabled',
       '  FAILED    clear halt flag /tollgate/Tollgate/halt: AccessDeniedException: not authorized to perform: ssm:PutParameter',
+      '  not done  enable the transition into Prod',
       `  not done  announce on ${TOPIC}`,
     ]);
+    expect(codePipeline.commandCalls(EnableStageTransitionCommand)).toHaveLength(0);
     expect(sns.calls()).toHaveLength(0);
   });
 });

@@ -37,8 +37,9 @@ describe('status over the wire', () => {
     expect(result.stdout).toMatch(/Dev\s+InProgress\s+e3000000 3333333 "Add the tile cache"/);
     expect(result.stdout).toContain('last release: e2000000-0000-0000-0000-000000000002 2222222 "Faster search", finished 2026-11-22T02:30:00.000Z');
     expect(inputOf('ssm:GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}`, Recursive: true }]);
-    // Only reads.
-    expect(operations().filter((o) => !/^(Get|List)/.test(o))).toEqual([]);
+    // Only reads: the gate's health comes from one Query of its state table.
+    expect(operations().filter((o) => !/^(Get|List|Query)$|^(Get|List)/.test(o))).toEqual([]);
+    expect(endpoint.calls('dynamodb:Query').map((r) => (r.input as Record<string, unknown>).TableName)).toEqual(['Tollgate-BakeGateState']);
   });
 
   test('an unknown pipeline is one line naming the pipeline, account and region, exit 2', async () => {
@@ -56,7 +57,7 @@ describe('stop over the wire', () => {
     const result = await run('stop', '--reason', 'incident 42: checkout errors');
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
-    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish', 'GetPipelineState']);
     const [put] = inputOf('ssm:PutParameter');
     expect(put).toMatchObject({ Name: HALT, Type: 'String', Overwrite: true });
     expect(JSON.parse(put.Value)).toEqual({ halted: true, reason: 'incident 42: checkout errors', by: CALLER_ARN, at: NOW.toISOString() });
@@ -87,7 +88,7 @@ describe('stop over the wire', () => {
     expect(result.err).toEqual([
       'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
     ]);
-    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
     expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toMatchObject({ halted: true, reason: 'incident 48' });
   });
 
@@ -133,7 +134,7 @@ describe('stop over the wire', () => {
     const result = await run('stop', '--reason', 'incident 46');
     expect(result.code).toBe(2);
     expect(result.err[0]).toMatch(/^tollgate: pipeline Tollgate not found in account 111111111111 region us-east-1/);
-    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState']);
   });
 
   test('expired credentials are named as such', async () => {
@@ -145,28 +146,117 @@ describe('stop over the wire', () => {
 });
 
 describe('resume over the wire', () => {
-  test('enables the transition, writes halted:false with who and why, and announces it', async () => {
+  test('clears the halt flag first, enables the transition only after that, and announces it', async () => {
     const result = await run('resume', '--reason', 'fixed by rollback');
     expect(result.code).toBe(0);
-    expect(operations()).toEqual(['GetCallerIdentity', 'GetPipelineState', 'EnableStageTransition', 'PutParameter', 'Publish']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'EnableStageTransition', 'Publish']);
     expect(inputOf('sns:Publish')).toEqual([
       expect.objectContaining({ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod resumed', Message: expect.stringContaining('Reason: fixed by rollback') }),
     ]);
     expect(inputOf('codepipeline:EnableStageTransition')).toEqual([{ pipelineName: PIPELINE, stageName: 'Prod', transitionType: 'Inbound' }]);
     expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toEqual({ halted: false, reason: 'fixed by rollback', by: CALLER_ARN, at: NOW.toISOString() });
+    expect(result.out).toContain("A build waiting at the Prod transition is checked again by the gate's entry check before it deploys.");
   });
 
-  test('when enabling the transition is denied, the halt flag stays set and the output says so', async () => {
+  test('when the halt flag cannot be cleared, the transition is not touched', async () => {
+    endpoint.first('ssm:PutParameter', () => jsonError(400, 'AccessDeniedException', 'User is not authorized to perform: ssm:PutParameter'));
+    const result = await run('resume', '--reason', 'fixed');
+    expect(result.code).toBe(1);
+    expect(operations()).not.toContain('EnableStageTransition');
+    expect(operations()).not.toContain('Publish');
+    expect(result.out.slice(2)).toEqual([
+      '  FAILED    clear halt flag /tollgate/Tollgate/halt: AccessDeniedException: User is not authorized to perform: ssm:PutParameter',
+      '  not done  enable the transition into Prod',
+      `  not done  announce on ${TOPIC}`,
+    ]);
+  });
+
+  test('when enabling the transition is denied, the flag is cleared but Prod stays closed, and the output says so', async () => {
     endpoint.first('codepipeline:EnableStageTransition', () => jsonError(400, 'AccessDeniedException', 'User is not authorized to perform: codepipeline:EnableStageTransition'));
     const result = await run('resume', '--reason', 'fixed');
     expect(result.code).toBe(1);
-    expect(operations()).not.toContain('PutParameter');
     expect(operations()).not.toContain('Publish');
     expect(result.out.slice(2)).toEqual([
+      '  done      clear halt flag /tollgate/Tollgate/halt: halted: false',
       '  FAILED    enable the transition into Prod: AccessDeniedException: User is not authorized to perform: codepipeline:EnableStageTransition',
-      '  not done  clear halt flag /tollgate/Tollgate/halt',
       `  not done  announce on ${TOPIC}`,
     ]);
+  });
+});
+
+describe('the operator role over the wire', () => {
+  test.each([
+    [['stop', '--reason', 'incident 49']],
+    [['resume', '--reason', 'fixed']],
+    [['freeze', 'declare', '--name', 'incident-49', '--reason', 'checkout errors', '--until', '2026-11-24T12:00:00Z']],
+  ])('%j assumes it before any write and signs every write with its credentials', async (args) => {
+    endpoint.on('ssm:GetParameter', () => jsonError(400, 'ParameterNotFound', 'not found'));
+    const result = await run(...args);
+    expect(result.err).toEqual([]);
+    const assume = endpoint.requests.findIndex((r) => r.operation === 'AssumeRole');
+    const writes = endpoint.requests.filter((r) => /^(Put|Delete|Disable|Enable|Stop|Rollback|Publish)/.test(r.operation));
+    expect(assume).toBeGreaterThan(0);
+    expect(endpoint.requests[assume].input).toMatchObject({ RoleArn: `arn:aws:iam::111111111111:role/${PIPELINE}-Operator`, RoleSessionName: 'alice@example.com' });
+    expect(writes.length).toBeGreaterThan(0);
+    for (const write of writes) {
+      expect(endpoint.requests.indexOf(write)).toBeGreaterThan(assume);
+      expect(write.accessKeyId).toBe('ASIAFAKE');
+    }
+  });
+
+  test('a role that cannot be assumed: one line, exit 1, nothing written', async () => {
+    endpoint.first('sts:AssumeRole', () => xmlError(403, 'AccessDenied', 'User is not authorized to perform: sts:AssumeRole', STS_NS));
+    const result = await run('stop', '--reason', 'incident 50');
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([
+      `tollgate: cannot assume the operator role arn:aws:iam::111111111111:role/${PIPELINE}-Operator: AccessDenied: User is not authorized to perform: sts:AssumeRole; nothing was changed`,
+    ]);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole']);
+  });
+});
+
+describe('override over the wire', () => {
+  const EXECUTION = 'e3000000-0000-0000-0000-000000000003';
+  const OVERRIDE = `/tollgate/${PIPELINE}/override/${EXECUTION}`;
+
+  test('an execution of this pipeline: records who, why and when it expires (24 h by default), through the operator role', async () => {
+    const result = await run('override', '--execution', EXECUTION, '--reason', 'hotfix for INC-4711');
+    expect(result.err).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineExecution', 'PutParameter', 'Publish']);
+    expect(inputOf('codepipeline:GetPipelineExecution')).toEqual([{ pipelineName: PIPELINE, pipelineExecutionId: EXECUTION }]);
+    const [put] = inputOf('ssm:PutParameter');
+    expect(put).toMatchObject({ Name: OVERRIDE, Overwrite: false });
+    expect(JSON.parse(put.Value)).toEqual({ reason: 'hotfix for INC-4711', by: CALLER_ARN, at: '2026-11-22T05:30:00-05:00', expiresAt: '2026-11-23T05:30:00-05:00' });
+    expect(inputOf('sns:Publish')[0]).toMatchObject({ Subject: `Tollgate break-glass: ${PIPELINE}` });
+  });
+
+  test('--force-freeze is recorded and announced with its own subject; --until +4h sets the expiry', async () => {
+    const result = await run('override', '--execution', EXECUTION, '--reason', 'r', '--until', '+4h', '--force-freeze');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toMatchObject({ expiresAt: '2026-11-22T09:30:00-05:00', forceFreeze: true });
+    expect(inputOf('sns:Publish')[0]).toMatchObject({ Subject: `Tollgate break-glass through an incident freeze: ${PIPELINE}` });
+  });
+
+  test('an execution the pipeline does not have: one line, exit 2, nothing written', async () => {
+    endpoint.first('codepipeline:GetPipelineExecution', () => jsonError(400, 'PipelineExecutionNotFoundException', `Pipeline execution ID ${EXECUTION} does not exist`));
+    const result = await run('override', '--execution', EXECUTION, '--reason', 'r');
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual([
+      `tollgate: --execution ${EXECUTION} is not an execution of pipeline ${PIPELINE} (account 111111111111, us-east-1); nothing was written`,
+    ]);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineExecution']);
+  });
+
+  test.each([
+    [['--until', '+0h'], '--until must be later than now and at most 7 days ahead (like +4h or 2026-11-27T08:59), got "+0h"'],
+    [['--until', '+8d'], '--until must be later than now and at most 7 days ahead (like +4h or 2026-11-27T08:59), got "+8d"'],
+    [['--reason', 'x'.repeat(501)], `--reason must be 1-500 characters, got "${'x'.repeat(40)}…" (501 characters)`],
+  ])('bad input %j: one line, exit 2, no AWS call', async (extra, line) => {
+    const result = await run('override', '--execution', EXECUTION, '--reason', 'r', ...extra);
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual([`tollgate: ${line}`]);
+    expect(endpoint.requests).toEqual([]);
   });
 });
 

@@ -2,10 +2,10 @@ import { Command } from 'commander';
 import { formatInZone } from '../../lambdas/shared/release-calendar';
 import { Freeze, freezesParameterName } from '../../lambdas/shared/pipeline-controls';
 import { loadAppConfig } from '../app-config';
-import { PipelineConnection, connectToPipeline } from '../aws';
+import { PipelineConnection, connectAsOperator, connectToPipeline } from '../aws';
 import { readRuntimeFreezes, writeParameter } from '../control-parameters';
 import { CliContext, CliError } from '../context';
-import { nonEmpty, parseTime } from '../options';
+import { parseReason, parseTime } from '../options';
 
 const FREEZE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Standard-tier SSM parameters hold at most 4 KB. */
@@ -29,10 +29,13 @@ function describe(freeze: Freeze, now: number, timezone: string): string {
   const start = Date.parse(freeze.start ?? freeze.at);
   const end = Date.parse(freeze.end);
   const state = end <= now ? 'expired' : start > now ? 'planned' : 'in force';
-  return `${freeze.name} (${state}) from ${formatInZone(start, timezone)} until ${formatInZone(end, timezone)}: ${freeze.reason} — declared by ${freeze.by} at ${freeze.at}`;
+  return `${freeze.incident ? 'incident freeze ' : ''}${freeze.name} (${state}) from ${formatInZone(start, timezone)} until ${formatInZone(end, timezone)}: ${freeze.reason} — declared by ${freeze.by} at ${freeze.at}`;
 }
 
-/** `tollgate freeze declare|lift|list`: on-call's run-time freezes, which the gate reads without a redeploy. */
+/**
+ * `tollgate freeze declare|lift|list`: on-call's run-time freezes, which the gate reads without a redeploy.
+ * `declare` and `lift` write through the operator role: the gate holds on a freezes parameter anyone else wrote.
+ */
 export function registerFreezeCommand(program: Command, ctx: CliContext): void {
   const freeze = program.command('freeze').description("Declare, lift or list run-time freezes of prod releases (SSM, read by the gate)");
 
@@ -40,14 +43,15 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
     .command('declare')
     .description('Freeze prod releases until a given time, starting now or at --from')
     .requiredOption('--name <name>', 'short name shown in reasons, e.g. incident-4711')
-    .requiredOption('--reason <text>', 'why, for the audit and the team')
+    .requiredOption('--reason <text>', 'why, for the audit and the team (at most 500 characters)', parseReason)
     .requiredOption('--until <time>', 'when the freeze ends: ISO-8601 instant, or local time in the calendar zone')
     .option('--from <time>', 'when the freeze starts (default: now)')
-    .action(async (options: { name: string; reason: string; until: string; from?: string }) => {
+    .option('--incident', 'an incident freeze: a break-glass override does not bypass it unless given --force-freeze')
+    .action(async (options: { name: string; reason: string; until: string; from?: string; incident?: boolean }) => {
       const config = loadAppConfig();
       const { timezone } = config.calendar;
       if (!FREEZE_NAME.test(options.name)) throw new CliError(`--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.name)}`);
-      const reason = nonEmpty('--reason', options.reason);
+      const { reason } = options;
       const now = ctx.now().getTime();
       const end = parseTime('--until', options.until, timezone);
       const start = options.from === undefined ? undefined : parseTime('--from', options.from, timezone);
@@ -56,7 +60,7 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
         throw new CliError(`--until must be later than ${start === undefined ? 'now' : '--from'} (${formatInZone(earliest, timezone)}), got ${JSON.stringify(options.until)}`);
       }
 
-      const connection = await connectToPipeline(config);
+      const connection = await connectAsOperator(config);
       const current = await readRuntimeFreezes(connection.aws.ssm, config.pipelineName);
       const declared: Freeze = {
         name: options.name,
@@ -65,6 +69,7 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
         at: formatInZone(now, timezone),
         ...(start === undefined ? {} : { start: formatInZone(start, timezone) }),
         end: formatInZone(end, timezone),
+        ...(options.incident ? { incident: true } : {}),
       };
       await replaceFreezes(connection, [...current.filter((f) => f.name !== options.name && Date.parse(f.end) > now), declared]);
       const replaced = current.some((f) => f.name === options.name) ? ' (replacing the earlier freeze of that name)' : '';
@@ -78,7 +83,7 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
     .action(async (options: { name: string }) => {
       const config = loadAppConfig();
       const now = ctx.now().getTime();
-      const connection = await connectToPipeline(config);
+      const connection = await connectAsOperator(config);
       const current = await readRuntimeFreezes(connection.aws.ssm, config.pipelineName);
       const lifted = current.find((f) => f.name === options.name);
       if (!lifted) {

@@ -21,18 +21,21 @@ async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
     ctx,
     [
       {
-        name: `enable the transition into ${PROD_STAGE}`,
-        run: async () => {
-          await aws.codePipeline.send(new EnableStageTransitionCommand({ pipelineName, stageName: PROD_STAGE, transitionType: 'Inbound' }));
-          return ['enabled'];
-        },
-      },
-      {
         name: `clear halt flag ${haltParameterName(pipelineName)}`,
+        // First: should it fail, nothing was opened; should the next step fail, the transition stays closed.
         run: async () => {
           // halted:false with who and why, rather than a deletion: the record of the resume stays.
           await writeHalt(aws.ssm, pipelineName, { halted: false, reason: options.reason, by: identity.arn, at });
           return ['halted: false'];
+        },
+      },
+      {
+        name: `enable the transition into ${PROD_STAGE}`,
+        // Only once the halt flag is cleared: this lets a build parked at the transition into Prod, which must not
+        // happen while the halt still stands.
+        run: async () => {
+          await aws.codePipeline.send(new EnableStageTransitionCommand({ pipelineName, stageName: PROD_STAGE, transitionType: 'Inbound' }));
+          return ['enabled'];
         },
       },
       // Last: it runs only when the pipeline is open again, and a failed announcement undoes nothing.
@@ -41,6 +44,7 @@ async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
     { continueAfterFailure: false },
   );
   if (ok) {
+    ctx.out(`A build waiting at the ${PROD_STAGE} transition is checked again by the gate's entry check before it deploys.`);
     ctx.out(`Approvals rejected by stop stay rejected: release again by pushing or with \`aws codepipeline start-pipeline-execution --name ${pipelineName}\`; builds baking now are decided by the gate.`);
   } else {
     ctx.err('tollgate: resume is incomplete: the steps marked FAILED or not done did not happen; fix the cause and run the same command again');
@@ -51,7 +55,7 @@ async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
 export function registerResumeCommand(program: Command, ctx: CliContext): void {
   program
     .command('resume')
-    .description(`Undo stop: enable the transition into ${PROD_STAGE} and clear the halt flag (keeping who and why), announce it on the release topic; re-approves nothing`)
+    .description(`Undo stop (through the operator role): clear the halt flag (keeping who and why), then enable the transition into ${PROD_STAGE}, announce it on the release topic; re-approves nothing`)
     .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag and the announcement', parseReason)
     .option('--topic-arn <arn>', TOPIC_ARN_HELP)
     .action((options: ResumeOptions) => resume(ctx, options));

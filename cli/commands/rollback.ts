@@ -1,6 +1,6 @@
 import { GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
-import { connectToPipeline, withAwsErrors } from '../aws';
+import { connectAsOperator, withAwsErrors } from '../aws';
 import { confirmChange } from '../confirm-change';
 import { CliContext, CliError } from '../context';
 import { parseReason } from '../options';
@@ -12,7 +12,7 @@ interface RollbackOptions {
 }
 
 async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void> {
-  const { aws, pipelineName, scope, identity } = await connectToPipeline();
+  const { aws, pipelineName, scope, identity } = await connectAsOperator();
 
   await withAwsErrors(scope, async () => {
     const state = await getPipelineState(aws.codePipeline, pipelineName);
@@ -50,7 +50,7 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
 export function registerRollbackCommand(program: Command, ctx: CliContext): void {
   program
     .command('rollback')
-    .description(`Roll ${PROD_STAGE} back to the release before the one it runs now (RollbackStage), after showing both and asking`)
+    .description(`Roll ${PROD_STAGE} back to the release before the one it runs now (RollbackStage, through the operator role), after showing both and asking`)
     .requiredOption('--reason <text>', 'why (printed with your identity)', parseReason)
     .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
     .action((options: RollbackOptions) => rollback(ctx, options));
