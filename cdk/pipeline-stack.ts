@@ -4,7 +4,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Construct } from 'constructs';
 import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
-import { operatorRoleName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+import { gateStateTableName, operatorRoleName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
 import { BakeGate, GateEnvironmentProps } from './pipeline/bake-gate';
 import { OperatorRole } from './pipeline/operator-role';
@@ -106,6 +106,16 @@ export class PipelineStack extends cdk.Stack {
           upstream: { stageName: this.devStage.stageName, environment: 'dev' },
         },
       ],
+      // However a build reaches Prod's door (a resume, a re-enabled transition), it is checked again there.
+      entryChecks: [
+        {
+          stageName: this.prodStage.stageName,
+          upstream: { stageName: this.devStage.stageName, environment: 'dev' },
+          environment: 'prod',
+          lateStartMargin: cdk.Duration.minutes(lateStartMarginMinutes(bake)),
+        },
+      ],
+      stateTableName: gateStateTableName(config.pipelineName),
       gateRoleName,
       readerRoleName,
       operatorRoleName: operatorRoleName(config.pipelineName),

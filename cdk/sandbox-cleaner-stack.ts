@@ -1,11 +1,16 @@
 import * as cdk from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { SANDBOX_TAG } from '../lambdas/shared/sandbox-tags';
 import { NodejsLambda } from './lambda-defaults';
+import { AlarmTopic } from './pipeline/alarm-topic';
 
 export interface SandboxCleanerStackProps extends cdk.StackProps {
   /** The prod account: the cleaner refuses to delete anything when it finds itself running there. */
@@ -23,6 +28,12 @@ export interface SandboxCleanerStackProps extends cdk.StackProps {
    * @default - the CDK bootstrap's CloudFormation execution role of this account and region (default qualifier)
    */
   readonly stackRoleArns?: string[];
+  /**
+   * Where the cleaner's failures page (the platform team subscribes to it).
+   *
+   * @default - a new topic `Tollgate-sandbox-cleaner-alerts`, encrypted, that this account's alarms can publish to
+   */
+  readonly alertTopic?: sns.ITopic;
 }
 
 /**
@@ -34,6 +45,8 @@ export interface SandboxCleanerStackProps extends cdk.StackProps {
 export class SandboxCleanerStack extends cdk.Stack {
   readonly cleaner: NodejsLambda;
   readonly schedule: events.Rule;
+  /** Where the cleaner's failures are announced: a cleaner that fails leaves expired sandboxes running. */
+  readonly alertTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: SandboxCleanerStackProps) {
     super(scope, id, props);
@@ -46,6 +59,8 @@ export class SandboxCleanerStack extends cdk.Stack {
       description: 'Deletes sandbox stacks whose tollgate:expires tag has passed',
       timeout: cdk.Duration.minutes(5),
       environment: { PROD_ACCOUNT: props.prodAccount },
+      // A run that still fails after the retries is kept, and its arrival pages (below).
+      deadLetterQueue: new sqs.Queue(this, 'CleanerDeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: cdk.Duration.days(14) }),
     });
     this.cleaner.addToRolePolicy(
       new iam.PolicyStatement({
@@ -81,6 +96,30 @@ export class SandboxCleanerStack extends cdk.Stack {
       schedule: props.schedule ?? events.Schedule.rate(cdk.Duration.hours(1)),
       targets: [new targets.LambdaFunction(this.cleaner)],
     });
+
+    this.alertTopic = props.alertTopic ?? new AlarmTopic(this, 'Alerts', { topicName: 'Tollgate-sandbox-cleaner-alerts', displayName: 'Tollgate sandbox cleaner failures' }).topic;
+    const page = new cloudwatchActions.SnsAction(this.alertTopic);
+    new cloudwatch.Alarm(this, 'FailingAlarm', {
+      alarmDescription: 'The sandbox cleaner failed: expired sandboxes are not being deleted (and keep costing).',
+      // One run an hour: any error in the last two hours is a failed run.
+      metric: this.cleaner.metricErrors({ period: cdk.Duration.hours(1), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(page);
+    new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'A run of the sandbox cleaner failed after its retries.',
+      metric: this.cleaner.deadLetterQueue!.metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(page);
+    NagSuppressions.addResourceSuppressions(this.cleaner.deadLetterQueue!, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the cleaner function.' },
+    ]);
 
     NagSuppressions.addResourceSuppressions(
       this.cleaner,

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
@@ -21,6 +22,7 @@ export interface AwsClients {
   readonly cloudFormation: CloudFormationClient;
   readonly cloudWatch: CloudWatchClient;
   readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
 }
 
 /**
@@ -38,6 +40,7 @@ export function awsClients(region: string, credentials?: AwsCredentialIdentity):
     cloudFormation: new CloudFormationClient(config),
     cloudWatch: new CloudWatchClient(config),
     sns: new SNSClient(config),
+    dynamodb: new DynamoDBClient(config),
   };
 }
 

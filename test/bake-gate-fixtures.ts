@@ -25,11 +25,13 @@ function watchedEnvironment(name: 'dev' | 'prod', account: string, title: 'Dev' 
 
 /**
  * A standard release: dev (222222222222) bakes 60 minutes (Dev/Bake) before promotion to prod (333333333333),
- * then prod bakes 30 minutes (Prod/ProdBake) watching dev as its upstream.
+ * then prod bakes 30 minutes (Prod/ProdBake) watching dev as its upstream; Prod/EntryCheck checks a build again at
+ * Prod's door.
  */
 export function gateSettings(overrides: Partial<GateSettings> = {}): GateSettings {
   return {
     pipelineName: 'Tollgate',
+    gateRoleName: 'Tollgate-BakeGate',
     operatorRoleName: 'Tollgate-Operator',
     environments: [watchedEnvironment('dev', '222222222222', 'Dev'), watchedEnvironment('prod', '333333333333', 'Prod')],
     bakes: [
@@ -50,6 +52,14 @@ export function gateSettings(overrides: Partial<GateSettings> = {}): GateSetting
         evidenceGraceMinutes: 30,
         allowNoTraffic: false,
         upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
+      },
+    ],
+    entryChecks: [
+      {
+        stageName: 'Prod',
+        actionName: 'EntryCheck',
+        upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
+        promotion: { stageName: 'Prod', environment: 'prod', lateStartMinutes: 50 },
       },
     ],
     alarmLatencyMinutes: 3,

@@ -1,5 +1,5 @@
 import { ApprovalOutcome, GatePort, PipelineControls, PipelineView, ReadDepth, ReaderRoleUnavailable } from '../lambdas/bake-gate/adapter';
-import { ActionRun, AlarmReading, Datapoint, EnvironmentReading, noReleaseCalendar, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery, StageView } from '../lambdas/bake-gate/core';
+import { ActionRun, AlarmReading, Datapoint, DecidedApproval, EnvironmentReading, noReleaseCalendar, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery, StageView } from '../lambdas/bake-gate/core';
 import { Announcement, FailureUpdate, GateState } from '../lambdas/bake-gate/gate-state';
 import { createGate, gateFromEnvironment, GateLog } from '../lambdas/bake-gate/index';
 import { calendarReleaseWindow, RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from '../lambdas/bake-gate/release-window';
@@ -50,8 +50,12 @@ class FakeGatePort implements GatePort {
   /** Errors the next reads of an environment throw, one per read. */
   environmentFailures: Record<string, Error[]> = {};
   controls: PipelineControls = { halt: undefined, parameters: new Map() };
+  /** Gate-owned approvals GetPipelineState shows decided, with who decided them. */
+  decided: DecidedApproval[] = [];
   // The state table.
   failing = new Map<string, Date>();
+  remembered = new Set<string>();
+  health: unknown[] = [];
   outbox = new Map<string, Announcement>();
   stateUnreadable = false;
   // What happened.
@@ -62,7 +66,7 @@ class FakeGatePort implements GatePort {
 
   async readPipeline(): Promise<PipelineView> {
     this.calls.push('readPipeline');
-    return { approvals: [...(this.staleApprovals ?? this.approvals)], stages: this.stages };
+    return { approvals: [...(this.staleApprovals ?? this.approvals)], decided: this.decided, stages: this.stages };
   }
   async readEnvironment(name: string, depth: ReadDepth, since: Date, now: Date): Promise<EnvironmentReading> {
     this.calls.push(`readEnvironment ${name} ${depth}`);
@@ -87,7 +91,14 @@ class FakeGatePort implements GatePort {
   async readState(): Promise<GateState> {
     this.calls.push('readState');
     if (this.stateUnreadable) throw new Error('Query Tollgate-BakeGateState: ResourceNotFoundException');
-    return { failingSince: new Map(this.failing), outbox: [...this.outbox.values()] };
+    return { failingSince: new Map(this.failing), outbox: [...this.outbox.values()], remembered: new Set(this.remembered) };
+  }
+  async remember(id: string): Promise<void> {
+    this.calls.push('remember');
+    this.remembered.add(id);
+  }
+  async recordHealth(event: unknown): Promise<void> {
+    this.health.push(event);
   }
   async recordFailures(update: FailureUpdate): Promise<void> {
     this.calls.push('recordFailures');
@@ -403,7 +414,7 @@ describe('announcements are owed until made, and made once', () => {
     const port = new FakeGatePort();
     port.alarms.dev = [];
     const announcement = { id: 'exec-1/Dev/Bake/reject', subject: 'Tollgate Tollgate: build rejected in the Dev/Bake bake', message: 'owed by the alarm invocation' };
-    port.readState = async () => ({ failingSince: new Map(), outbox: [] });
+    port.readState = async () => ({ failingSince: new Map(), outbox: [], remembered: new Set<string>() });
     port.outbox.set(announcement.id, announcement);
     const report = await gate(port, at(10))(schedule);
     expect(port.results.map((r) => r.status)).toEqual(['Rejected']);
@@ -582,5 +593,75 @@ describe('the deployed function', () => {
   it('starts with no evidence metric when the bakes there allow no traffic', () => {
     const settings = withBake(withEnvironment(SETTINGS, 'dev', { evidence: {} }), 'Dev', { allowNoTraffic: true });
     expect(gateFromEnvironment(withSettings(settings))).toEqual(expect.any(Function));
+  });
+});
+
+describe('the entry check, decisions by hand, and the gate health on record', () => {
+  const ENTRY: PendingApproval = { pipelineExecutionId: 'exec-1', token: 'tok-e1', stageName: 'Prod', actionName: 'EntryCheck', bakeStartedAt: at(200) };
+  const byHand: DecidedApproval = {
+    pipelineExecutionId: 'exec-1',
+    stageName: 'Dev',
+    actionName: 'Bake',
+    actionExecutionId: 'ae-7',
+    status: 'Succeeded',
+    updatedBy: 'arn:aws:sts::111111111111:assumed-role/Admin/alice',
+    at: at(20),
+  };
+
+  it('lets a build in at Prod once dev (since its bake) and prod read clean, reading dev deeply and prod for health', async () => {
+    const port = new FakeGatePort();
+    port.approvals = [ENTRY];
+    const report = await gate(port, at(201))(schedule);
+    expect(port.results).toEqual([{ token: 'tok-e1', status: 'Approved', summary: expect.stringMatching(/^entry check passed: dev clean since its bake started/) }]);
+    expect(environmentReads(port).sort()).toEqual(['readEnvironment dev bake', 'readEnvironment prod health']);
+    expect(report.decisions[0]).toMatchObject({ stageName: 'Prod', verdict: 'approve', outcome: 'recorded' });
+  });
+
+  it('announces a gate-owned approval decided by hand once, and notes it in the build\'s next summary', async () => {
+    const port = new FakeGatePort();
+    port.approvals = [ENTRY];
+    port.decided = [byHand];
+    const first = await gate(port, at(201))(schedule);
+    expect(port.published).toEqual([
+      {
+        subject: 'Tollgate Tollgate: Dev/Bake approved by hand, not by the gate',
+        message: expect.stringContaining('Dev/Bake was approved by arn:aws:sts::111111111111:assumed-role/Admin/alice at 2026-03-10T10:20:00.000Z.'),
+      },
+    ]);
+    expect(first.announced).toEqual(['by-hand/ae-7']);
+    expect(port.results[0].summary).toContain('NOTE: Dev/Bake was approved by hand by arn:aws:sts::111111111111:assumed-role/Admin/alice');
+    // GetPipelineState keeps showing the decision: remembered, it is not announced again.
+    await gate(port, at(202))(schedule);
+    expect(port.published).toHaveLength(1);
+    expect(port.outbox.size).toBe(0);
+  });
+
+  it("does not announce the gate's own decisions", async () => {
+    const port = new FakeGatePort();
+    port.decided = [{ ...byHand, updatedBy: 'arn:aws:sts::111111111111:assumed-role/Tollgate-BakeGate/Tollgate-Pipeline-BakeGateFunction' }];
+    await gate(port, at(30))(schedule);
+    expect(port.published).toEqual([]);
+    expect(port.remembered.size).toBe(0);
+  });
+
+  it('records every completed check, and the error of a failed invocation, for tollgate status', async () => {
+    const port = new FakeGatePort();
+    await gate(port, at(30))(schedule);
+    expect(port.health).toEqual([{ lastCheckAt: at(30) }]);
+    port.stateUnreadable = true;
+    await expect(gate(port, at(31))(schedule)).rejects.toThrow("the gate's state could not be read");
+    expect(port.health[1]).toEqual({ lastError: { at: at(31), message: expect.stringContaining("the gate's state could not be read: Error: Query Tollgate-BakeGateState") } });
+  });
+});
+
+describe('a promotion forced through an incident freeze', () => {
+  it('is announced under its own subject', async () => {
+    const port = new FakeGatePort();
+    const forced: ReleaseWindowProvider = () => ({ open: true, reasons: ['break-glass override FORCED THROUGH incident freeze inc-9 by arn:aws:sts::111111111111:assumed-role/Tollgate-Operator/alice at 2026-03-10T10:30:00Z (expires 2026-03-11T10:30:00Z): fix'] });
+    await gate(port, at(64), { releaseWindow: forced })(schedule);
+    expect(port.results.map((r) => r.status)).toEqual(['Approved']);
+    expect(port.published).toEqual([
+      { subject: 'Tollgate Tollgate: promoted THROUGH AN INCIDENT FREEZE', message: expect.stringContaining('forced through an incident freeze') },
+    ]);
   });
 });

@@ -181,7 +181,10 @@ describe('the prod bake', () => {
     const [published] = endpoint.calls('sns:Publish');
     expect(published.input.Subject).toMatch(/Prod bake failed, rolling back/);
     const owedKey = { pk: { S: 'gate' }, sk: { S: 'owed#exec-1/Prod/ProdBake/reject' } };
-    expect(endpoint.calls('dynamodb:PutItem').map((r) => r.input)).toEqual([expect.objectContaining({ TableName: TABLE, Item: expect.objectContaining(owedKey) })]);
+    expect(endpoint.calls('dynamodb:PutItem').map((r) => r.input)).toEqual([
+      expect.objectContaining({ TableName: TABLE, Item: expect.objectContaining(owedKey) }),
+      expect.objectContaining({ TableName: TABLE, Item: expect.objectContaining({ sk: { S: 'health#last-check' } }) }),
+    ]);
     expect(endpoint.calls('dynamodb:DeleteItem').map((r) => r.input)).toEqual([{ TableName: TABLE, Key: owedKey }]);
     expect(position('codepipeline:PutApprovalResult')).toBeLessThan(position('dynamodb:PutItem'));
     expect(position('dynamodb:PutItem')).toBeLessThan(position('sns:Publish'));
@@ -259,6 +262,8 @@ describe('the dev bake', () => {
       expect(approvalResults()).toEqual([]);
       expect(endpoint.calls('dynamodb:PutItem').map((r) => r.input)).toEqual([
         { TableName: TABLE, Item: { pk: { S: 'gate' }, sk: { S: 'failure#environment:dev' }, since: { S: AFTER_DEV_BAKE.toISOString() } } },
+        // The check completed (it decided to wait): on record for `tollgate status`.
+        { TableName: TABLE, Item: { pk: { S: 'gate' }, sk: { S: 'health#last-check' }, at: { S: AFTER_DEV_BAKE.toISOString() } } },
       ]);
     });
 

@@ -1,5 +1,6 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient, GetPipelineStateCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
+import { AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -10,6 +11,17 @@ const codePipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
 const sts = mockClient(STSClient);
 const cloudWatch = mockClient(CloudWatchClient);
+const dynamodb = mockClient(DynamoDBClient);
+
+/** The gate's health records, as the gate writes them into its state table. */
+function gateHealthItems(lastCheckAt: string | undefined, lastError?: { at: string; message: string }): { Items: Record<string, AttributeValue>[] } {
+  return {
+    Items: [
+      ...(lastCheckAt ? [{ pk: { S: 'gate' }, sk: { S: 'health#last-check' }, at: { S: lastCheckAt } }] : []),
+      ...(lastError ? [{ pk: { S: 'gate' }, sk: { S: 'health#last-error' }, at: { S: lastError.at }, message: { S: lastError.message } }] : []),
+    ],
+  };
+}
 
 const halt = { halted: true, reason: 'incident 42', by: CALLER_ARN, at: '2026-11-22T10:00:00Z' };
 const freezes = [
@@ -20,7 +32,8 @@ const freezes = [
 
 beforeEach(() => {
   clearTollgateEnv();
-  for (const m of [codePipeline, ssm, sts, cloudWatch]) m.reset();
+  for (const m of [codePipeline, ssm, sts, cloudWatch, dynamodb]) m.reset();
+  dynamodb.on(QueryCommand).resolves(gateHealthItems(new Date(NOW.getTime() - 40_000).toISOString()));
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: CALLER_ARN });
   codePipeline.on(GetPipelineStateCommand).resolves(pipelineState({ prodTransitionDisabled: true }));
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: EXECUTIONS });
@@ -184,4 +197,32 @@ test('an unreadable halt flag is shown as blocking, and a denied SSM read as unk
 test('no halt flag yet reads "not set"', async () => {
   ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
   expect((await statusJson()).gates.halt).toEqual({ state: 'absent' });
+});
+
+describe("the gate's own health", () => {
+  test('--json and text show when the gate last completed a check, read from its state table', async () => {
+    const report = await statusJson();
+    expect(report.gateHealth).toEqual({ lastCheckAt: new Date(NOW.getTime() - 40_000).toISOString() });
+    expect(dynamodb.commandCalls(QueryCommand)[0].args[0].input).toMatchObject({
+      TableName: 'Tollgate-BakeGateState',
+      ExpressionAttributeValues: { ':pk': { S: 'gate' }, ':health': { S: 'health#' } },
+    });
+    const text = await run('status');
+    expect(text.stdout).toContain(`  bake gate:   last check ${new Date(NOW.getTime() - 40_000).toISOString()} (40 s ago)`);
+  });
+
+  test('a gate that stopped checking is called STALLED, with its last error', async () => {
+    dynamodb.on(QueryCommand).resolves(
+      gateHealthItems(new Date(NOW.getTime() - 17 * 60_000).toISOString(), { at: new Date(NOW.getTime() - 60_000).toISOString(), message: 'GetPipelineState Tollgate: AccessDeniedException' }),
+    );
+    const text = await run('status');
+    expect(text.stdout).toMatch(/bake gate: {3}last check \S+ \(17 min ago\) — STALLED: no check for more than 5 min, pending bakes are not being decided; last error \S+: GetPipelineState Tollgate: AccessDeniedException/);
+  });
+
+  test('an unreadable state table says UNKNOWN and the rest of the report still comes', async () => {
+    dynamodb.on(QueryCommand).rejects(Object.assign(new Error('not authorized to perform dynamodb:Query'), { name: 'AccessDeniedException' }));
+    const report = await statusJson();
+    expect(report.gateHealth).toEqual({ error: 'AccessDeniedException: not authorized to perform dynamodb:Query' });
+    expect(report.stages).toHaveLength(4);
+  });
 });

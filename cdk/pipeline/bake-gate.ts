@@ -7,16 +7,27 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
-import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateBake, GateEnvironment, GateSettings, MetricId } from '../../lambdas/bake-gate/settings';
+import {
+  GATE_METRICS,
+  GATE_METRICS_NAMESPACE,
+  GATE_SETTINGS_ENV,
+  GATE_STATE_TABLE_ENV,
+  GATE_TOPIC_ENV,
+  GateBake,
+  GateEntryCheck,
+  GateEnvironment,
+  GateSettings,
+  MetricId,
+} from '../../lambdas/bake-gate/settings';
 import { CalendarSettings } from '../../lambdas/shared/release-calendar';
 import { controlsHierarchy, operatorRoleName } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
+import { AlarmTopic } from './alarm-topic';
 
 /** An environment the gate watches, in its own account, through a read-only role there. */
 export interface GateEnvironmentProps {
@@ -92,6 +103,34 @@ export interface GateBakeProps {
   readonly maxHold?: cdk.Duration;
 }
 
+/**
+ * A check at the start of a stage, before its deployment: the earlier environment must have stayed clean since
+ * its bake started, and the entered environment must be ready (health, calendar, halt). Whatever brought the
+ * build to the stage (a resume, a re-enabled transition, a retry), it is checked again right before it deploys.
+ */
+export interface GateEntryCheckProps {
+  /** The stage entered; the check runs beside its first actions (a change set is prepared, nothing deployed). */
+  readonly stageName: string;
+  /** @default 'EntryCheck' */
+  readonly actionName?: string;
+  /** The earlier bake whose environment must have stayed clean since it started. */
+  readonly upstream: { readonly stageName: string; readonly actionName?: string; readonly environment: string };
+  /** The environment the stage deploys: the build waits while it is in ALARM or the calendar is closed. */
+  readonly environment: string;
+  /**
+   * The environment's deployment plus bake: the build waits when the release window closes sooner.
+   *
+   * @default cdk.Duration.minutes(0)
+   */
+  readonly lateStartMargin?: cdk.Duration;
+  /**
+   * How long the build may wait at the door before the check times out and fails.
+   *
+   * @default cdk.Duration.days(14)
+   */
+  readonly maxHold?: cdk.Duration;
+}
+
 export interface BakeGateProps {
   /** The pipeline to gate. */
   readonly pipeline: codepipeline.Pipeline;
@@ -99,6 +138,18 @@ export interface BakeGateProps {
   readonly environments: GateEnvironmentProps[];
   /** The bakes, each at the end of its stage; one gate function decides them all. */
   readonly bakes: GateBakeProps[];
+  /**
+   * Entry checks, each at the start of its stage.
+   *
+   * @default - none
+   */
+  readonly entryChecks?: GateEntryCheckProps[];
+  /**
+   * Physical name of the gate's state table, so that operator tools can read the gate's health.
+   *
+   * @default - a generated name
+   */
+  readonly stateTableName?: string;
   /** Physical name of the read-only role in every environment's account (see `AlarmReaderRole`). */
   readonly readerRoleName: string;
   /** Physical name of the gate function's role, which the reader roles trust. */
@@ -147,6 +198,7 @@ export interface BakeGateProps {
 const MIN_TIMEOUT_MINUTES = 5;
 const MAX_TIMEOUT_MINUTES = 86_400;
 const DEFAULT_ACTION_NAME = 'Bake';
+const DEFAULT_ENTRY_CHECK_NAME = 'EntryCheck';
 
 /**
  * Timed, alarm-watched bakes at the end of pipeline stages: manual approvals (free while they wait, up to 60
@@ -158,7 +210,7 @@ const DEFAULT_ACTION_NAME = 'Bake';
  * for the last environment, that is what rolls it back (`onFailure: ROLLBACK`).
  */
 export class BakeGate extends Construct {
-  /** The bakes' approval actions, by stage name. */
+  /** The gate-owned approval actions, by `<stage>/<action>`. */
   readonly approvals: ReadonlyMap<string, actions.ManualApprovalAction>;
   readonly function: NodejsLambda;
   /** The gate function's role; the environments' reader roles trust it. */
@@ -189,7 +241,7 @@ export class BakeGate extends Construct {
         if (name !== undefined && !environmentNames.has(name)) throw new Error(`BakeGate: bake ${bake.stageName} names unknown environment ${name}`);
       }
       const actionName = bake.actionName ?? DEFAULT_ACTION_NAME;
-      approvals.set(bake.stageName, this.addApproval(pipeline, bake, actionName));
+      approvals.set(`${bake.stageName}/${actionName}`, this.addApproval(pipeline, bake, actionName));
       return {
         stageName: bake.stageName,
         actionName,
@@ -205,11 +257,28 @@ export class BakeGate extends Construct {
         upstream: bake.upstream && { ...bake.upstream, actionName: bake.upstream.actionName ?? DEFAULT_ACTION_NAME },
       };
     });
+    const entryChecks = (props.entryChecks ?? []).map((check): GateEntryCheck => {
+      for (const name of [check.environment, check.upstream.environment]) {
+        if (!environmentNames.has(name)) throw new Error(`BakeGate: entry check ${check.stageName} names unknown environment ${name}`);
+      }
+      const actionName = check.actionName ?? DEFAULT_ENTRY_CHECK_NAME;
+      approvals.set(`${check.stageName}/${actionName}`, this.addEntryApproval(pipeline, check, actionName));
+      return {
+        stageName: check.stageName,
+        actionName,
+        upstream: { ...check.upstream, actionName: check.upstream.actionName ?? DEFAULT_ACTION_NAME },
+        promotion: { stageName: check.stageName, environment: check.environment, lateStartMinutes: (check.lateStartMargin ?? cdk.Duration.minutes(0)).toMinutes() },
+      };
+    });
     this.approvals = approvals;
+    const owned = [...bakes, ...entryChecks];
 
     this.topic = props.topic ?? this.createTopic(props.topicName);
     this.stateTable = new dynamodb.TableV2(this, 'State', {
+      tableName: props.stateTableName,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      // Remembered announcements expire on their own.
+      timeToLiveAttribute: 'expiresAt',
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -224,6 +293,7 @@ export class BakeGate extends Construct {
     });
     const settings: GateSettings = {
       pipelineName: pipeline.pipelineName,
+      gateRoleName: props.gateRoleName,
       operatorRoleName: props.operatorRoleName ?? operatorRoleName(pipeline.pipelineName),
       environments: props.environments.map(
         (e): GateEnvironment => ({
@@ -243,6 +313,7 @@ export class BakeGate extends Construct {
         }),
       ),
       bakes,
+      entryChecks,
       alarmLatencyMinutes: (props.alarmLatency ?? cdk.Duration.minutes(3)).toMinutes(),
       readFailureToleranceMinutes: (props.readFailureTolerance ?? cdk.Duration.minutes(5)).toMinutes(),
     };
@@ -270,7 +341,7 @@ export class BakeGate extends Construct {
       // What still failed after the retries is kept, and its arrival pages (below).
       deadLetterQueue: this.createDeadLetterQueue(),
     });
-    this.grantGateCalls(pipeline, bakes);
+    this.grantGateCalls(pipeline, owned);
 
     // Halt fast: state changes of the watched alarms, forwarded from the environments' accounts.
     const accounts = [...new Set(props.environments.map((e) => e.account))];
@@ -285,15 +356,15 @@ export class BakeGate extends Construct {
       targets: [new targets.LambdaFunction(this.function)],
     });
     new events.Rule(this, 'BakeStarted', {
-      description: 'A bake approval started: the bake begins',
+      description: 'A gate-owned approval started: a bake begins, or a build is at a stage entry',
       eventPattern: {
         source: ['aws.codepipeline'],
         detailType: ['CodePipeline Action Execution State Change'],
         resources: [pipeline.pipelineArn],
         detail: {
           pipeline: [pipeline.pipelineName],
-          stage: [...new Set(bakes.map((b) => b.stageName))],
-          action: [...new Set(bakes.map((b) => b.actionName))],
+          stage: [...new Set(owned.map((b) => b.stageName))],
+          action: [...new Set(owned.map((b) => b.actionName))],
           state: ['STARTED'],
         },
       },
@@ -405,8 +476,24 @@ export class BakeGate extends Construct {
     return approval;
   }
 
+  /** The entry check's approval, beside the stage's first actions: nothing deploys before it passes. */
+  private addEntryApproval(pipeline: codepipeline.Pipeline, check: GateEntryCheckProps, actionName: string): actions.ManualApprovalAction {
+    const stage = pipeline.stages.find((s) => s.stageName === check.stageName);
+    if (!stage) throw new Error(`BakeGate: the pipeline has no stage ${check.stageName}`);
+    const first = Math.min(...stage.actions.map((a) => a.actionProperties.runOrder ?? 1));
+    const approval = new actions.ManualApprovalAction({
+      actionName,
+      // Beside the first actions (CDK Pipelines' change set preparation), before any deployment action.
+      runOrder: first,
+      timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, (check.maxHold ?? cdk.Duration.days(14)).toMinutes())),
+      additionalInformation: `Owned by the bake gate: checks ${check.upstream.environment} stayed clean and ${check.environment} may receive the build. Approving by hand skips the check.`,
+    });
+    stage.addAction(approval);
+    return approval;
+  }
+
   /** Only this pipeline's state, history and bake approvals, the reader roles, this pipeline's controls, its own state. */
-  private grantGateCalls(pipeline: codepipeline.Pipeline, bakes: readonly GateBake[]): void {
+  private grantGateCalls(pipeline: codepipeline.Pipeline, bakes: readonly { stageName: string; actionName: string }[]): void {
     const stack = cdk.Stack.of(this);
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions'], resources: [pipeline.pipelineArn] }),
@@ -464,41 +551,9 @@ export class BakeGate extends Construct {
   }
 
   private createTopic(topicName: string | undefined): sns.Topic {
-    const stack = cdk.Stack.of(this);
-    const key = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the bake gate notifications',
-      enableKeyRotation: true,
-    });
-    const fromThisAccountsAlarms = {
-      StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) },
-    };
-    // CloudWatch publishes the gate's failure alarm to the topic, so it must be able to use the key ("Encrypting
-    // SNS topics": the key policy must allow the publishing service), and only for this account's alarms.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: fromThisAccountsAlarms,
-      }),
-    );
-    const topic = new sns.Topic(this, 'Topic', {
+    return new AlarmTopic(this, 'Topic', {
       topicName,
       displayName: 'Tollgate release events: rejections, break-glass promotions, gate failures',
-      masterKey: key,
-      enforceSSL: true,
-    });
-    // enforceSSL gives the topic a policy of its own, which replaces the default one: CloudWatch needs an allow.
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsOfThisAccount',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: fromThisAccountsAlarms,
-      }),
-    );
-    return topic;
+    }).topic;
   }
 }

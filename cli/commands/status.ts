@@ -1,8 +1,10 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
-import { Freeze, Halt } from '../../lambdas/shared/pipeline-controls';
+import { type GateHealth, HEALTH_KEYS } from '../../lambdas/bake-gate/gate-state';
+import { Freeze, gateStateTableName, Halt } from '../../lambdas/shared/pipeline-controls';
 import { CalendarVerdict, evaluateCalendar } from '../../lambdas/shared/release-calendar';
 import { AwsClients, CallerIdentity, awsClients, connectToPipeline, describeError, withAwsErrors } from '../aws';
 import { CliContext } from '../context';
@@ -49,6 +51,9 @@ export interface BakeReport {
   readonly gateSummary?: string;
 }
 
+/** The bake gate itself, as it records its health in its state table. */
+export type GateHealthReport = GateHealth | { readonly error: string };
+
 export interface AlarmReport {
   readonly name: string;
   readonly account: string;
@@ -76,6 +81,8 @@ export interface StatusReport {
     /** The release calendar now, with the run-time freezes that could be read. */
     readonly calendar: CalendarVerdict | { readonly error: string };
   };
+  /** When the gate last completed a check, and its last failure: a dead gate decides nothing. */
+  readonly gateHealth: GateHealthReport;
   readonly disabledTransitions: { readonly stage: string; readonly reason?: string; readonly by?: string; readonly at?: string }[];
   readonly alarms: AlarmReport[];
   readonly prod: {
@@ -164,6 +171,43 @@ async function alarmReports(config: TollgateConfig, identity: CallerIdentity, cl
   );
 }
 
+/** The gate's health records (see the gate's `recordHealth`), read with one consistent Query. */
+async function gateHealth(clients: AwsClients, pipelineName: string): Promise<GateHealthReport> {
+  try {
+    const { Items } = await clients.dynamodb.send(
+      new QueryCommand({
+        TableName: gateStateTableName(pipelineName),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :health)',
+        ExpressionAttributeValues: { ':pk': { S: HEALTH_KEYS.partition }, ':health': { S: 'health#' } },
+        ConsistentRead: true,
+      }),
+    );
+    const item = (sk: string) => (Items ?? []).find((i) => i.sk?.S === sk);
+    const check = item(HEALTH_KEYS.lastCheck);
+    const error = item(HEALTH_KEYS.lastError);
+    return {
+      lastCheckAt: check?.at?.S,
+      lastError: error?.at?.S ? { at: error.at.S, message: error.message?.S ?? '' } : undefined,
+    };
+  } catch (err) {
+    return { error: describeError(err) };
+  }
+}
+
+/** `last check 10:41:07Z (26 s ago)`, flagged when older than the heartbeat alarm's five minutes. */
+function gateHealthLine(health: GateHealthReport, now: Date): string {
+  if ('error' in health) return `UNKNOWN (${health.error})`;
+  const parts: string[] = [];
+  if (!health.lastCheckAt) parts.push('NO CHECK ON RECORD: the gate has never completed a check');
+  else {
+    const ago = Math.round((now.getTime() - Date.parse(health.lastCheckAt)) / 1000);
+    const stale = ago > 300 ? ' — STALLED: no check for more than 5 min, pending bakes are not being decided' : '';
+    parts.push(`last check ${health.lastCheckAt} (${ago < 120 ? `${ago} s` : `${Math.round(ago / 60)} min`} ago)${stale}`);
+  }
+  if (health.lastError) parts.push(`last error ${health.lastError.at}: ${health.lastError.message}`);
+  return parts.join('; ');
+}
+
 async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: AwsClients, identity: CallerIdentity): Promise<StatusReport> {
   const { pipelineName } = config;
   const now = ctx.now();
@@ -191,6 +235,7 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
       freezesError: 'error' in controls ? controls.error : controls.freezes.state === 'unreadable' ? controls.freezes.error : undefined,
       calendar: calendarVerdict(config, now, freezes),
     },
+    gateHealth: await gateHealth(clients, pipelineName),
     disabledTransitions: stages.filter((s) => !s.transition.enabled).map((s) => ({ stage: s.name, ...s.transition })),
     alarms: await alarmReports(config, identity, clients),
     prod: {
@@ -233,6 +278,7 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
   ctx.out(`Pipeline ${pipeline.name} (account ${pipeline.account}, ${pipeline.region}, version ${pipeline.version ?? '?'}) at ${pipeline.at}`);
   ctx.out('');
   ctx.out('Gates');
+  ctx.out(`  bake gate:   ${gateHealthLine(report.gateHealth, new Date(pipeline.at))}`);
   ctx.out(`  halt flag:   ${haltLine(gates.halt)}`);
   const calendar = gates.calendar;
   ctx.out(

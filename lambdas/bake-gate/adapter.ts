@@ -19,7 +19,7 @@ import {
   ScanBy,
 } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient, GetPipelineStateCommand, paginateListActionExecutions, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { paginateDescribeParameters, paginateGetParametersByPath, type ParameterMetadata, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -31,19 +31,22 @@ import {
   type AlarmReading,
   type ConfigurationChange,
   type Datapoint,
+  type DecidedApproval,
   type EnvironmentReading,
   isAlarmState,
   type PendingApproval,
   type StageView,
   type StateChange,
 } from './core';
-import type { Announcement, FailureUpdate, GateState } from './gate-state';
+import { type Announcement, type FailureUpdate, type GateState, HEALTH_KEYS } from './gate-state';
 import type { GateEnvironment, GateSettings, MetricId } from './settings';
 
 /** What the pipeline looks like to the gate. */
 export interface PipelineView {
-  /** Every bake approval the gate owns that is waiting. */
+  /** Every approval the gate owns that is waiting. */
   readonly approvals: PendingApproval[];
+  /** The gate-owned approvals last decided, with who decided them. */
+  readonly decided: DecidedApproval[];
   /** The pipeline's stages, by name. */
   readonly stages: ReadonlyMap<string, StageView>;
 }
@@ -89,6 +92,10 @@ export interface GatePort {
   owe(announcement: Announcement): Promise<boolean>;
   /** The announcement was made. */
   paid(announcementId: string): Promise<void>;
+  /** Remembers an announcement the pipeline's state will keep prompting (kept 90 days). */
+  remember(id: string): Promise<void>;
+  /** Records the gate's own health for `tollgate status`: a completed check, or a failure. */
+  recordHealth(event: { readonly lastCheckAt: Date } | { readonly lastError: { readonly at: Date; readonly message: string } }): Promise<void>;
   putApprovalResult(approval: PendingApproval, status: 'Approved' | 'Rejected', summary: string): Promise<ApprovalOutcome>;
   publish(subject: string, message: string): Promise<void>;
 }
@@ -119,9 +126,11 @@ const ALREADY_DECIDED = new Set(['ApprovalAlreadyCompletedException', 'InvalidAp
 const ALARM_TYPES = [AlarmType.CompositeAlarm, AlarmType.MetricAlarm];
 const FIFTEEN_DAYS = 15 * 24 * 3600_000;
 /** The gate's records live in one partition, so one Query reads them all. */
-const STATE_PARTITION = 'gate';
+const STATE_PARTITION = HEALTH_KEYS.partition;
 const FAILURE = 'failure#';
 const OWED = 'owed#';
+const REMEMBERED = 'seen#';
+const REMEMBER_SECONDS = 90 * 86_400;
 
 /** The clients of one watched environment, signed with its reader role's credentials. */
 interface EnvironmentClients {
@@ -172,18 +181,32 @@ export class AwsGateAdapter implements GatePort {
   }
 
   async readPipeline(): Promise<PipelineView> {
-    const { pipelineName, bakes } = this.settings;
+    const { pipelineName } = this.settings;
+    const owned = [...this.settings.bakes, ...this.settings.entryChecks];
     const state = await describedCall(`GetPipelineState ${pipelineName}`, () =>
       this.codePipeline.send(new GetPipelineStateCommand({ name: pipelineName })),
     );
     const stageStates = state.stageStates ?? [];
     const approvals: PendingApproval[] = [];
-    for (const bake of bakes) {
+    const decided: DecidedApproval[] = [];
+    for (const bake of owned) {
       const stage = stageStates.find((s) => s.stageName === bake.stageName);
       if (!stage) throw new Error(`pipeline ${pipelineName} has no stage ${bake.stageName}`);
       for (const action of stage.actionStates ?? []) {
         const run = action.latestExecution;
-        if (action.actionName !== bake.actionName || run?.status !== 'InProgress') continue;
+        if (action.actionName !== bake.actionName || !run) continue;
+        if (run.status !== 'InProgress') {
+          decided.push({
+            pipelineExecutionId: stage.latestExecution?.pipelineExecutionId,
+            stageName: bake.stageName,
+            actionName: bake.actionName,
+            actionExecutionId: run.actionExecutionId,
+            status: run.status ?? '',
+            updatedBy: run.lastUpdatedBy,
+            at: run.lastStatusChange,
+          });
+          continue;
+        }
         const pipelineExecutionId = stage.latestExecution?.pipelineExecutionId;
         if (!run.token || !run.lastStatusChange || !pipelineExecutionId) {
           throw new Error(`GetPipelineState ${pipelineName}: the pending ${bake.stageName}/${bake.actionName} approval has no token, start time or execution id`);
@@ -200,7 +223,7 @@ export class AwsGateAdapter implements GatePort {
         },
       ]),
     );
-    return { approvals, stages };
+    return { approvals, decided, stages };
   }
 
   async readActionRuns(pipelineExecutionId: string): Promise<ActionRun[]> {
@@ -279,6 +302,7 @@ export class AwsGateAdapter implements GatePort {
   async readState(): Promise<GateState> {
     const failingSince = new Map<string, Date>();
     const outbox: Announcement[] = [];
+    const remembered = new Set<string>();
     await describedCall(`Query ${this.stateTableName}`, async () => {
       let ExclusiveStartKey: Record<string, never> | undefined;
       do {
@@ -295,12 +319,13 @@ export class AwsGateAdapter implements GatePort {
           const sk = item.sk?.S ?? '';
           if (sk.startsWith(FAILURE)) failingSince.set(sk.slice(FAILURE.length), new Date(item.since?.S ?? NaN));
           else if (sk.startsWith(OWED)) outbox.push({ id: sk.slice(OWED.length), subject: item.subject?.S ?? '', message: item.message?.S ?? '' });
+          else if (sk.startsWith(REMEMBERED)) remembered.add(sk.slice(REMEMBERED.length));
         }
         ExclusiveStartKey = page.LastEvaluatedKey as Record<string, never> | undefined;
       } while (ExclusiveStartKey);
     });
     for (const [source, since] of failingSince) if (Number.isNaN(since.getTime())) failingSince.delete(source);
-    return { failingSince, outbox };
+    return { failingSince, outbox, remembered };
   }
 
   async recordFailures(update: FailureUpdate): Promise<void> {
@@ -343,6 +368,29 @@ export class AwsGateAdapter implements GatePort {
   async paid(announcementId: string): Promise<void> {
     await describedCall(`DeleteItem ${this.stateTableName} ${announcementId}`, () =>
       this.dynamodb.send(new DeleteItemCommand({ TableName: this.stateTableName, Key: { pk: { S: STATE_PARTITION }, sk: { S: OWED + announcementId } } })),
+    );
+  }
+
+  async remember(id: string): Promise<void> {
+    const expiresAt = Math.floor(Date.now() / 1000) + REMEMBER_SECONDS;
+    await describedCall(`PutItem ${this.stateTableName} ${REMEMBERED}${id}`, () =>
+      this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.stateTableName,
+          // expiresAt is the table's time-to-live attribute: DynamoDB deletes the item after it.
+          Item: { pk: { S: STATE_PARTITION }, sk: { S: REMEMBERED + id }, expiresAt: { N: String(expiresAt) } },
+        }),
+      ),
+    );
+  }
+
+  async recordHealth(event: { readonly lastCheckAt: Date } | { readonly lastError: { readonly at: Date; readonly message: string } }): Promise<void> {
+    const item: Record<string, AttributeValue> =
+      'lastCheckAt' in event
+        ? { sk: { S: HEALTH_KEYS.lastCheck }, at: { S: event.lastCheckAt.toISOString() } }
+        : { sk: { S: HEALTH_KEYS.lastError }, at: { S: event.lastError.at.toISOString() }, message: { S: event.lastError.message.slice(0, 1000) } };
+    await describedCall(`PutItem ${this.stateTableName} ${item.sk.S ?? ''}`, () =>
+      this.dynamodb.send(new PutItemCommand({ TableName: this.stateTableName, Item: { pk: { S: STATE_PARTITION }, ...item } })),
     );
   }
 

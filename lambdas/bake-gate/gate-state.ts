@@ -23,6 +23,9 @@ export interface GateState {
 
 export const EMPTY_GATE_STATE: GateState = { failingSince: new Map(), outbox: [], remembered: new Set() };
 
+/** Where the gate keeps its records (one partition of its state table), and the items `tollgate status` reads. */
+export const HEALTH_KEYS = { partition: 'gate', lastCheck: 'health#last-check', lastError: 'health#last-error' } as const;
+
 /** What `tollgate status` shows of the gate itself. */
 export interface GateHealth {
   /** The last check of every pending approval that completed. */

@@ -16,7 +16,9 @@ import { AwsGateAdapter, GatePort, PipelineControls, ReadDepth, ReaderRoleUnavai
 import {
   ALARM_STATES,
   AlarmEvent,
-  bakeOf,
+  decidedByHand,
+  gateActionOf,
+  HandDecision,
   decide,
   Decision,
   EnvironmentReading,
@@ -28,6 +30,7 @@ import {
   Read,
   readFailed,
   readOk,
+  reachOf,
   rejectionsForAlarmEvent,
   ReleaseWindow,
   ReleaseWindowProvider,
@@ -35,7 +38,7 @@ import {
   upstreamSpan,
 } from './core';
 import { Announcement, EMPTY_GATE_STATE, trackFailures } from './gate-state';
-import { RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from './release-window';
+import { FORCED_OVERRIDE_REASON, RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from './release-window';
 import { settingsChangeOnColdStart } from './settings-change';
 import { GATE_METRICS, GATE_METRICS_NAMESPACE, GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings, parseGateSettings } from './settings';
 
@@ -96,16 +99,23 @@ export function createGate(deps: GateDependencies): Gate {
   /** The announcement a recorded verdict owes: every rejection, and an approval only an override let through. */
   function announcementFor(decision: Decision, windows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>): Announcement | undefined {
     const { approval, verdict } = decision;
-    const bake = bakeOf(approval, settings);
+    const action = gateActionOf(approval, settings);
     const window = windows?.get(approval.pipelineExecutionId);
     const overridden = window?.ok === true && window.value !== undefined && openedByOverride(window.value);
     if (verdict.kind === 'wait' || (verdict.kind === 'approve' && !overridden)) return undefined;
     const where = `${approval.stageName}/${approval.actionName}`;
     const [subject, outcome] =
       verdict.kind === 'approve'
-        ? [`Tollgate ${settings.pipelineName}: promoted outside the release calendar`, 'promoted under a break-glass override of the release calendar.']
-        : bake.promotion
-          ? [`Tollgate ${settings.pipelineName}: build rejected in the ${where} bake`, `the build will not reach ${bake.promotion.stageName}.`]
+        ? forcedThroughIncident(window)
+          ? [`Tollgate ${settings.pipelineName}: promoted THROUGH AN INCIDENT FREEZE`, 'promoted under a break-glass override forced through an incident freeze.']
+          : [`Tollgate ${settings.pipelineName}: promoted outside the release calendar`, 'promoted under a break-glass override of the release calendar.']
+        : action.kind === 'entry-check'
+          ? [
+              `Tollgate ${settings.pipelineName}: build stopped at the ${approval.stageName} entry check`,
+              `the build did not deploy to ${approval.stageName}; the stage fails and re-deploys its last successful release (a no-op).`,
+            ]
+          : action.bake.promotion
+          ? [`Tollgate ${settings.pipelineName}: build rejected in the ${where} bake`, `the build will not reach ${action.bake.promotion.stageName}.`]
           : [
               `Tollgate ${settings.pipelineName}: ${approval.stageName} bake failed, rolling back`,
               `the ${approval.stageName} stage fails and rolls back to the last successful release.`,
@@ -117,6 +127,22 @@ export function createGate(deps: GateDependencies): Gate {
         `Pipeline ${settings.pipelineName}, execution ${approval.pipelineExecutionId}: ${outcome}`,
         verdict.summary,
         `Bake started ${approval.bakeStartedAt.toISOString()}.`,
+      ].join('\n'),
+    };
+  }
+
+  /** The announcement of a gate-owned approval decided by someone else: deliberate or not, it skipped the gate. */
+  function handAnnouncement(decision: HandDecision): Announcement {
+    const what = `${decision.stageName}/${decision.actionName}`;
+    const verb = decision.status === 'Succeeded' ? 'approved' : 'rejected';
+    return {
+      id: handDecisionId(decision),
+      subject: `Tollgate ${settings.pipelineName}: ${what} ${verb} by hand, not by the gate`,
+      message: [
+        `Pipeline ${settings.pipelineName}, execution ${decision.pipelineExecutionId}: ${what} was ${verb} by ${decision.by}${decision.at ? ` at ${decision.at.toISOString()}` : ''}.`,
+        verb === 'approved'
+          ? 'The gate did not decide it: its checks (bake time, alarms, evidence, calendar) were skipped. If that was not deliberate, run `tollgate stop` and `tollgate rollback`.'
+          : 'The gate did not decide it; the build stops here.',
       ].join('\n'),
     };
   }
@@ -174,6 +200,23 @@ export function createGate(deps: GateDependencies): Gate {
     const now = clock();
     const [view, stateRead] = await Promise.all([port.readPipeline(), settle(port.readState(), now)]);
     const state = stateRead.ok ? stateRead.value : EMPTY_GATE_STATE;
+    // Approvals of the gate's that someone else decided: announced once (remembered), noted in later summaries.
+    const byHand = decidedByHand(view.decided, settings.gateRoleName);
+    const handAnnouncements: Announcement[] = [];
+    let bookkeepingFailure: unknown;
+    if (stateRead.ok) {
+      for (const decision of byHand.filter((d) => !state.remembered.has(handDecisionId(d)))) {
+        const announcement = handAnnouncement(decision);
+        try {
+          await port.remember(announcement.id);
+          // Another invocation that owes it already will announce it.
+          if (await port.owe(announcement)) handAnnouncements.push(announcement);
+        } catch (err) {
+          log.error('could not record a decision by hand', { id: announcement.id, error: describeError(err) });
+          bookkeepingFailure ??= err;
+        }
+      }
+    }
     const approvals = view.approvals;
     const stagesRun = new Set([...view.stages].filter(([, s]) => s.latestExecutionId !== undefined).map(([name]) => name));
 
@@ -190,11 +233,11 @@ export function createGate(deps: GateDependencies): Gate {
     };
     await Promise.all(
       approvals.map(async (approval) => {
-        const bake = bakeOf(approval, settings);
-        need(bake.environment, 'bake', approval.bakeStartedAt);
-        if (bake.promotion) need(bake.promotion.environment, 'health', approval.bakeStartedAt);
-        if (bake.upstream) {
-          const upstream = bake.upstream;
+        const action = gateActionOf(approval, settings);
+        const { upstream, promotion } = reachOf(action);
+        if (action.kind === 'bake') need(action.bake.environment, 'bake', approval.bakeStartedAt);
+        if (promotion) need(promotion.environment, 'health', approval.bakeStartedAt);
+        if (upstream) {
           const source = `upstream:${approval.pipelineExecutionId}`;
           const span = await settle(
             port.readActionRuns(approval.pipelineExecutionId).then((runs) => upstreamSpan(runs, view.stages.get(upstream.stageName), upstream, approval.pipelineExecutionId, now)),
@@ -228,11 +271,14 @@ export function createGate(deps: GateDependencies): Gate {
       upstreamSpans: new Map([...upstreamSpans].map(([id, read]) => [id, aged(`upstream:${id}`, read)])),
       halt: controls === undefined ? readOk(undefined) : controls.ok ? readOk(controls.value.halt) : aged('controls', controls),
       releaseWindows: releaseWindows && new Map([...releaseWindows].map(([id, read]) => [id, aged(`calendar:${id}`, read)])),
+      decidedByHand: byHand,
     };
-    const outcome = await apply(decide(inputs, settings), state.outbox, releaseWindows);
+    const outcome = await apply(decide(inputs, settings), [...state.outbox, ...handAnnouncements], releaseWindows);
     if (stateRead.ok && (failures.started.length > 0 || failures.recovered.length > 0)) await port.recordFailures(failures);
     // Decided without memory of earlier failures or owed announcements: decide, but page.
     if (!stateRead.ok) throw new Error(`the gate's state could not be read: ${stateRead.error}`);
+    if (bookkeepingFailure) throw bookkeepingFailure;
+    await port.recordHealth({ lastCheckAt: now }).catch((err) => log.error('could not record the completed check', { error: describeError(err) }));
     const oldest = Math.min(now.getTime(), ...approvals.map((a) => a.bakeStartedAt.getTime()));
     return {
       trigger,
@@ -244,7 +290,7 @@ export function createGate(deps: GateDependencies): Gate {
 
   /** The calendar's answer for each approval that promotes; bakes that promote nothing do not ask. */
   async function windows(approvals: readonly PendingApproval[], now: Date, controls: PipelineControls): Promise<Map<string, Read<ReleaseWindow | undefined>>> {
-    const promoting = approvals.filter((a) => bakeOf(a, settings).promotion !== undefined);
+    const promoting = approvals.filter((a) => reachOf(gateActionOf(a, settings)).promotion !== undefined);
     const answers = await Promise.all(
       promoting.map(async ({ pipelineExecutionId }) => {
         const answer = await settle(Promise.resolve().then(() => releaseWindow({ now, pipelineExecutionId, controls: controls.parameters })), now);
@@ -254,7 +300,7 @@ export function createGate(deps: GateDependencies): Gate {
     return new Map(answers);
   }
 
-  return async (event: unknown): Promise<GateReport> => {
+  async function handle(event: unknown): Promise<GateReport> {
     const e = eventObject(event);
     if (e.source === 'aws.cloudwatch' && e['detail-type'] === 'CloudWatch Alarm State Change') {
       const alarm = parseAlarmEvent(e);
@@ -274,7 +320,27 @@ export function createGate(deps: GateDependencies): Gate {
     }
     if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') return reconcile('schedule');
     throw new GateEventError('source/detail-type', `${String(e.source)}/${String(e['detail-type'])}`, 'is not one the bake gate handles');
+  }
+
+  return async (event: unknown): Promise<GateReport> => {
+    try {
+      return await handle(event);
+    } catch (err) {
+      // Where `tollgate status` finds why the gate is failing; the failure itself still fails the invocation.
+      await port.recordHealth({ lastError: { at: clock(), message: describeError(err) } }).catch(() => undefined);
+      throw err;
+    }
   };
+}
+
+/** Whether an override opened the calendar through an incident freeze (`tollgate override --force-freeze`). */
+function forcedThroughIncident(window: Read<ReleaseWindow | undefined> | undefined): boolean {
+  return window?.ok === true && (window.value?.reasons ?? []).some((r) => r.startsWith(FORCED_OVERRIDE_REASON));
+}
+
+/** One decision by hand, as the gate remembers having announced it. */
+function handDecisionId(decision: HandDecision): string {
+  return `by-hand/${decision.actionExecutionId}`;
 }
 
 /** The read's value, or its failure in one line; a reader role that cannot be assumed is marked as such. */

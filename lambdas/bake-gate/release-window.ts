@@ -10,6 +10,9 @@ import { judgementName } from './controls';
 import { noReleaseCalendar, ReleaseWindow, ReleaseWindowProvider } from './core';
 
 /** Name of the environment variable that carries the calendar settings as JSON; unset means no calendar. */
+/** How an override forced through an incident freeze begins its reason; the gate announces it as such. */
+export const FORCED_OVERRIDE_REASON = 'break-glass override FORCED THROUGH';
+
 export const RELEASE_CALENDAR_ENV = 'RELEASE_CALENDAR_SETTINGS';
 
 /**
@@ -50,7 +53,7 @@ export function calendarReleaseWindow(calendar: CalendarSettings, pipelineName: 
       } else if (override.forceFreeze === true) {
         return {
           open: true,
-          reasons: [`break-glass override FORCED THROUGH ${incidents.join('; ')} by ${by} at ${at} (expires ${expiresAt}): ${reason}`],
+          reasons: [`${FORCED_OVERRIDE_REASON} ${incidents.join('; ')} by ${by} at ${at} (expires ${expiresAt}): ${reason}`],
         };
       } else {
         ignored.push(`override of ${pipelineExecutionId} by ${by} does not bypass an incident freeze without --force-freeze`);

@@ -65,8 +65,17 @@ const bakeSchema = z.strictObject({
 });
 export type GateBake = z.infer<typeof bakeSchema>;
 
+const entryCheckSchema = z.strictObject({
+  ...stageAction,
+  upstream: z.strictObject({ ...stageAction, environment: name }),
+  promotion: z.strictObject({ stageName: name, environment: name, lateStartMinutes: whole(0) }),
+});
+export type GateEntryCheck = z.infer<typeof entryCheckSchema>;
+
 const settingsSchema = z.strictObject({
   pipelineName: name,
+  /** The gate function's own role: a decision by any other principal is a decision by hand. */
+  gateRoleName: name,
   /**
    * The operator role (`<pipelineName>-Operator`, in the gate's account): a control that loosens (an override, a
    * halt flag cleared, the freezes) counts only when a session of this role wrote it (see `controls.ts`).
@@ -74,6 +83,7 @@ const settingsSchema = z.strictObject({
   operatorRoleName: name,
   environments: z.array(environmentSchema).min(1),
   bakes: z.array(bakeSchema).min(1),
+  entryChecks: z.array(entryCheckSchema),
   alarmLatencyMinutes: whole(0),
   readFailureToleranceMinutes: whole(0),
 });
@@ -101,6 +111,13 @@ export function parseGateSettings(json: string | undefined): GateSettings {
     }
     if (!bake.allowNoTraffic && !env.evidence.syntheticChecks && !env.evidence.requests) {
       throw new ConfigError(`${field}.allowNoTraffic`, bake.allowNoTraffic, `must be true when environment ${env.name} has no evidence metric`);
+    }
+  });
+  settings.entryChecks.forEach((check, i) => {
+    for (const [key, environment] of [['upstream', check.upstream.environment], ['promotion', check.promotion.environment]] as const) {
+      if (!environments.has(environment)) {
+        throw new ConfigError(`${GATE_SETTINGS_ENV}.entryChecks[${i}].${key}.environment`, environment, 'must name one of the environments');
+      }
     }
   });
   return settings;

@@ -141,6 +141,11 @@ export function parseFreezes(parameterName: string, raw: string): Freeze[] {
   });
 }
 
+/** The bake gate's state table: failing reads, owed announcements, and its health for `tollgate status`. */
+export function gateStateTableName(pipelineName: string): string {
+  return `${pipelineName}-BakeGateState`;
+}
+
 /**
  * Name of the SNS topic (in the deployment account) where the release announces rejections, halts and
  * break-glass overrides.
