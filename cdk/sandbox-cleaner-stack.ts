@@ -5,12 +5,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { SANDBOX_TAG } from '../lambdas/shared/sandbox-tags';
 import { NodejsLambda } from './lambda-defaults';
 import { AlarmTopic } from './pipeline/alarm-topic';
+import { DeadLetters } from './pipeline/dead-letters';
 
 export interface SandboxCleanerStackProps extends cdk.StackProps {
   /** The prod account: the cleaner refuses to delete anything when it finds itself running there. */
@@ -54,13 +54,14 @@ export class SandboxCleanerStack extends cdk.Stack {
       throw new Error(`${id}: the sandbox cleaner must not be deployed into the prod account ${props.prodAccount}`);
     }
 
+    const deadLetters = new DeadLetters(this, 'CleanerDeadLetters', { owner: 'the sandbox cleaner' });
     this.cleaner = new NodejsLambda(this, 'Cleaner', {
       entry: 'lambdas/sandbox-cleaner/index.ts',
       description: 'Deletes sandbox stacks whose tollgate:expires tag has passed',
       timeout: cdk.Duration.minutes(5),
       environment: { PROD_ACCOUNT: props.prodAccount },
       // A run that still fails after the retries is kept, and its arrival pages (below).
-      deadLetterQueue: new sqs.Queue(this, 'CleanerDeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: cdk.Duration.days(14) }),
+      deadLetterQueue: deadLetters.queue,
     });
     this.cleaner.addToRolePolicy(
       new iam.PolicyStatement({
@@ -98,7 +99,6 @@ export class SandboxCleanerStack extends cdk.Stack {
     });
 
     this.alertTopic = props.alertTopic ?? new AlarmTopic(this, 'Alerts', { topicName: 'Tollgate-sandbox-cleaner-alerts', displayName: 'Tollgate sandbox cleaner failures' }).topic;
-    const page = new cloudwatchActions.SnsAction(this.alertTopic);
     new cloudwatch.Alarm(this, 'FailingAlarm', {
       alarmDescription: 'The sandbox cleaner failed: expired sandboxes are not being deleted (and keep costing).',
       // One run an hour: any error in the last two hours is a failed run.
@@ -108,18 +108,8 @@ export class SandboxCleanerStack extends cdk.Stack {
       evaluationPeriods: 2,
       datapointsToAlarm: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(page);
-    new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'A run of the sandbox cleaner failed after its retries.',
-      metric: this.cleaner.deadLetterQueue!.metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(page);
-    NagSuppressions.addResourceSuppressions(this.cleaner.deadLetterQueue!, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the cleaner function.' },
-    ]);
+    }).addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic));
+    deadLetters.pageOn(this.alertTopic);
 
     NagSuppressions.addResourceSuppressions(
       this.cleaner,

@@ -8,7 +8,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
@@ -28,6 +27,7 @@ import { CalendarSettings } from '../../lambdas/shared/release-calendar';
 import { controlsHierarchy, operatorRoleName } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
 import { AlarmTopic } from './alarm-topic';
+import { DeadLetters } from './dead-letters';
 
 /** An environment the gate watches, in its own account, through a read-only role there. */
 export interface GateEnvironmentProps {
@@ -323,6 +323,7 @@ export class BakeGate extends Construct {
         throw new Error(`BakeGate: bake ${bake.stageName} requires evidence, but environment ${env.name} has no synthetic checks or request metric; give one, or set allowNoTraffic`);
       }
     }
+    const deadLetters = new DeadLetters(this, 'DeadLetters', { owner: 'the bake gate' });
     this.function = new NodejsLambda(this, 'Function', {
       entry: 'lambdas/bake-gate/index.ts',
       description: `Bake gate: approves or rejects the bakes of the pipeline (${bakes.map((b) => `${b.stageName}/${b.actionName}`).join(', ')})`,
@@ -339,7 +340,7 @@ export class BakeGate extends Construct {
       retryAttempts: 2,
       maxEventAge: cdk.Duration.minutes(10),
       // What still failed after the retries is kept, and its arrival pages (below).
-      deadLetterQueue: this.createDeadLetterQueue(),
+      deadLetterQueue: deadLetters.queue,
     });
     this.grantGateCalls(pipeline, owned);
 
@@ -378,6 +379,7 @@ export class BakeGate extends Construct {
     this.allowAlarmEventsFrom(accounts.filter((a) => a !== stack.account));
 
     this.watchItself(pipeline, props.bakes);
+    deadLetters.pageOn(this.topic);
   }
 
   /**
@@ -426,26 +428,6 @@ export class BakeGate extends Construct {
       datapointsToAlarm: 5,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(page);
-    new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'An invocation of the bake gate failed after its retries: an event was not handled.',
-      metric: this.function.deadLetterQueue!.metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(page);
-  }
-
-  private createDeadLetterQueue(): sqs.Queue {
-    const queue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: cdk.Duration.days(14),
-    });
-    NagSuppressions.addResourceSuppressions(queue, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the gate function.' },
-    ]);
-    return queue;
   }
 
   /** How long a baked build may be held, by default two weeks before a promotion and an hour otherwise. */
