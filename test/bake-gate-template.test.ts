@@ -78,11 +78,26 @@ describe('the bake', () => {
 describe('the prod bake', () => {
   const prod = () => stages().find((s) => s.Name === 'Prod')!;
 
-  test('ends the Prod stage with a gate-owned approval held for the prod bake', () => {
+  test('opens the Prod stage with the gate-owned entry check beside Prepare, and ends it with the prod bake', () => {
     expect(prod().Actions.map((a: Json) => [a.Name, a.RunOrder])).toEqual([
       ['Prepare', 1],
       ['Deploy', 2],
       ['ProdBake', 3],
+      // Beside Prepare, which only creates a change set: Deploy waits for both, so nothing deploys unchecked.
+      ['EntryCheck', 1],
+    ]);
+    expect(prod().Actions.find((a: Json) => a.Name === 'EntryCheck')).toMatchObject({
+      ActionTypeId: { Category: 'Approval', Owner: 'AWS', Provider: 'Manual' },
+      TimeoutInMinutes: 14 * 1440,
+      Configuration: { CustomData: expect.stringContaining('checks dev stayed clean and prod may receive the build') },
+    });
+    expect(gateSettings().entryChecks).toEqual([
+      {
+        stageName: 'Prod',
+        actionName: 'EntryCheck',
+        upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
+        promotion: { stageName: 'Prod', environment: 'prod', lateStartMinutes: 53 },
+      },
     ]);
     const approval = prod().Actions.find((a: Json) => a.Name === 'ProdBake');
     expect(approval).toMatchObject({
@@ -124,6 +139,9 @@ describe('the gate function', () => {
     });
     expect(gateSettings()).toEqual({
       pipelineName: expect.stringMatching(/^<ReleasePipeline/),
+      gateRoleName: 'Tollgate-BakeGate',
+      operatorRoleName: 'Tollgate-Operator',
+      entryChecks: [expect.objectContaining({ stageName: 'Prod', actionName: 'EntryCheck' })],
       environments: [
         {
           name: 'dev',
@@ -196,7 +214,7 @@ describe('the gate function', () => {
       source: ['aws.codepipeline'],
       'detail-type': ['CodePipeline Action Execution State Change'],
       resources: [expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>$/)],
-      detail: { pipeline: [expect.stringMatching(/^<ReleasePipeline/)], stage: ['Dev', 'Prod'], action: ['Bake', 'ProdBake'], state: ['STARTED'] },
+      detail: { pipeline: [expect.stringMatching(/^<ReleasePipeline/)], stage: ['Dev', 'Prod'], action: ['Bake', 'ProdBake', 'EntryCheck'], state: ['STARTED'] },
     });
   });
 
@@ -260,6 +278,7 @@ describe('the gate function', () => {
         'logs:CreateLogStream,logs:PutLogEvents',
         'sns:Publish',
         'sqs:SendMessage',
+        'ssm:DescribeParameters',
         'ssm:GetParametersByPath',
         'sts:AssumeRole',
       ].sort(),
@@ -267,6 +286,7 @@ describe('the gate function', () => {
     expect(byAction['codepipeline:GetPipelineState,codepipeline:ListActionExecutions']).toMatch(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>$/);
     expect(byAction['codepipeline:PutApprovalResult']).toEqual([
       expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Dev\/Bake$/),
+      expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Prod\/EntryCheck$/),
       expect.stringMatching(/^arn:aws:codepipeline:us-east-1:111111111111:<ReleasePipeline\w+>\/Prod\/ProdBake$/),
     ]);
     expect(byAction['dynamodb:DeleteItem,dynamodb:PutItem,dynamodb:Query']).toMatch(/^<BakeGateState\w+\.Arn>$/);
@@ -280,7 +300,9 @@ describe('the gate function', () => {
     ]);
     expect(byAction['sns:Publish']).toMatch(/^<BakeGateTopic/);
     expect(byAction['sqs:SendMessage']).toMatch(/^<BakeGateDeadLetters\w+\.Arn>$/);
-    for (const s of statements) expect(s.Resource).not.toEqual('*');
+    // DescribeParameters (who last wrote each control) supports no resource-level permissions; nothing else is on *.
+    expect(byAction['ssm:DescribeParameters']).toBe('*');
+    for (const s of statements.filter((st) => st.Action !== 'ssm:DescribeParameters')) expect(s.Resource).not.toEqual('*');
   });
 
   test('has a fixed role name, so the reader roles can trust it before it exists', () => {

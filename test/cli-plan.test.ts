@@ -145,7 +145,12 @@ describe('plan on the synthesized app', () => {
     expect(result.stdout).toMatch(/Dev\s+deploys Dev-Service to account 222222222222 us-east-1/);
     expect(result.stdout).toMatch(/\+12 min\s+Source\.\.Assets\s+build/);
     expect(result.stdout).toContain('  halt flag: /tollgate/Tollgate/halt (tollgate stop / resume)');
-    expect(result.stdout).toMatch(/Prod\s+deploys Prod-Service[\s\S]*then the prod bake: 30 min \+ 3 min alarm latency in gate-owned approval ProdBake \(times out after 90 min\)\n\s+on failure: ROLLBACK\n/);
+    expect(result.stdout).toMatch(
+      /Prod\s+first, the gate's entry check EntryCheck: dev clean since its bake, prod ready\n\s+deploys Prod-Service[\s\S]*then the prod bake: 30 min \+ 3 min alarm latency in gate-owned approval ProdBake \(times out after 90 min\)\n\s+on failure: ROLLBACK\n/,
+    );
+    expect(result.stdout).toContain(
+      '  entry check: Prod (approval EntryCheck, beside Prepare), owned by the bake gate; the build deploys only if dev stayed clean since its bake and prod is healthy, the calendar open and nothing halted; no wait when all is clear',
+    );
     expect(result.stdout).not.toContain('on success');
     expect(result.out).toEqual(
       expect.arrayContaining([

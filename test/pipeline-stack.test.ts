@@ -55,14 +55,14 @@ describe('the release pipeline', () => {
     });
   });
 
-  test('the build installs, tests and synthesizes once', () => {
+  test('the build installs, tests, synthesizes once and checks the gate floor before self-mutation', () => {
     template.hasResourceProperties('AWS::CodeBuild::Project', {
       Source: {
         BuildSpec: Match.serializedJson(
           Match.objectLike({
             phases: Match.objectLike({
               install: { 'runtime-versions': { nodejs: '20' } },
-              build: { commands: ['npm ci', 'npm test', 'npm run synth'] },
+              build: { commands: ['npm ci', 'npm test', 'npm run synth', 'npm run gate-check'] },
             }),
             artifacts: Match.objectLike({ 'base-directory': 'cdk.out' }),
           }),

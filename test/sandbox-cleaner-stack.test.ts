@@ -36,6 +36,8 @@ describe('the sandbox cleaner stack', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     expect(policies).toHaveLength(1);
     expect(policies[0].Properties.PolicyDocument.Statement).toEqual([
+      // Lambda hands a run that failed its retries to the dead-letter queue with the function's role.
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CleanerDeadLetters/), 'Arn'] } },
       { Sid: 'ListStacks', Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: '*' },
       {
         Sid: 'DeleteSandboxStacksOnly',
@@ -55,6 +57,29 @@ describe('the sandbox cleaner stack', () => {
     // Nothing else: no managed policy beyond the logs-only basic execution role.
     template.hasResourceProperties('AWS::IAM::Role', {
       ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }],
+    });
+  });
+
+  test('a failing cleaner pages: errors in the last two runs, or a run that failed its retries, on an encrypted topic its alarms can publish to', () => {
+    const topicRef = { Ref: Match.stringLikeRegexp('^Alerts') };
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Tollgate-sandbox-cleaner-alerts', KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Period: 3600,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
+      Threshold: 0,
+      AlarmActions: [topicRef],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', AlarmActions: [topicRef] });
+    template.hasResourceProperties('AWS::Lambda::Function', { DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CleanerDeadLetters'), 'Arn'] } } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'CloudWatchAlarmsOfThisAccount', Principal: { Service: 'cloudwatch.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '444444444444' }, ArnLike: Match.anyValue() } }),
+        ]),
+      },
     });
   });
 

@@ -8,7 +8,7 @@ import { CliContext } from '../context';
 import { parseWholeNumber } from '../options';
 import { PROD_STAGE } from '../pipeline';
 import { readAssembly } from '../plan/assembly';
-import { BakeEvidence, PlanBake, gateBakes } from '../plan/bakes';
+import { BakeEvidence, PlanBake, PlanEntryCheck, gateBakes, gateEntryChecks } from '../plan/bakes';
 import { calendarSettings, nextCalendarOpening } from '../plan/calendar';
 import { ConditionSummary, ExposureFigure, PlanStage, PromotionPlan, TrafficShiftPlan, promotionPlan, stageExposure } from '../plan/promotion';
 import { DEFAULT_ESTIMATES, DurationEstimates, Timeline, earliestTimeline } from '../plan/timeline';
@@ -27,6 +27,8 @@ export interface PlanReport {
   readonly promotion: PromotionPlan;
   /** The bake gate's approvals, as the synthesized gate is told them: the dev bake before prod, the prod bake after it. */
   readonly bakes: PlanBake[];
+  /** The gate's checks at a stage's door (Prod), which re-check any build right before it deploys. */
+  readonly entryChecks: PlanEntryCheck[];
   readonly gates: {
     readonly haltFlag: string;
     /** The release calendar's settings in one line. */
@@ -48,11 +50,14 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const promotion = promotionPlan(stacks, config.pipelineName);
   const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
   const margin = lateStartMarginMinutes(config.bake);
-  const bakes = gateBakes(stacks.find((st) => st.stackName === promotion.pipelineStack), promotion.pipelineName);
+  const pipelineStack = stacks.find((st) => st.stackName === promotion.pipelineStack);
+  const bakes = gateBakes(pipelineStack, promotion.pipelineName);
+  const entryChecks = gateEntryChecks(pipelineStack, promotion.pipelineName);
   return {
     assembly: options.dir,
     promotion,
     bakes,
+    entryChecks,
     gates: {
       haltFlag: haltParameterName(config.pipelineName),
       calendar: calendarSettings(config),
@@ -111,8 +116,15 @@ function bakeLine(bake: PlanBake, stage: PlanStage | undefined): string {
   return `${bake.environment} bake: ${bake.minutes} min in ${bake.stage} (approval ${bake.action}) + ${bake.alarmLatencyMinutes} min alarm latency, owned by the bake gate; ${outcome}${upstream}`;
 }
 
-function stageLines(stage: PlanStage, bakes: readonly PlanBake[]): string[] {
+/** An entry check in one line: what it re-checks, and that it adds no time when all is clear. */
+function entryCheckLine(check: PlanEntryCheck): string {
+  return `entry check: ${check.stage} (approval ${check.action}, beside Prepare), owned by the bake gate; the build deploys only if ${check.upstreamEnvironment} stayed clean since its bake and ${check.environment} is healthy, the calendar open and nothing halted; no wait when all is clear`;
+}
+
+function stageLines(stage: PlanStage, bakes: readonly PlanBake[], entryChecks: readonly PlanEntryCheck[]): string[] {
   const lines: string[] = [];
+  const entry = entryChecks.find((c) => c.stage === stage.name);
+  if (entry) lines.push(`first, the gate's entry check ${entry.action}: ${entry.upstreamEnvironment} clean since its bake, ${entry.environment} ready`);
   for (const d of stage.deploys) {
     lines.push(`deploys ${d.stackName} to account ${d.account ?? '?'} ${d.region ?? '?'}`);
     for (const t of d.trafficShifts) lines.push(`  ${shiftLine(t)}`);
@@ -123,7 +135,7 @@ function stageLines(stage: PlanStage, bakes: readonly PlanBake[]): string[] {
       );
     }
   }
-  for (const a of stage.approvals) {
+  for (const a of stage.approvals.filter((ap) => ap.name !== entry?.action)) {
     const bake = bakes.find((b) => b.stage === stage.name && b.action === a.name);
     const what = bake ? `then the ${bake.environment} bake: ${bake.minutes} min + ${bake.alarmLatencyMinutes} min alarm latency in gate-owned approval` : 'holds in approval';
     lines.push(`${what} ${a.name}${a.timeoutMinutes ? ` (times out after ${a.timeoutMinutes} min)` : ''}`);
@@ -141,7 +153,7 @@ function printReport(ctx: CliContext, report: PlanReport): void {
   ctx.out('Promotion path');
   const width = Math.max(...promotion.stages.map((s) => s.name.length));
   promotion.stages.forEach((stage, i) => {
-    const [first, ...rest] = stageLines(stage, report.bakes);
+    const [first, ...rest] = stageLines(stage, report.bakes, report.entryChecks);
     ctx.out(`  ${i + 1}. ${stage.name.padEnd(width)}  ${first}`);
     for (const line of rest) ctx.out(`     ${''.padEnd(width)}  ${line}`);
   });
@@ -152,6 +164,7 @@ function printReport(ctx: CliContext, report: PlanReport): void {
     ctx.out(`  ${bakeLine(bake, promotion.stages.find((st) => st.name === bake.stage))}`);
     ctx.out(`    evidence: ${evidenceLine(bake.evidence)}`);
   }
+  for (const check of report.entryChecks) ctx.out(`  ${entryCheckLine(check)}`);
   ctx.out(`  halt flag: ${report.gates.haltFlag} (tollgate stop / resume)`);
   ctx.out(`  calendar:  ${report.gates.calendar} (before ${PROD_STAGE}, with ${report.lateStartMarginMinutes} min of the window left: prod deploy + prod bake + alarm latency)`);
   ctx.out('');

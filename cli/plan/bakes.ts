@@ -29,6 +29,30 @@ export interface PlanBake {
   readonly upstream?: { readonly approval: string; readonly environment: string };
 }
 
+/** A check at a stage's door: the build deploys only if the earlier environment stayed clean and this one is ready. */
+export interface PlanEntryCheck {
+  readonly stage: string;
+  readonly action: string;
+  /** Whose alarms since its bake still count: `dev`. */
+  readonly upstreamEnvironment: string;
+  /** The environment entered: its health, and the calendar, hold the build at the door. */
+  readonly environment: string;
+}
+
+/**
+ * The entry checks of the pipeline named `pipelineName`, read from its gate function; none without a gate.
+ *
+ * @throws CliError when the gate's settings cannot be read.
+ */
+export function gateEntryChecks(pipelineStack: SynthesizedStack | undefined, pipelineName: string): PlanEntryCheck[] {
+  return (gateSettings(pipelineStack, pipelineName)?.entryChecks ?? []).map((c) => ({
+    stage: c.stageName,
+    action: c.actionName,
+    upstreamEnvironment: c.upstream.environment,
+    environment: c.promotion.environment,
+  }));
+}
+
 function toPlanBakes(settings: GateSettings): PlanBake[] {
   return settings.bakes.map((bake) => {
     const env = settings.environments.find((e) => e.name === bake.environment)!;
