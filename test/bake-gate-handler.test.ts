@@ -100,6 +100,11 @@ class FakeGatePort implements GatePort {
   async recordHealth(event: unknown): Promise<void> {
     this.health.push(event);
   }
+  waiting = new Map<string, string>();
+  async recordWaiting(approval: PendingApproval, waiting?: { summary: string; at: Date }): Promise<void> {
+    if (waiting) this.waiting.set(approval.token, waiting.summary);
+    else this.waiting.delete(approval.token);
+  }
   async recordFailures(update: FailureUpdate): Promise<void> {
     this.calls.push('recordFailures');
     for (const source of update.started) this.failing.set(source, update.failingSince.get(source)!);
@@ -663,5 +668,16 @@ describe('a promotion forced through an incident freeze', () => {
     expect(port.published).toEqual([
       { subject: 'Tollgate Tollgate: promoted THROUGH AN INCIDENT FREEZE', message: expect.stringContaining('forced through an incident freeze') },
     ]);
+  });
+});
+
+describe('why a build waits, on record for tollgate status', () => {
+  it('records the latest waiting summary of each approval, and forgets it once the approval is decided', async () => {
+    const port = new FakeGatePort();
+    await gate(port, at(37))(schedule);
+    expect(port.waiting.get('tok-1')).toBe('waiting: 23 min of dev bake left');
+    await gate(port, at(64))(schedule);
+    expect(port.results.map((r) => r.status)).toEqual(['Approved']);
+    expect(port.waiting.has('tok-1')).toBe(false);
   });
 });

@@ -185,10 +185,16 @@ describe('the prod bake', () => {
       expect.objectContaining({ TableName: TABLE, Item: expect.objectContaining(owedKey) }),
       expect.objectContaining({ TableName: TABLE, Item: expect.objectContaining({ sk: { S: 'health#last-check' } }) }),
     ]);
-    expect(endpoint.calls('dynamodb:DeleteItem').map((r) => r.input)).toEqual([{ TableName: TABLE, Key: owedKey }]);
+    // The decided approval's waiting reason is forgotten, and the announcement paid.
+    expect(endpoint.calls('dynamodb:DeleteItem').map((r) => r.input)).toEqual([
+      { TableName: TABLE, Key: { pk: { S: 'gate' }, sk: { S: 'waiting#exec-1/Prod/ProdBake' } } },
+      { TableName: TABLE, Key: owedKey },
+    ]);
     expect(position('codepipeline:PutApprovalResult')).toBeLessThan(position('dynamodb:PutItem'));
     expect(position('dynamodb:PutItem')).toBeLessThan(position('sns:Publish'));
-    expect(position('sns:Publish')).toBeLessThan(position('dynamodb:DeleteItem'));
+    // Paid only after it was published.
+    const paid = endpoint.requests.findIndex((r) => r.operation === 'DeleteItem' && JSON.stringify(r.input).includes('owed#'));
+    expect(position('sns:Publish')).toBeLessThan(paid);
   });
 });
 
@@ -261,8 +267,9 @@ describe('the dev bake', () => {
       ]);
       expect(approvalResults()).toEqual([]);
       expect(endpoint.calls('dynamodb:PutItem').map((r) => r.input)).toEqual([
+        // Why it waits, on record for `tollgate status`, then since when the read fails, then the completed check.
+        expect.objectContaining({ TableName: TABLE, Item: expect.objectContaining({ sk: { S: 'waiting#exec-1/Dev/Bake' }, summary: { S: `waiting: cannot read dev, retrying (rejects after 5 min): ${error}` } }) }),
         { TableName: TABLE, Item: { pk: { S: 'gate' }, sk: { S: 'failure#environment:dev' }, since: { S: AFTER_DEV_BAKE.toISOString() } } },
-        // The check completed (it decided to wait): on record for `tollgate status`.
         { TableName: TABLE, Item: { pk: { S: 'gate' }, sk: { S: 'health#last-check' }, at: { S: AFTER_DEV_BAKE.toISOString() } } },
       ]);
     });
@@ -356,5 +363,54 @@ describe('run-time controls over the wire', () => {
       { verdict: 'wait', summary: expect.stringContaining(`override of ${executionId} ignored: written by arn:aws:sts::111111111111:assumed-role/Admin/mallory not the operator role`) },
     ]);
     expect(approvalResults()).toEqual([]);
+  });
+});
+
+describe('an approval decided by someone other than the gate', () => {
+  /** GetPipelineState as CodePipeline answers it after alice approved the dev bake in the console. */
+  function approvedByHand(): void {
+    endpoint.on('codepipeline:GetPipelineState', () =>
+      json({
+        pipelineName: 'Tollgate',
+        stageStates: [
+          {
+            stageName: 'Dev',
+            latestExecution: { pipelineExecutionId: 'exec-1', status: 'Succeeded' },
+            actionStates: [
+              {
+                actionName: 'Bake',
+                latestExecution: {
+                  actionExecutionId: 'ae-42',
+                  status: 'Succeeded',
+                  summary: 'looks fine to me',
+                  lastStatusChange: epoch(at(12)),
+                  lastUpdatedBy: 'arn:aws:sts::111111111111:assumed-role/Admin/alice',
+                },
+              },
+            ],
+          },
+          { stageName: 'Prod', latestExecution: { pipelineExecutionId: 'exec-1', status: 'InProgress' }, actionStates: [] },
+        ],
+      }),
+    );
+  }
+
+  it('is announced on the topic once, and remembered so the next check does not announce it again', async () => {
+    approvedByHand();
+    const first = await gate(at(13))(schedule);
+    expect(first.announced).toEqual(['by-hand/ae-42']);
+    const [publish] = endpoint.calls('sns:Publish');
+    expect(publish.input).toMatchObject({
+      Subject: 'Tollgate Tollgate: Dev/Bake approved by hand, not by the gate',
+      Message: expect.stringContaining('Dev/Bake was approved by arn:aws:sts::111111111111:assumed-role/Admin/alice'),
+    });
+    expect(endpoint.calls('dynamodb:PutItem').map((r) => (r.input.Item as { sk: { S: string } }).sk.S)).toEqual(
+      expect.arrayContaining(['seen#by-hand/ae-42', 'owed#by-hand/ae-42']),
+    );
+    // The next minute the state table remembers it: no second announcement.
+    stateItems = [{ pk: { S: 'gate' }, sk: { S: 'seen#by-hand/ae-42' }, expiresAt: { N: '1900000000' } }];
+    const second = await gate(at(14))(schedule);
+    expect(second.announced).toEqual([]);
+    expect(endpoint.calls('sns:Publish')).toHaveLength(1);
   });
 });

@@ -92,6 +92,8 @@ export interface GatePort {
   owe(announcement: Announcement): Promise<boolean>;
   /** The announcement was made. */
   paid(announcementId: string): Promise<void>;
+  /** Puts why an approval is still waiting where `tollgate status` reads it; no approval: forgets it. */
+  recordWaiting(approval: PendingApproval, waiting?: { readonly summary: string; readonly at: Date }): Promise<void>;
   /** Remembers an announcement the pipeline's state will keep prompting (kept 90 days). */
   remember(id: string): Promise<void>;
   /** Records the gate's own health for `tollgate status`: a completed check, or a failure. */
@@ -130,6 +132,7 @@ const STATE_PARTITION = HEALTH_KEYS.partition;
 const FAILURE = 'failure#';
 const OWED = 'owed#';
 const REMEMBERED = 'seen#';
+const WAITING = HEALTH_KEYS.waitingPrefix;
 const REMEMBER_SECONDS = 90 * 86_400;
 
 /** The clients of one watched environment, signed with its reader role's credentials. */
@@ -368,6 +371,21 @@ export class AwsGateAdapter implements GatePort {
   async paid(announcementId: string): Promise<void> {
     await describedCall(`DeleteItem ${this.stateTableName} ${announcementId}`, () =>
       this.dynamodb.send(new DeleteItemCommand({ TableName: this.stateTableName, Key: { pk: { S: STATE_PARTITION }, sk: { S: OWED + announcementId } } })),
+    );
+  }
+
+  async recordWaiting(approval: PendingApproval, waiting?: { readonly summary: string; readonly at: Date }): Promise<void> {
+    const key = { pk: { S: STATE_PARTITION }, sk: { S: `${WAITING}${approval.pipelineExecutionId}/${approval.stageName}/${approval.actionName}` } };
+    await describedCall(`recording why ${approval.pipelineExecutionId} waits in ${this.stateTableName}`, () =>
+      waiting
+        ? this.dynamodb.send(
+            new PutItemCommand({
+              TableName: this.stateTableName,
+              // Gone on its own two days after the last check that wrote it.
+              Item: { ...key, summary: { S: waiting.summary }, at: { S: waiting.at.toISOString() }, expiresAt: { N: String(Math.floor(waiting.at.getTime() / 1000) + 2 * 86_400) } },
+            }),
+          )
+        : this.dynamodb.send(new DeleteItemCommand({ TableName: this.stateTableName, Key: key })),
     );
   }
 

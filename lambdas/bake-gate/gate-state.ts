@@ -24,7 +24,13 @@ export interface GateState {
 export const EMPTY_GATE_STATE: GateState = { failingSince: new Map(), outbox: [], remembered: new Set() };
 
 /** Where the gate keeps its records (one partition of its state table), and the items `tollgate status` reads. */
-export const HEALTH_KEYS = { partition: 'gate', lastCheck: 'health#last-check', lastError: 'health#last-error' } as const;
+export const HEALTH_KEYS = {
+  partition: 'gate',
+  lastCheck: 'health#last-check',
+  lastError: 'health#last-error',
+  /** `waiting#<executionId>/<stage>/<action>`: the latest reason an approval still waits (`summary`, `at`). */
+  waitingPrefix: 'waiting#',
+} as const;
 
 /** What `tollgate status` shows of the gate itself. */
 export interface GateHealth {

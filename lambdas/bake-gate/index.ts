@@ -162,9 +162,12 @@ export function createGate(deps: GateDependencies): Gate {
       if (verdict.kind === 'wait') {
         log.info(verdict.summary, base);
         records.push(base);
+        // Where `tollgate status` says why the build is held; a failure to say so decides nothing.
+        await port.recordWaiting(approval, { summary: verdict.summary, at: clock() }).catch((err) => log.error('could not record why a build waits', { error: describeError(err) }));
         continue;
       }
       const outcome = await port.putApprovalResult(approval, verdict.kind === 'approve' ? 'Approved' : 'Rejected', verdict.summary);
+      await port.recordWaiting(approval).catch((err) => log.error('could not forget why a build waited', { error: describeError(err) }));
       log.info(verdict.summary, { ...base, outcome });
       records.push({ ...base, outcome });
       const announcement = outcome === 'recorded' ? announcementFor(decision, windows) : undefined;
