@@ -40,7 +40,8 @@ export class PipelineStack extends cdk.Stack {
     const readerRoleName = `${config.pipelineName}-AlarmReader`;
     const gateAccess = (env: AccountEnvironment, extraAlarmNames: string[]): GateAccess => ({
       gateAccount: deployment.account,
-      gateRoleName,
+      // The gate reads the alarms it decides on; `tollgate status` reads them through the operator role.
+      trustedRoleNames: [gateRoleName, operatorRoleName(config.pipelineName)],
       readerRoleName,
       // Alarm events of an environment in the pipeline's own account and region are on its bus already.
       eventBusArn:
@@ -133,6 +134,7 @@ export class PipelineStack extends cdk.Stack {
       guardedStageName: this.prodStage.stageName,
       topic: this.bakeGate.topic,
       principals: config.operators.principals,
+      alarmReaderRoleArns: [...this.bakeGate.readerRoleArns.values()],
     });
 
     // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline

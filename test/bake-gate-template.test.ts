@@ -402,7 +402,7 @@ describe.each([
   ['dev', () => synthesized.dev, 'Dev-Service-Health'],
   ['prod', () => synthesized.prod, 'Prod-Service-Health'],
 ])('in %s', (_name, template, healthAlarm) => {
-  test('the reader role trusts only the gate role, and only reads alarms, metrics and its own stack', () => {
+  test('the reader role trusts only the gate role and the operator role (for status), and only reads alarms, metrics and its own stack', () => {
     const roles = flat(resources(template(), 'AWS::IAM::Role').filter((r) => r.RoleName === 'Tollgate-AlarmReader'));
     expect(roles).toHaveLength(1);
     expect(roles[0].AssumeRolePolicyDocument.Statement).toEqual([
@@ -410,7 +410,7 @@ describe.each([
         Effect: 'Allow',
         Action: 'sts:AssumeRole',
         Principal: { AWS: 'arn:aws:iam::111111111111:root' },
-        Condition: { ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/Tollgate-BakeGate' } },
+        Condition: { ArnEquals: { 'aws:PrincipalArn': ['arn:aws:iam::111111111111:role/Tollgate-BakeGate', 'arn:aws:iam::111111111111:role/Tollgate-Operator'] } },
       },
     ]);
     expect(roles[0].ManagedPolicyArns).toBeUndefined();

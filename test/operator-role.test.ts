@@ -79,6 +79,13 @@ test("may do only what the on-call commands need, on this pipeline's controls, s
   ]);
 });
 
+test('may assume the environments\' alarm reader roles, each once, so that status reads their health alarms', () => {
+  const readers = ['arn:aws:iam::222222222222:role/Tollgate-AlarmReader', 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader'];
+  const { template } = synth({ alarmReaderRoleArns: [...readers, readers[0]] });
+  expect(statements(template).filter((s) => s.Sid === 'ReadAlarms')).toEqual([{ Sid: 'ReadAlarms', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: readers }]);
+  expect(statements(synth().template).map((s) => s.Sid)).not.toContain('ReadAlarms');
+});
+
 test('nothing account-wide: no statement on "*"', () => {
   const { template } = synth();
   for (const s of statements(template)) expect([s.Resource].flat()).not.toContain('*');

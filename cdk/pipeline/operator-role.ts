@@ -30,6 +30,13 @@ export interface OperatorRoleProps {
    */
   readonly principals?: readonly string[];
   /**
+   * The read-only alarm reader roles of the environments (`AlarmReaderRole`), which `tollgate status` assumes
+   * through this role to show every environment's health alarms.
+   *
+   * @default - none
+   */
+  readonly alarmReaderRoleArns?: readonly string[];
+  /**
    * How long a session lasts: on-call commands take seconds.
    *
    * @default cdk.Duration.hours(1)
@@ -40,8 +47,9 @@ export interface OperatorRoleProps {
 /**
  * The role through which on-call changes what the release does: `tollgate stop`, `resume`, `rollback`, `freeze`
  * and `override` assume it for every change. It may write only this pipeline's run-time controls, close and
- * open the guarded stage's entrance, stop executions, answer approvals and roll the stage back, and announce on
- * the release topic. The bake gate trusts a control that loosens (an override, a halt flag cleared, the freezes)
+ * open the guarded stage's entrance, stop executions, answer approvals and roll the stage back, announce on the
+ * release topic, and assume the environments' read-only alarm reader roles (so that `status` reads every
+ * environment's health). The bake gate trusts a control that loosens (an override, a halt flag cleared, the freezes)
  * only when a session of this role wrote it, so that `ssm:PutParameter` elsewhere in the account cannot open
  * the gate.
  */
@@ -88,6 +96,8 @@ export class OperatorRole extends Construct {
     ];
     const key = props.topicKey ?? props.topic.masterKey;
     if (key) statements.push(new iam.PolicyStatement({ sid: 'AnnounceEncrypted', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
+    const readers = [...new Set(props.alarmReaderRoleArns ?? [])];
+    if (readers.length > 0) statements.push(new iam.PolicyStatement({ sid: 'ReadAlarms', actions: ['sts:AssumeRole'], resources: readers }));
     const policy = new iam.Policy(this, 'Policy', { statements });
     policy.attachToRole(this.role);
 

@@ -27,8 +27,11 @@ export type EnvironmentKind = 'sandbox' | 'dev' | 'prod';
 export interface GateAccess {
   /** Account of the gate's role. */
   readonly gateAccount: string;
-  /** Name of the gate's role: the only role allowed to assume the reader role. */
-  readonly gateRoleName: string;
+  /**
+   * Names of the roles in `gateAccount` allowed to assume the reader role, each by its exact ARN: the gate's
+   * role, and the operator role through which `tollgate status` reads this environment's alarms.
+   */
+  readonly trustedRoleNames: readonly string[];
   /** Physical name of the read-only role the gate assumes here. */
   readonly readerRoleName: string;
   /**
@@ -222,7 +225,7 @@ export class ServiceStack extends cdk.Stack {
     new AlarmReaderRole(this, 'GateAlarmReader', {
       roleName: access.readerRoleName,
       trustedAccount: access.gateAccount,
-      trustedRoleName: access.gateRoleName,
+      trustedRoleNames: access.trustedRoleNames,
       // The gate rejects a bake during which this stack was updated outside the pipeline.
       stackName: this.stackName,
     });
