@@ -2,16 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ConfigError } from '../cdk/config';
-import { SandboxCleanerStack } from '../cdk/sandbox-cleaner-stack';
-import { resolveSandboxExpiry } from '../cdk/sandbox-expiry';
-import { EXPIRES_TAG } from '../lambdas/shared/sandbox-tags';
-import { synthesizeTollgate } from './fixture';
-import { addAwsSolutionsChecks, awsSolutionsFindings } from './nag';
+import { ConfigError } from '../../cdk/config';
+import { SandboxCleanerStack } from '../../cdk/sandbox-cleaner-stack';
+import { resolveSandboxExpiry } from '../../cdk/sandbox-expiry';
+import { EXPIRES_TAG } from '../../lambdas/shared/sandbox-tags';
+import { synthesizeTollgate } from '../fixture';
+import { addAwsSolutionsChecks, awsSolutionsFindings } from '../nag';
 
 describe('the sandbox cleaner stack', () => {
   // On its own (the app test checks that the app holds it, in the sandbox account), with cdk.json's flags.
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const app = new cdk.App({ context: cdkJson.context });
   addAwsSolutionsChecks(app);
   const stack = new SandboxCleanerStack(app, 'Tollgate-SandboxCleaner', { env: { account: '444444444444', region: 'us-east-1' }, prodAccount: '333333333333' });

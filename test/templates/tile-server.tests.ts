@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { TABLE_SCHEMA, tableSchemaVersion } from '../cdk/service/table-schema';
-import { availabilityZonesWithoutLookup, TileServer, TileServerProps } from '../cdk/service/tile-server';
-import { synthesizeTollgate } from './fixture';
-import { awsSolutionsFindings } from './nag';
+import { TABLE_SCHEMA, tableSchemaVersion } from '../../cdk/service/table-schema';
+import { availabilityZonesWithoutLookup, TileServer, TileServerProps } from '../../cdk/service/tile-server';
+import { synthesizeTollgate } from '../fixture';
+import { awsSolutionsFindings } from '../nag';
 
 const synthesized = synthesizeTollgate();
 
@@ -163,7 +163,7 @@ function tileServerTemplate(props: Partial<TileServerProps> = {}): Template {
       return availabilityZonesWithoutLookup();
     }
   })(new cdk.App(), 'TileServerTest', { env: { account: '333333333333', region: 'us-east-1' } });
-  new TileServer(stack, 'Tiles', { imageDirectory: path.join(__dirname, '..', 'service', 'tile-server'), schemaVersion: 'v1-aaaaaaaaaaaa', ...props });
+  new TileServer(stack, 'Tiles', { imageDirectory: path.join(__dirname, '..', '..', 'service', 'tile-server'), schemaVersion: 'v1-aaaaaaaaaaaa', ...props });
   return Template.fromStack(stack);
 }
 

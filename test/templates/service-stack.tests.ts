@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { synthesizeTollgate } from './fixture';
-import { awsSolutionsFindings } from './nag';
+import { synthesizeTollgate } from '../fixture';
+import { awsSolutionsFindings } from '../nag';
 
 const synthesized = synthesizeTollgate();
 

@@ -3,10 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsLambda } from '../cdk/lambda-defaults';
-import { CanaryDeployment } from '../cdk/service/canary-deployment';
-import { synthesizeTollgate } from './fixture';
-import { awsSolutionsFindings } from './nag';
+import { NodejsLambda } from '../../cdk/lambda-defaults';
+import { CanaryDeployment } from '../../cdk/service/canary-deployment';
+import { synthesizeTollgate } from '../fixture';
+import { awsSolutionsFindings } from '../nag';
 
 const synthesized = synthesizeTollgate();
 

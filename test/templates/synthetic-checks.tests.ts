@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
-import { BundledCanaryCode, bundleCanaryScript } from '../cdk/service/bundled-canary-code';
-import { ServiceStack } from '../cdk/service/service-stack';
-import { ServiceStage } from '../cdk/service/service-stage';
-import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
-import { addAwsSolutionsChecks, awsSolutionsFindings } from './nag';
+import { BundledCanaryCode, bundleCanaryScript } from '../../cdk/service/bundled-canary-code';
+import { ServiceStack } from '../../cdk/service/service-stack';
+import { ServiceStage } from '../../cdk/service/service-stage';
+import { syntheticChecksCanaryName, syntheticChecksMetric } from '../../lambdas/shared/synthetic-checks';
+import { addAwsSolutionsChecks, awsSolutionsFindings } from '../nag';
 
 describe('the shared names', () => {
   test('the canary is named after the stage, in lowercase', () => {
@@ -162,7 +162,7 @@ describe('a sandbox', () => {
 });
 
 describe('the canary bundle', () => {
-  const entry = path.join(__dirname, '..', 'lambdas', 'synthetic-checks', 'index.ts');
+  const entry = path.join(__dirname, '..', '..', 'lambdas', 'synthetic-checks', 'index.ts');
 
   test('is one CommonJS file at nodejs/node_modules/index.js exporting handler, with the runtime\'s Synthetics module left out', () => {
     const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-canary-'));

@@ -1,6 +1,6 @@
-import { PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary-settings';
-import { describeExposure, EVALUATION_DELAY_MINUTES, ExposureError, watchedShifts, worstCaseExposure } from '../cdk/exposure';
-import { synthesizeTollgate } from './fixture';
+import { PREDEFINED_LAMBDA_SHIFTS } from '../../cdk/canary-settings';
+import { describeExposure, EVALUATION_DELAY_MINUTES, ExposureError, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
+import { synthesizeTollgate } from '../fixture';
 
 const twoOfTwo = { name: 'errors', periodSeconds: 60, datapointsToAlarm: 2 };
 

@@ -1,8 +1,8 @@
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Match } from 'aws-cdk-lib/assertions';
-import { DERIVED_NAMES } from '../cdk/pipeline-name';
-import { synthesizeTollgate } from './fixture';
-import { awsSolutionsFindings } from './nag';
+import { DERIVED_NAMES } from '../../cdk/pipeline-name';
+import { synthesizeTollgate } from '../fixture';
+import { awsSolutionsFindings } from '../nag';
 
 const synthesized = synthesizeTollgate();
 const template = synthesized.pipeline;

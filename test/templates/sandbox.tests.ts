@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../lambdas/shared/sandbox-tags';
-import { synthesizeTollgate } from './fixture';
+import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbox-tags';
+import { synthesizeTollgate } from '../fixture';
 
 function stackTags(app: cdk.App, stackName: string): Record<string, string> {
   const assembly = app.synth();

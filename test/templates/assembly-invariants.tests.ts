@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as cdk from 'aws-cdk-lib';
-import { synthesizeTollgate } from './fixture';
-import { awsSolutionsFindings } from './nag';
+import { synthesizeTollgate } from '../fixture';
+import { awsSolutionsFindings } from '../nag';
 
 const synthesized = synthesizeTollgate();
 const assembly = synthesized.app.synth();

@@ -4,11 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EXAMPLE_CONFIG } from '../cdk/config';
-import { PipelineStack } from '../cdk/pipeline-stack';
-import { pinnedDevDependency } from '../cdk/pipeline/pinned-tools';
+import { EXAMPLE_CONFIG } from '../../cdk/config';
+import { PipelineStack } from '../../cdk/pipeline-stack';
+import { pinnedDevDependency } from '../../cdk/pipeline/pinned-tools';
 
-const root = path.join(__dirname, '..');
+const root = path.join(__dirname, '..', '..');
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-pinning-'));
 const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 // The pipeline stack alone, without bundling the Lambdas: what matters here is the pipeline's CodeBuild projects.

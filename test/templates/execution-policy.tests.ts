@@ -1,11 +1,11 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { CfnTemplate } from '../cdk/cfn-template';
-import { executionPolicy, RESOURCE_TYPE_SERVICES, uncoveredResourceTypes } from '../cdk/execution-policy';
-import { runExecutionPolicyCommand } from '../cdk/execution-policy-command';
-import { serviceBoundaryArn, serviceBoundaryPolicy, type PolicyDocument } from '../cdk/permissions-boundary';
-import { synthesizeTollgate } from './fixture';
+import type { CfnTemplate } from '../../cdk/cfn-template';
+import { executionPolicy, RESOURCE_TYPE_SERVICES, uncoveredResourceTypes } from '../../cdk/execution-policy';
+import { runExecutionPolicyCommand } from '../../cdk/execution-policy-command';
+import { serviceBoundaryArn, serviceBoundaryPolicy, type PolicyDocument } from '../../cdk/permissions-boundary';
+import { synthesizeTollgate } from '../fixture';
 
 const synthesized = synthesizeTollgate({ 'aws:cdk:bundling-stacks': [] });
 

@@ -1,0 +1,12 @@
+/**
+ * The template suites of the pipeline account, run in one jest module registry: every jest test file loads
+ * aws-cdk-lib afresh (seconds each), so the suites under test/templates/ are grouped into two such files,
+ * balanced by measured time across the two workers. Each suite stays a module of its own.
+ */
+import './templates/pipeline-stack.tests';
+import './templates/bake-gate-template.tests';
+import './templates/pipeline-pinning.tests';
+import './templates/execution-policy.tests';
+import './templates/assembly-invariants.tests';
+import './templates/sandbox-cleaner-stack.tests';
+import './templates/cli-plan.tests';
