@@ -44,6 +44,18 @@ export function synthesizeTollgate(context: Record<string, unknown> = {}, option
   };
 }
 
+let shared: SynthesizedTollgate | undefined;
+
+/**
+ * `synthesizeTollgate()` with no context and no options, built once per jest module registry (the suites under
+ * test/templates/ share one per group file): only for suites that read the default app and change nothing in it.
+ * A suite that adds to the app, or needs other context, synthesizes its own.
+ */
+export function sharedTollgate(): SynthesizedTollgate {
+  shared ??= synthesizeTollgate();
+  return shared;
+}
+
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
 function readCdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as cdk from 'aws-cdk-lib';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
-const synthesized = synthesizeTollgate();
+const synthesized = sharedTollgate();
 const assembly = synthesized.app.synth();
 /** Every stack of the app, the ones in the Dev, Prod and sandbox stages' nested assemblies included. */
 const stacks = assembly.stacksRecursively;

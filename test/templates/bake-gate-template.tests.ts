@@ -7,10 +7,10 @@ import { BakeGate, BakeGateProps } from '../../cdk/pipeline/bake-gate';
 import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
 import { parseGateSettings } from '../../lambdas/bake-gate/settings';
 import { DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../../lambdas/shared/release-calendar';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate, synthesizeTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
-const synthesized = synthesizeTollgate();
+const synthesized = sharedTollgate();
 const pipeline = synthesized.pipeline;
 
 type Json = Record<string, any>;

@@ -5,10 +5,10 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsLambda } from '../../cdk/lambda-defaults';
 import { CanaryDeployment } from '../../cdk/service/canary-deployment';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate, synthesizeTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
-const synthesized = synthesizeTollgate();
+const synthesized = sharedTollgate();
 
 function only(template: Template, type: string): { id: string; resource: Record<string, any> } {
   const found = Object.entries(template.findResources(type));

@@ -1,6 +1,6 @@
 import { PREDEFINED_LAMBDA_SHIFTS } from '../../cdk/canary-settings';
 import { describeExposure, EVALUATION_DELAY_MINUTES, ExposureError, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate } from '../fixture';
 
 const twoOfTwo = { name: 'errors', periodSeconds: 60, datapointsToAlarm: 2 };
 
@@ -109,7 +109,7 @@ describe('watchedShifts reads a template', () => {
 });
 
 describe('the synthesized defaults', () => {
-  const synthesized = synthesizeTollgate();
+  const synthesized = sharedTollgate();
 
   test('prod: at most 10 % of traffic for at most 3 minutes before the rollback starts', () => {
     const [watched] = watchedShifts(synthesized.prod.toJSON());

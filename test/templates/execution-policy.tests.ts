@@ -5,9 +5,10 @@ import type { CfnTemplate } from '../../cdk/cfn-template';
 import { executionPolicy, RESOURCE_TYPE_SERVICES, uncoveredResourceTypes } from '../../cdk/execution-policy';
 import { runExecutionPolicyCommand } from '../../cdk/execution-policy-command';
 import { serviceBoundaryArn, serviceBoundaryPolicy, type PolicyDocument } from '../../cdk/permissions-boundary';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate } from '../fixture';
 
-const synthesized = synthesizeTollgate({ 'aws:cdk:bundling-stacks': [] });
+// Not bundled, like every template suite (test/setup-env.ts): the templates, not the bundles, decide the policy.
+const synthesized = sharedTollgate();
 
 const stages = {
   dev: { stage: synthesized.pipelineStack.devStage, account: '222222222222' },

@@ -1,10 +1,10 @@
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DERIVED_NAMES } from '../../cdk/pipeline-name';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate, synthesizeTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
-const synthesized = synthesizeTollgate();
+const synthesized = sharedTollgate();
 const template = synthesized.pipeline;
 
 

@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
-const synthesized = synthesizeTollgate();
+const synthesized = sharedTollgate();
 
 describe.each([
   ['Dev', synthesized.dev],

@@ -4,10 +4,10 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { TABLE_SCHEMA, tableSchemaVersion } from '../../cdk/service/table-schema';
 import { availabilityZonesWithoutLookup, TileServer, TileServerProps } from '../../cdk/service/tile-server';
-import { synthesizeTollgate } from '../fixture';
+import { sharedTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
-const synthesized = synthesizeTollgate();
+const synthesized = sharedTollgate();
 
 describe.each([
   ['Prod', () => synthesized.prod, 2],
