@@ -1,7 +1,7 @@
 /**
- * The template suites of the pipeline account, run in one jest module registry: every jest test file loads
- * aws-cdk-lib afresh (seconds each), so the suites under test/templates/ are grouped into two such files,
- * balanced by measured time across the two workers. Each suite stays a module of its own.
+ * The template suites of the pipeline account and of the sandbox account, run in one jest module registry: every
+ * jest test file loads aws-cdk-lib afresh (seconds each), so the suites under test/templates/ are grouped into
+ * two such files, balanced by measured time across the two workers. Each suite stays a module of its own.
  */
 import './templates/pipeline-stack.tests';
 import './templates/bake-gate-template.tests';
@@ -10,3 +10,4 @@ import './templates/execution-policy.tests';
 import './templates/assembly-invariants.tests';
 import './templates/sandbox-cleaner-stack.tests';
 import './templates/cli-plan.tests';
+import './templates/sandbox.tests';

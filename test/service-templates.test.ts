@@ -8,5 +8,4 @@ import './templates/canary-deployment.tests';
 import './templates/canary-exposure.tests';
 import './templates/tile-server.tests';
 import './templates/synthetic-checks.tests';
-import './templates/sandbox.tests';
 import './templates/app.tests';
