@@ -1,6 +1,6 @@
 import type { MetricId } from '../lambdas/bake-gate/settings';
-import { ConfigError } from '../lambdas/shared/config-error';
-import { nonEmptyString, rejectUnknownKeys, section, wholeNumber } from './config-fields';
+import { z } from 'zod';
+import { nonEmptyString, wholeNumber } from '../lambdas/shared/schema';
 
 /** The `bake` section of the `tollgate` context: how long dev bakes and what it must show. */
 export interface BakeConfig {
@@ -63,6 +63,43 @@ export const DEFAULT_BAKE_CONFIG: BakeConfig = {
 /** CodePipeline's longest manual approval: 60 days. */
 const MAX_APPROVAL_MINUTES = 86_400;
 const ALARM_NAME = /^[^\x00-\x1f]{1,255}$/;
+const ALARM_NAMES = 'must be a list of at most 99 alarm names (1-255 characters)';
+
+const d = DEFAULT_BAKE_CONFIG;
+
+/** The `bake` section of the `tollgate` context; every field is optional. */
+export const bakeSchema = z
+  .strictObject({
+    minutes: wholeNumber(1, MAX_APPROVAL_MINUTES - 5).default(d.minutes),
+    // DescribeAlarms takes 100 names at once; one is dev's health alarm.
+    extraAlarmNames: z
+      .array(z.string({ error: ALARM_NAMES }), { error: ALARM_NAMES })
+      .refine((names) => names.length <= 99 && names.every((n) => ALARM_NAME.test(n)), ALARM_NAMES)
+      .default([]),
+    minimumRequests: z
+      .strictObject({
+        count: wholeNumber(1, Number.MAX_SAFE_INTEGER),
+        metric: z.strictObject({
+          namespace: nonEmptyString,
+          metricName: nonEmptyString,
+          dimensions: z.record(z.string(), nonEmptyString).default({}),
+        }),
+      })
+      .optional(),
+    syntheticCoveragePercent: wholeNumber(1, 100).default(d.syntheticCoveragePercent),
+    allowNoTraffic: z.boolean().default(d.allowNoTraffic),
+    alarmLatencyMinutes: wholeNumber(0, 60).default(d.alarmLatencyMinutes),
+    readFailureToleranceMinutes: wholeNumber(0, 1440).default(d.readFailureToleranceMinutes),
+    prodDeployMinutes: wholeNumber(0, 1440).default(d.prodDeployMinutes),
+    prodBakeMinutes: wholeNumber(1, 1440).default(d.prodBakeMinutes),
+    evidenceGraceMinutes: wholeNumber(0, 10_080).default(d.evidenceGraceMinutes),
+    maxHoldDays: wholeNumber(0, 60).default(d.maxHoldDays),
+  })
+  .superRefine(({ minutes, maxHoldDays }, ctx) => {
+    if (minutes + maxHoldDays * 1440 > MAX_APPROVAL_MINUTES) {
+      ctx.addIssue({ code: 'custom', path: ['maxHoldDays'], input: maxHoldDays, message: `plus bake.minutes (${minutes}) must fit in CodePipeline's 60-day approval limit` });
+    }
+  }) satisfies z.ZodType<BakeConfig>;
 
 /**
  * The gate's late-start margin: how long before the release window closes it stops promoting a baked build,
@@ -70,65 +107,4 @@ const ALARM_NAME = /^[^\x00-\x1f]{1,255}$/;
  */
 export function lateStartMarginMinutes(bake: BakeConfig): number {
   return bake.prodDeployMinutes + bake.prodBakeMinutes + bake.alarmLatencyMinutes;
-}
-
-function flag(value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') throw new ConfigError(field, value, 'must be true or false');
-  return value;
-}
-
-/**
- * Reads and validates the `bake` section; every field is optional.
- *
- * @throws ConfigError naming the first field that is wrong, e.g. `bake.minutes`.
- */
-export function parseBakeConfig(value: unknown): BakeConfig {
-  if (value === undefined) return DEFAULT_BAKE_CONFIG;
-  const raw = section(value, 'bake');
-  const d = DEFAULT_BAKE_CONFIG;
-  rejectUnknownKeys(raw, [...Object.keys(d), 'minimumRequests'], 'bake');
-  const minutes = wholeNumber(raw.minutes ?? d.minutes, 'bake.minutes', 1, MAX_APPROVAL_MINUTES - 5);
-
-  const extra = raw.extraAlarmNames ?? d.extraAlarmNames;
-  // DescribeAlarms takes 100 names at once; one is dev's health alarm.
-  if (!Array.isArray(extra) || extra.length > 99 || extra.some((n) => typeof n !== 'string' || !ALARM_NAME.test(n))) {
-    throw new ConfigError('bake.extraAlarmNames', extra, 'must be a list of at most 99 alarm names (1-255 characters)');
-  }
-
-  let minimumRequests: BakeConfig['minimumRequests'];
-  if (raw.minimumRequests !== undefined) {
-    const mr = section(raw.minimumRequests, 'bake.minimumRequests');
-    const count = wholeNumber(mr.count, 'bake.minimumRequests.count', 1, Number.MAX_SAFE_INTEGER);
-    const metric = section(mr.metric, 'bake.minimumRequests.metric');
-    const dimensions = section(metric.dimensions ?? {}, 'bake.minimumRequests.metric.dimensions');
-    for (const [name, v] of Object.entries(dimensions)) {
-      if (typeof v !== 'string' || v === '') throw new ConfigError(`bake.minimumRequests.metric.dimensions.${name}`, v, 'must be a non-empty string');
-    }
-    minimumRequests = {
-      count,
-      metric: {
-        namespace: nonEmptyString(metric.namespace, 'bake.minimumRequests.metric.namespace'),
-        metricName: nonEmptyString(metric.metricName, 'bake.minimumRequests.metric.metricName'),
-        dimensions: dimensions as Record<string, string>,
-      },
-    };
-  }
-
-  const maxHoldDays = wholeNumber(raw.maxHoldDays ?? d.maxHoldDays, 'bake.maxHoldDays', 0, 60);
-  if (minutes + maxHoldDays * 1440 > MAX_APPROVAL_MINUTES) {
-    throw new ConfigError('bake.maxHoldDays', maxHoldDays, `plus bake.minutes (${minutes}) must fit in CodePipeline's 60-day approval limit`);
-  }
-  return {
-    minutes,
-    extraAlarmNames: extra as string[],
-    minimumRequests,
-    prodDeployMinutes: wholeNumber(raw.prodDeployMinutes ?? d.prodDeployMinutes, 'bake.prodDeployMinutes', 0, 1440),
-    prodBakeMinutes: wholeNumber(raw.prodBakeMinutes ?? d.prodBakeMinutes, 'bake.prodBakeMinutes', 1, 1440),
-    syntheticCoveragePercent: wholeNumber(raw.syntheticCoveragePercent ?? d.syntheticCoveragePercent, 'bake.syntheticCoveragePercent', 1, 100),
-    allowNoTraffic: flag(raw.allowNoTraffic ?? d.allowNoTraffic, 'bake.allowNoTraffic'),
-    alarmLatencyMinutes: wholeNumber(raw.alarmLatencyMinutes ?? d.alarmLatencyMinutes, 'bake.alarmLatencyMinutes', 0, 60),
-    readFailureToleranceMinutes: wholeNumber(raw.readFailureToleranceMinutes ?? d.readFailureToleranceMinutes, 'bake.readFailureToleranceMinutes', 0, 1440),
-    evidenceGraceMinutes: wholeNumber(raw.evidenceGraceMinutes ?? d.evidenceGraceMinutes, 'bake.evidenceGraceMinutes', 0, 10_080),
-    maxHoldDays,
-  };
 }

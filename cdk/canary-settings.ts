@@ -2,9 +2,8 @@
  * The `canary` section of the `tollgate` context: its types, defaults and parser. Pure, so the exposure figure
  * and the CLI read the same traffic shifts the CDK app deploys.
  */
-import { isJsonObject } from '../lambdas/shared/json';
-import { ConfigError } from '../lambdas/shared/config-error';
-import { rejectUnknownKeys, section, wholeNumber } from './config-fields';
+import { z } from 'zod';
+import { wholeNumber } from '../lambdas/shared/schema';
 
 /**
  * How CodeDeploy shifts an alias's traffic to a new Lambda version.
@@ -88,78 +87,52 @@ const FARGATE_MEMORY: Readonly<Record<number, (memory: number) => boolean>> = {
   2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
   4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
 };
+const FARGATE_CPU = Object.keys(FARGATE_MEMORY).map(Number);
+
+const PREDEFINED_NAMES = [...Object.keys(PREDEFINED_LAMBDA_SHIFTS), ...Object.values(PREDEFINED_LAMBDA_SHIFTS).map((s) => s.predefinedName!)];
 
 /**
- * Reads a traffic shift: a predefined configuration's name, either as the CDK constant (`CANARY_10PERCENT_10MINUTES`)
+ * A traffic shift: a predefined configuration's name, either as the CDK constant (`CANARY_10PERCENT_10MINUTES`)
  * or as CodeDeploy spells it (`CodeDeployDefault.LambdaCanary10Percent10Minutes`), or a custom
  * `{ "type": "canary" | "linear", "percent": 1-99, "intervalMinutes": 1-2880 }`.
  */
-export function parseTrafficShift(value: unknown, field: string): TrafficShift {
-  if (typeof value === 'string') {
-    const shift = PREDEFINED_LAMBDA_SHIFTS[value] ?? predefinedShift(value);
-    if (!shift) {
-      throw new ConfigError(field, value, `must be one of ${Object.keys(PREDEFINED_LAMBDA_SHIFTS).join(', ')} or a custom {type, percent, intervalMinutes}`);
-    }
-    return shift;
-  }
-  if (!isJsonObject(value)) {
-    throw new ConfigError(field, value, 'must be a predefined configuration name or an object {type, percent, intervalMinutes}');
-  }
-  rejectUnknownKeys(value, ['type', 'percent', 'intervalMinutes'], field);
-  const { type, percent, intervalMinutes } = value;
-  if (type !== 'canary' && type !== 'linear') {
-    throw new ConfigError(`${field}.type`, type, 'must be "canary" or "linear"');
-  }
-  return {
-    type,
-    percent: wholeNumber(percent, `${field}.percent`, 1, 99),
-    intervalMinutes: wholeNumber(intervalMinutes, `${field}.intervalMinutes`, 1, MAX_INTERVAL_MINUTES),
-  };
-}
-
-function parseTileServer(value: unknown): TileServerSettings {
-  if (value === undefined) return DEFAULT_CANARY_SETTINGS.tileServer;
-  const raw = section(value, 'canary.tileServer');
-  rejectUnknownKeys(raw, ['cpu', 'memoryMiB', 'prodDesiredCount', 'certificateArns'], 'canary.tileServer');
-  const defaults = DEFAULT_CANARY_SETTINGS.tileServer;
-  const cpu = raw.cpu ?? defaults.cpu;
-  if (typeof cpu !== 'number' || !(cpu in FARGATE_MEMORY)) {
-    throw new ConfigError('canary.tileServer.cpu', cpu, `must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}`);
-  }
-  const memoryMiB = raw.memoryMiB ?? defaults.memoryMiB;
-  if (typeof memoryMiB !== 'number' || !FARGATE_MEMORY[cpu](memoryMiB)) {
-    throw new ConfigError('canary.tileServer.memoryMiB', memoryMiB, `must be a Fargate memory size for ${cpu} CPU units`);
-  }
-  const prodDesiredCount = wholeNumber(raw.prodDesiredCount ?? defaults.prodDesiredCount, 'canary.tileServer.prodDesiredCount', 1, 20);
-  return { cpu, memoryMiB, prodDesiredCount, certificateArns: parseCertificateArns(raw.certificateArns) };
-}
+export const trafficShiftSchema = z.union(
+  [
+    z.enum(PREDEFINED_NAMES).transform((name): TrafficShift => PREDEFINED_LAMBDA_SHIFTS[name] ?? predefinedShift(name)!),
+    z.strictObject({
+      type: z.enum(['canary', 'linear'], { error: 'must be "canary" or "linear"' }),
+      percent: wholeNumber(1, 99),
+      intervalMinutes: wholeNumber(1, MAX_INTERVAL_MINUTES),
+    }),
+  ],
+  {
+    error: (issue) =>
+      typeof issue.input === 'string'
+        ? `must be one of ${Object.keys(PREDEFINED_LAMBDA_SHIFTS).join(', ')} or a custom {type, percent, intervalMinutes}`
+        : 'must be a predefined configuration name or an object {type, percent, intervalMinutes}',
+  },
+);
 
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+const certificateArn = z.string({ error: 'must be an ACM certificate ARN' }).regex(CERTIFICATE_ARN, 'must be an ACM certificate ARN');
+const tileDefaults = DEFAULT_CANARY_SETTINGS.tileServer;
 
-function parseCertificateArns(value: unknown): TileServerSettings['certificateArns'] {
-  if (value === undefined) return {};
-  const raw = section(value, 'canary.tileServer.certificateArns');
-  rejectUnknownKeys(raw, ['dev', 'prod'], 'canary.tileServer.certificateArns');
-  for (const [environment, arn] of Object.entries(raw)) {
-    if (typeof arn !== 'string' || !CERTIFICATE_ARN.test(arn)) {
-      throw new ConfigError(`canary.tileServer.certificateArns.${environment}`, arn, 'must be an ACM certificate ARN');
+const tileServerSchema = z
+  .strictObject({
+    cpu: z.literal(FARGATE_CPU, { error: `must be one of ${FARGATE_CPU.join(', ')}` }).default(tileDefaults.cpu as 256),
+    memoryMiB: z.number().default(tileDefaults.memoryMiB),
+    prodDesiredCount: wholeNumber(1, 20).default(tileDefaults.prodDesiredCount),
+    certificateArns: z.strictObject({ dev: certificateArn.optional(), prod: certificateArn.optional() }).default({}),
+  })
+  .superRefine(({ cpu, memoryMiB }, ctx) => {
+    if (!FARGATE_MEMORY[cpu](memoryMiB)) {
+      ctx.addIssue({ code: 'custom', path: ['memoryMiB'], input: memoryMiB, message: `must be a Fargate memory size for ${cpu} CPU units` });
     }
-  }
-  return raw as TileServerSettings['certificateArns'];
-}
+  });
 
-/**
- * Reads the `canary` section of the `tollgate` context; every setting is optional.
- *
- * @throws ConfigError naming the first field that is wrong.
- */
-export function parseCanarySettings(value: unknown): CanarySettings {
-  if (value === undefined) return DEFAULT_CANARY_SETTINGS;
-  const raw = section(value, 'canary');
-  rejectUnknownKeys(raw, ['prod', 'dev', 'tileServer'], 'canary');
-  return {
-    prod: raw.prod === undefined ? DEFAULT_CANARY_SETTINGS.prod : parseTrafficShift(raw.prod, 'canary.prod'),
-    dev: raw.dev === undefined ? DEFAULT_CANARY_SETTINGS.dev : parseTrafficShift(raw.dev, 'canary.dev'),
-    tileServer: parseTileServer(raw.tileServer),
-  };
-}
+/** The `canary` section of the `tollgate` context; every setting is optional. */
+export const canarySchema = z.strictObject({
+  prod: trafficShiftSchema.prefault('CANARY_10PERCENT_10MINUTES'),
+  dev: trafficShiftSchema.prefault('ALL_AT_ONCE'),
+  tileServer: tileServerSchema.prefault({}),
+}) satisfies z.ZodType<CanarySettings>;

@@ -1,12 +1,14 @@
 import * as os from 'node:os';
 import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/sandbox-tags';
-import { BakeConfig, DEFAULT_BAKE_CONFIG, parseBakeConfig } from './bake-config';
-import { type CanarySettings, DEFAULT_CANARY_SETTINGS, parseCanarySettings } from './canary-settings';
+import { z } from 'zod';
+import { isJsonObject } from '../lambdas/shared/json';
+import { parseWithSchema } from '../lambdas/shared/schema';
+import { BakeConfig, bakeSchema, DEFAULT_BAKE_CONFIG } from './bake-config';
+import { type CanarySettings, canarySchema, DEFAULT_CANARY_SETTINGS } from './canary-settings';
 import { ConfigError } from '../lambdas/shared/config-error';
-import { rejectUnknownKeys, section } from './config-fields';
-import { validatePipelineName } from './pipeline-name';
+import { pipelineNameSchema } from './pipeline-name';
 import type { ReleaseSource } from './pipeline/release-pipeline';
-import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../lambdas/shared/release-calendar';
+import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
 
 // ConfigError lives in lambdas/shared so the calendar, which Lambdas bundle, can throw it without importing cdk/.
 export { ConfigError };
@@ -81,6 +83,70 @@ const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512}|user\/[\w+=,.@\/-]{1,512})$/;
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
 
+/** A string matching `pattern`, with one wording for a wrong type and a wrong value. */
+function matching(pattern: RegExp, expectation: string) {
+  return z.string({ error: expectation }).regex(pattern, expectation);
+}
+
+const account = matching(ACCOUNT, 'must be a 12-digit AWS account ID');
+const region = matching(REGION, 'must be an AWS region name like us-east-1');
+const PRINCIPALS = 'must be a non-empty list of IAM ARNs';
+
+function environmentSchema(example: AccountEnvironment) {
+  return z.strictObject({ account: account.default(example.account), region: region.default(example.region) }).prefault({});
+}
+
+const ex = EXAMPLE_CONFIG;
+
+/**
+ * The `tollgate` context: every section, its defaults (the {@link EXAMPLE_CONFIG}) and every rule, within a
+ * section and across them. Unknown keys are refused everywhere, so a misspelt setting cannot leave a default in
+ * force. `npm run config-schema` writes it as JSON Schema for editors (`tollgate.schema.json`).
+ */
+export const tollgateSchema = z
+  .strictObject({
+    pipelineName: pipelineNameSchema.default(ex.pipelineName),
+    deployment: environmentSchema(ex.deployment),
+    dev: environmentSchema(ex.dev),
+    prod: environmentSchema(ex.prod),
+    /** The region defaults to dev's. */
+    sandbox: z.strictObject({ account: account.default(ex.sandbox.account), region: region.optional() }).prefault({}),
+    repository: z
+      .strictObject({
+        fullName: matching(REPOSITORY, 'must be a non-empty "owner/name"').default(ex.repository.fullName),
+        branch: z
+          .string({ error: 'must be a non-empty branch name' })
+          .refine((branch) => branch.trim() !== '', 'must be a non-empty branch name')
+          .default(ex.repository.branch),
+        connectionArn: matching(CONNECTION_ARN, 'must be a CodeConnections connection ARN').default(ex.repository.connectionArn),
+      })
+      .prefault({}),
+    bake: bakeSchema.prefault({}),
+    canary: canarySchema.prefault({}),
+    calendar: calendarSchema.prefault({}),
+    /** `principals` defaults to the deployment account's root. */
+    operators: z
+      .strictObject({
+        principals: z
+          .array(matching(PRINCIPAL_ARN, 'must be an IAM role, user or account root ARN like arn:aws:iam::111111111111:role/OnCall'), { error: PRINCIPALS })
+          .min(1, PRINCIPALS)
+          .optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    checkSandboxAccountIsItsOwn(config, ctx);
+    checkCertificatesAreLocal(config, ctx);
+    checkFreezesFitHold(config, ctx);
+  })
+  .transform(
+    ({ sandbox, operators, ...config }): TollgateConfig => ({
+      ...config,
+      sandbox: { account: sandbox.account, region: sandbox.region ?? config.dev.region },
+      operators: { principals: [...new Set(operators.principals ?? [`arn:aws:iam::${config.deployment.account}:root`])] },
+    }),
+  );
+
 /** Where configuration comes from: `cdk.json`/`-c` context and the process environment. */
 export interface ConfigSources {
   /** The `tollgate` context object (from `cdk.json` or `-c tollgate=...`), if any. */
@@ -89,123 +155,99 @@ export interface ConfigSources {
   readonly env?: Record<string, string | undefined>;
 }
 
-function asObject(value: unknown, field: string): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value === 'string') {
-    // `-c tollgate='{"dev":...}'` arrives as a string.
-    try {
-      return asObject(JSON.parse(value), field);
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError(field, value, 'must be a JSON object');
-    }
+/** The environment variables that override the context, and the setting each one sets. */
+export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, ...string[]]>> = {
+  TOLLGATE_PIPELINE_NAME: ['pipelineName'],
+  ...Object.fromEntries(
+    ['deployment', 'dev', 'prod', 'sandbox'].flatMap((name) =>
+      ['account', 'region'].map((key) => [`TOLLGATE_${name.toUpperCase()}_${key.toUpperCase()}`, [name, key]]),
+    ),
+  ),
+  TOLLGATE_REPOSITORY: ['repository', 'fullName'],
+  TOLLGATE_BRANCH: ['repository', 'branch'],
+  TOLLGATE_CONNECTION_ARN: ['repository', 'connectionArn'],
+};
+
+/** Where the context came from, as errors name it. */
+const CONTEXT_FILE = 'cdk.json';
+const CONTEXT_OPTION = '-c tollgate';
+
+/** The context as an object: `-c tollgate='{"dev":...}'` arrives as a string. */
+function contextObject(context: unknown): { readonly value: unknown; readonly origin: string } {
+  if (typeof context !== 'string') return { value: context ?? {}, origin: CONTEXT_FILE };
+  try {
+    return { value: JSON.parse(context), origin: CONTEXT_OPTION };
+  } catch {
+    throw new ConfigError('tollgate', context, 'must be a JSON object', CONTEXT_OPTION);
   }
-  return section(value, field);
 }
 
-function environment(raw: Record<string, unknown>, name: string, env: Record<string, string | undefined>, fallback: AccountEnvironment): AccountEnvironment {
-  const given = asObject(raw[name], name);
-  const upper = name.toUpperCase();
-  const account = env[`TOLLGATE_${upper}_ACCOUNT`] ?? given.account ?? fallback.account;
-  const region = env[`TOLLGATE_${upper}_REGION`] ?? given.region ?? fallback.region;
-  if (typeof account !== 'string' || !ACCOUNT.test(account)) {
-    throw new ConfigError(`${name}.account`, account, 'must be a 12-digit AWS account ID');
+/** Whether `path` leads to a value in `value`. */
+function hasPath(value: unknown, path: readonly PropertyKey[]): boolean {
+  let at = value;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null || !Object.hasOwn(at, key)) return false;
+    at = (at as Record<PropertyKey, unknown>)[key];
   }
-  if (typeof region !== 'string' || !REGION.test(region)) {
-    throw new ConfigError(`${name}.region`, region, 'must be an AWS region name like us-east-1');
-  }
-  return { account, region };
+  return true;
 }
 
 /**
  * Reads and validates the configuration: context first, then `TOLLGATE_*` environment variables over it,
  * with {@link EXAMPLE_CONFIG} for whatever neither sets.
  *
- * @throws ConfigError naming the first field that is wrong.
+ * @throws ConfigError naming the first field that is wrong, its value and where the value came from.
  */
 export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
-  const env = sources.env ?? {};
-  const raw = asObject(sources.context, 'tollgate');
-
-  const pipelineName = validatePipelineName(env.TOLLGATE_PIPELINE_NAME ?? raw.pipelineName ?? EXAMPLE_CONFIG.pipelineName);
-
-  const deployment = environment(raw, 'deployment', env, EXAMPLE_CONFIG.deployment);
-  const dev = environment(raw, 'dev', env, EXAMPLE_CONFIG.dev);
-  const prod = environment(raw, 'prod', env, EXAMPLE_CONFIG.prod);
-  const sandbox = environment(raw, 'sandbox', env, { account: EXAMPLE_CONFIG.sandbox.account, region: dev.region });
-  checkSandboxAccountIsItsOwn(sandbox.account, { deployment, dev, prod });
-
-  const repo = asObject(raw.repository, 'repository');
-  const fullName = env.TOLLGATE_REPOSITORY ?? repo.fullName ?? EXAMPLE_CONFIG.repository.fullName;
-  if (typeof fullName !== 'string' || !REPOSITORY.test(fullName)) {
-    throw new ConfigError('repository.fullName', fullName, 'must be a non-empty "owner/name"');
+  const { value: context, origin } = contextObject(sources.context);
+  if (!isJsonObject(context)) throw new ConfigError('tollgate', context, 'must be an object', origin);
+  const input: Record<string, unknown> = { ...context };
+  const overridden = new Map<string, readonly PropertyKey[]>();
+  for (const [variable, [section, key]] of Object.entries(ENVIRONMENT_OVERRIDES)) {
+    const value = sources.env?.[variable];
+    if (value === undefined) continue;
+    if (key === undefined) input[section] = value;
+    // A section that is not an object is reported as the context gave it.
+    else if (input[section] === undefined || isJsonObject(input[section])) input[section] = { ...(input[section] as object), [key]: value };
+    else continue;
+    overridden.set(variable, key === undefined ? [section] : [section, key]);
   }
-  const branch = env.TOLLGATE_BRANCH ?? repo.branch ?? EXAMPLE_CONFIG.repository.branch;
-  if (typeof branch !== 'string' || branch.trim() === '') {
-    throw new ConfigError('repository.branch', branch, 'must be a non-empty branch name');
-  }
-  const connectionArn = env.TOLLGATE_CONNECTION_ARN ?? repo.connectionArn ?? EXAMPLE_CONFIG.repository.connectionArn;
-  if (typeof connectionArn !== 'string' || !CONNECTION_ARN.test(connectionArn)) {
-    throw new ConfigError('repository.connectionArn', connectionArn, 'must be a CodeConnections connection ARN');
-  }
-
-  const canary = parseCanarySettings(raw.canary);
-  checkCertificatesAreLocal(canary, { dev, prod });
-  const bake = parseBakeConfig(raw.bake);
-  const calendar = parseCalendarSettings(raw.calendar);
-  checkFreezesFitHold(calendar, bake);
-  const operators = parseOperators(raw.operators, deployment.account);
-  return {
-    pipelineName,
-    deployment,
-    dev,
-    prod,
-    sandbox,
-    repository: { fullName, branch, connectionArn },
-    bake,
-    canary,
-    calendar,
-    operators,
-  };
-}
-
-/** The `operators` section: `principals` defaults to the deployment account's root. */
-function parseOperators(value: unknown, deploymentAccount: string): OperatorsConfig {
-  const raw = asObject(value, 'operators');
-  rejectUnknownKeys(raw, ['principals'], 'operators');
-  if (raw.principals === undefined) return { principals: [`arn:aws:iam::${deploymentAccount}:root`] };
-  if (!Array.isArray(raw.principals) || raw.principals.length === 0) {
-    throw new ConfigError('operators.principals', raw.principals, 'must be a non-empty list of IAM ARNs');
-  }
-  raw.principals.forEach((arn, i) => {
-    if (typeof arn !== 'string' || !PRINCIPAL_ARN.test(arn)) {
-      throw new ConfigError(`operators.principals[${i}]`, arn, 'must be an IAM role, user or account root ARN like arn:aws:iam::111111111111:role/OnCall');
-    }
+  return parseWithSchema(tollgateSchema, input, '', (path, value) => {
+    for (const [variable, at] of overridden) if (at.every((key, i) => path[i] === key)) return variable;
+    // A required setting that is missing is missing from the context.
+    return hasPath(context, path) || value === undefined ? origin : 'the defaults';
   });
-  return { principals: [...new Set(raw.principals as string[])] };
 }
+
+type Issues = z.core.$RefinementCtx;
+type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators'> & { readonly sandbox: { readonly account: string } };
 
 /**
  * Developers deploy sandboxes with their own credentials: an account shared with dev, prod or the pipeline would
  * let them change what releases run on, or read what they deploy with. So the sandbox account is an account of
  * its own.
  */
-function checkSandboxAccountIsItsOwn(account: string, others: Record<'deployment' | 'dev' | 'prod', AccountEnvironment>): void {
-  for (const [name, other] of Object.entries(others)) {
-    if (other.account === account) {
-      const owner = name === 'deployment' ? 'the deployment account' : `${name}'s account`;
-      throw new ConfigError('sandbox.account', account, `must be an account of its own, not ${owner} (sandboxes never share an account with dev, prod or the pipeline)`);
-    }
-  }
+function checkSandboxAccountIsItsOwn(config: Parsed, ctx: Issues): void {
+  const account = config.sandbox.account;
+  const owner = (['deployment', 'dev', 'prod'] as const).find((name) => config[name].account === account);
+  if (owner === undefined) return;
+  const whose = owner === 'deployment' ? 'the deployment account' : `${owner}'s account`;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['sandbox', 'account'],
+    input: account,
+    message: `must be an account of its own, not ${whose} (sandboxes never share an account with dev, prod or the pipeline)`,
+  });
 }
 
 /** A load balancer can only use an ACM certificate of its own account and region. */
-function checkCertificatesAreLocal(canary: CanarySettings, environments: Record<'dev' | 'prod', AccountEnvironment>): void {
-  for (const [name, arn] of Object.entries(canary.tileServer.certificateArns)) {
-    const [, , , region, account] = arn!.split(':');
-    const { account: expectedAccount, region: expectedRegion } = environments[name as 'dev' | 'prod'];
-    if (account !== expectedAccount || region !== expectedRegion) {
-      throw new ConfigError(`canary.tileServer.certificateArns.${name}`, arn, `must be a certificate in ${name}'s account ${expectedAccount} and region ${expectedRegion}`);
+function checkCertificatesAreLocal(config: Parsed, ctx: Issues): void {
+  for (const [name, arn] of Object.entries(config.canary.tileServer.certificateArns)) {
+    const [, , , arnRegion, arnAccount] = arn!.split(':');
+    const { account: expectedAccount, region: expectedRegion } = config[name as 'dev' | 'prod'];
+    if (arnAccount !== expectedAccount || arnRegion !== expectedRegion) {
+      const message = `must be a certificate in ${name}'s account ${expectedAccount} and region ${expectedRegion}`;
+      ctx.addIssue({ code: 'custom', path: ['canary', 'tileServer', 'certificateArns', name], input: arn, message });
     }
   }
 }
@@ -214,15 +256,16 @@ function checkCertificatesAreLocal(canary: CanarySettings, environments: Record<
  * A baked build waits through a planned freeze in its approval, which times out after `bake.maxHoldDays`:
  * a longer freeze would fail every build that reaches it, so it is refused at synth.
  */
-function checkFreezesFitHold(calendar: CalendarSettings, bake: BakeConfig): void {
+function checkFreezesFitHold({ calendar, bake }: Parsed, ctx: Issues): void {
   calendar.freezes.forEach((freeze, i) => {
     const days = (Date.parse(freeze.end) - Date.parse(freeze.start)) / 86_400_000;
     if (days > bake.maxHoldDays) {
-      throw new ConfigError(
-        `calendar.freezes[${i}]`,
-        freeze.name,
-        `lasts ${days.toFixed(1)} days, longer than bake.maxHoldDays (${bake.maxHoldDays}) that a baked build may wait; raise bake.maxHoldDays`,
-      );
+      ctx.addIssue({
+        code: 'custom',
+        path: ['calendar', 'freezes', i],
+        input: freeze.name,
+        message: `lasts ${days.toFixed(1)} days, longer than bake.maxHoldDays (${bake.maxHoldDays}) that a baked build may wait; raise bake.maxHoldDays`,
+      });
     }
   });
 }

@@ -3,7 +3,7 @@
  * {@link DERIVED_NAMES}), so it may hold only what all of them accept, and must leave room for the longest suffix
  * under each service's length limit: a name that synthesizes but that IAM or SNS refuses would fail only at deploy.
  */
-import { ConfigError } from '../lambdas/shared/config-error';
+import { z } from 'zod';
 import { operatorRoleName, overrideParameterName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 
 /** A name built from the pipeline name, and the most characters its service accepts. */
@@ -40,19 +40,7 @@ export const PIPELINE_NAME_MAX_LENGTH = Math.min(...DERIVED_NAMES.map((d) => d.m
 /** The characters all of those services accept: SNS topics allow the fewest. */
 const PIPELINE_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${PIPELINE_NAME_MAX_LENGTH}}$`);
 
-/**
- * `value` as a pipeline name.
- *
- * @throws ConfigError naming `pipelineName` and the value, unless it is 1 to {@link PIPELINE_NAME_MAX_LENGTH}
- * characters of A-Z a-z 0-9 _ -.
- */
-export function validatePipelineName(value: unknown): string {
-  if (typeof value !== 'string' || !PIPELINE_NAME.test(value)) {
-    throw new ConfigError(
-      'pipelineName',
-      value,
-      `must be 1-${PIPELINE_NAME_MAX_LENGTH} characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names)`,
-    );
-  }
-  return value;
-}
+const PIPELINE_NAME_RULE = `must be 1-${PIPELINE_NAME_MAX_LENGTH} characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names)`;
+
+/** A pipeline name: 1 to {@link PIPELINE_NAME_MAX_LENGTH} characters of A-Z a-z 0-9 _ -. */
+export const pipelineNameSchema = z.string({ error: PIPELINE_NAME_RULE }).regex(PIPELINE_NAME, PIPELINE_NAME_RULE);

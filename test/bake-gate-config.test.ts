@@ -1,5 +1,7 @@
-import { DEFAULT_BAKE_CONFIG, parseBakeConfig } from '../cdk/bake-config';
+import { DEFAULT_BAKE_CONFIG } from '../cdk/bake-config';
 import { ConfigError, loadConfig } from '../cdk/config';
+
+const parseBakeConfig = (bake: unknown) => loadConfig({ context: { bake } }).bake;
 
 describe('the bake section of the configuration', () => {
   it('defaults to a 60-minute dev bake that needs evidence of traffic, 20 + 30 minutes for prod', () => {
@@ -7,7 +9,6 @@ describe('the bake section of the configuration', () => {
     expect(parseBakeConfig({})).toEqual({
       minutes: 60,
       extraAlarmNames: [],
-      minimumRequests: undefined,
       syntheticCoveragePercent: 90,
       allowNoTraffic: false,
       alarmLatencyMinutes: 3,
@@ -33,7 +34,7 @@ describe('the bake section of the configuration', () => {
     [{ extraAlarmNames: 'Dev-X' }, 'invalid configuration: bake.extraAlarmNames must be a list of at most 99 alarm names (1-255 characters), got "Dev-X"'],
     [{ extraAlarmNames: [''] }, 'invalid configuration: bake.extraAlarmNames must be a list of at most 99 alarm names (1-255 characters), got [""]'],
     [{ minimumRequests: { count: 0 } }, 'invalid configuration: bake.minimumRequests.count must be a whole number from 1 to 9007199254740991, got 0'],
-    [{ minimumRequests: { count: 10 } }, 'invalid configuration: bake.minimumRequests.metric must be an object, got undefined'],
+    [{ minimumRequests: { count: 10 } }, 'invalid configuration: bake.minimumRequests.metric must be an object, got undefined (from cdk.json)'],
     [
       { minimumRequests: { count: 10, metric: { namespace: 'AWS/ApiGateway', metricName: '' } } },
       'invalid configuration: bake.minimumRequests.metric.metricName must be a non-empty string, got ""',
@@ -45,7 +46,7 @@ describe('the bake section of the configuration', () => {
     [{ prodBakeMinutes: 0 }, 'invalid configuration: bake.prodBakeMinutes must be a whole number from 1 to 1440, got 0'],
     [{ allowNoTraffic: 'yes' }, 'invalid configuration: bake.allowNoTraffic must be true or false, got "yes"'],
     [{ syntheticCoveragePercent: 0 }, 'invalid configuration: bake.syntheticCoveragePercent must be a whole number from 1 to 100, got 0'],
-    [{ minuts: 30 }, 'invalid configuration: bake.minuts is not a known setting'],
+    [{ minuts: 30 }, 'invalid configuration: bake.minuts is not a known setting (minutes, extraAlarmNames, minimumRequests, syntheticCoveragePercent, allowNoTraffic, alarmLatencyMinutes, readFailureToleranceMinutes, prodDeployMinutes, prodBakeMinutes, evidenceGraceMinutes, maxHoldDays), got 30 (from cdk.json)'],
     [{ minutes: 43200, maxHoldDays: 31 }, "invalid configuration: bake.maxHoldDays plus bake.minutes (43200) must fit in CodePipeline's 60-day approval limit, got 31"],
     [[], 'invalid configuration: bake must be an object, got []'],
   ])('refuses %j', (value, message) => {

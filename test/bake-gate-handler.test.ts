@@ -573,7 +573,7 @@ describe('the deployed function', () => {
   it.each<[string, Record<string, string | undefined>, string]>([
     ['settings that are not JSON', { ...ready, [GATE_SETTINGS_ENV]: undefined }, 'invalid configuration: BAKE_GATE_SETTINGS must be JSON, got undefined'],
     ['a bad field, by its path', withSettings(withBake(SETTINGS, 'Dev', { minutes: 0 })), 'invalid configuration: BAKE_GATE_SETTINGS.bakes[0].minutes '],
-    ['an unknown setting', withSettings({ ...SETTINGS, bakeMinutes: 60 }), 'invalid configuration: BAKE_GATE_SETTINGS.bakeMinutes is not a known setting, got 60'],
+    ['an unknown setting', withSettings({ ...SETTINGS, bakeMinutes: 60 }), 'invalid configuration: BAKE_GATE_SETTINGS.bakeMinutes is not a known setting (pipelineName, gateRoleName, operatorRoleName, environments, bakes, entryChecks, alarmLatencyMinutes, readFailureToleranceMinutes), got 60'],
     [
       'a bake in an unknown environment',
       withSettings(withBake(SETTINGS, 'Prod', { environment: 'staging' })),

@@ -1,5 +1,8 @@
-import { DEFAULT_CANARY_SETTINGS, parseCanarySettings, parseTrafficShift, PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary-settings';
+import { DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../cdk/canary-settings';
 import { ConfigError, loadConfig } from '../cdk/config';
+
+const parseCanarySettings = (canary: unknown) => loadConfig({ context: { canary } }).canary;
+const prodShift = (prod: unknown) => parseCanarySettings({ prod }).prod;
 
 const PROD_CERTIFICATE = 'arn:aws:acm:us-east-1:333333333333:certificate/0a1b2c3d-0000-0000-0000-000000000000';
 
@@ -15,18 +18,18 @@ describe('the canary section', () => {
 
   test('every predefined CodeDeploy Lambda configuration, by CDK constant or by CodeDeploy name', () => {
     for (const [constant, shift] of Object.entries(PREDEFINED_LAMBDA_SHIFTS)) {
-      expect(parseTrafficShift(constant, 'canary.prod')).toBe(shift);
-      expect(parseTrafficShift(shift.predefinedName, 'canary.prod')).toBe(shift);
+      expect(prodShift(constant)).toBe(shift);
+      expect(prodShift(shift.predefinedName)).toBe(shift);
     }
     expect(Object.keys(PREDEFINED_LAMBDA_SHIFTS)).toHaveLength(9);
-    expect(parseTrafficShift('LINEAR_10PERCENT_EVERY_3MINUTES', 'x')).toEqual({
+    expect(prodShift('LINEAR_10PERCENT_EVERY_3MINUTES')).toEqual({
       type: 'linear', percent: 10, intervalMinutes: 3, predefinedName: 'CodeDeployDefault.LambdaLinear10PercentEvery3Minutes',
     });
   });
 
   test('custom canary and linear shifts', () => {
-    expect(parseTrafficShift({ type: 'canary', percent: 5, intervalMinutes: 3 }, 'canary.prod')).toEqual({ type: 'canary', percent: 5, intervalMinutes: 3 });
-    expect(parseTrafficShift({ type: 'linear', percent: 20, intervalMinutes: 2880 }, 'canary.prod')).toEqual({ type: 'linear', percent: 20, intervalMinutes: 2880 });
+    expect(prodShift({ type: 'canary', percent: 5, intervalMinutes: 3 })).toEqual({ type: 'canary', percent: 5, intervalMinutes: 3 });
+    expect(prodShift({ type: 'linear', percent: 20, intervalMinutes: 2880 })).toEqual({ type: 'linear', percent: 20, intervalMinutes: 2880 });
   });
 
   test('a whole section through loadConfig, from a JSON string context', () => {
@@ -74,6 +77,6 @@ describe('the canary section', () => {
   });
 
   test('rejects a section that is not an object', () => {
-    expect(() => parseCanarySettings(['CANARY_10PERCENT_5MINUTES'])).toThrow('invalid configuration: canary must be an object, got ["CANARY_10PERCENT_5MINUTES"]');
+    expect(() => parseCanarySettings(['CANARY_10PERCENT_5MINUTES'])).toThrow('invalid configuration: canary must be an object, got ["CANARY_10PERCENT_5MINUTES"] (from cdk.json)');
   });
 });

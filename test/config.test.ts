@@ -57,8 +57,8 @@ describe('loadConfig', () => {
     [{ context: { sandbox: { account: '333333333333' } } }, 'sandbox.account', `invalid configuration: sandbox.account must be an account of its own, not prod's account (sandboxes never share an account with dev, prod or the pipeline), got "333333333333"`],
     [{ context: { sandbox: { account: '222222222222' } } }, 'sandbox.account', `must be an account of its own, not dev's account (sandboxes never share an account with dev, prod or the pipeline), got "222222222222"`],
     [{ env: { TOLLGATE_SANDBOX_ACCOUNT: '111111111111' } }, 'sandbox.account', `not the deployment account (sandboxes never share an account with dev, prod or the pipeline), got "111111111111"`],
-    [{ context: '{not json' }, 'tollgate', 'must be a JSON object, got "{not json"'],
-    [{ context: { dev: 'x' } }, 'dev', 'must be a JSON object, got "x"'],
+    [{ context: '{not json' }, 'tollgate', 'must be a JSON object, got "{not json" (from -c tollgate)'],
+    [{ context: { dev: 'x' } }, 'dev', 'must be an object, got "x" (from cdk.json)'],
     [{ context: { dev: ['x'] } }, 'dev', 'must be an object, got ["x"]'],
   ])('rejects %j naming %s', (sources, field, message) => {
     const err = errorOf(() => loadConfig(sources));
@@ -71,7 +71,7 @@ describe('loadConfig', () => {
     const freeze = { name: 'year-end', start: '2026-12-18T17:00:00-05:00', end: '2027-01-04T09:00:00-05:00' };
     const err = errorOf(() => loadConfig({ context: { calendar: { freezes: [freeze] } } }));
     expect(err.message).toBe(
-      'invalid configuration: calendar.freezes[0] lasts 16.7 days, longer than bake.maxHoldDays (14) that a baked build may wait; raise bake.maxHoldDays, got "year-end"',
+      'invalid configuration: calendar.freezes[0] lasts 16.7 days, longer than bake.maxHoldDays (14) that a baked build may wait; raise bake.maxHoldDays, got "year-end" (from cdk.json)',
     );
     expect(loadConfig({ context: { calendar: { freezes: [freeze] }, bake: { maxHoldDays: 21 } } }).calendar.freezes).toHaveLength(1);
   });

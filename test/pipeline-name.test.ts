@@ -1,6 +1,6 @@
 import { ConfigError } from '../lambdas/shared/config-error';
 import { loadConfig } from '../cdk/config';
-import { DERIVED_NAMES, PIPELINE_NAME_MAX_LENGTH, validatePipelineName } from '../cdk/pipeline-name';
+import { DERIVED_NAMES, PIPELINE_NAME_MAX_LENGTH } from '../cdk/pipeline-name';
 
 const longest = 'P'.repeat(PIPELINE_NAME_MAX_LENGTH);
 const tooLong = `${longest}x`;
@@ -16,11 +16,10 @@ test.each(DERIVED_NAMES.map((d) => [d.what, d.name('<pipeline>'), d]))('the long
 test('one character more would make an IAM role name too long, so it is refused', () => {
   const overflowing = DERIVED_NAMES.filter((d) => d.name(tooLong).length > d.maxLength);
   expect(overflowing.map((d) => d.name(tooLong).slice(PIPELINE_NAME_MAX_LENGTH + 1))).toEqual(['-AlarmReader']);
-  expect(() => validatePipelineName(tooLong)).toThrow(ConfigError);
+  expect(() => loadConfig({ context: { pipelineName: tooLong } })).toThrow(ConfigError);
 });
 
 test.each(['Tollgate', 'a', 'shop_release-2', longest])('accepts %s', (name) => {
-  expect(validatePipelineName(name)).toBe(name);
   expect(loadConfig({ context: { pipelineName: name } }).pipelineName).toBe(name);
 });
 
@@ -45,10 +44,10 @@ test.each([
   expect(err).toBeInstanceOf(ConfigError);
   expect(err.field).toBe('pipelineName');
   expect(err.message).toBe(
-    `invalid configuration: pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got ${JSON.stringify(name)}`,
+    `invalid configuration: pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got ${JSON.stringify(name)} (from cdk.json)`,
   );
 });
 
 test('TOLLGATE_PIPELINE_NAME is checked the same way', () => {
-  expect(() => loadConfig({ env: { TOLLGATE_PIPELINE_NAME: 'a.b' } })).toThrow('pipelineName must be 1-52 characters');
+  expect(() => loadConfig({ env: { TOLLGATE_PIPELINE_NAME: 'a.b' } })).toThrow(/pipelineName must be 1-52 characters .*, got "a.b" \(from TOLLGATE_PIPELINE_NAME\)$/);
 });

@@ -24,7 +24,7 @@ describe('defaults', () => {
       holidays: { country: 'US' },
       freezes: [],
     });
-    expect(parseCalendarSettings(undefined)).toBe(DEFAULT_CALENDAR_SETTINGS);
+    expect(parseCalendarSettings(undefined)).toEqual(DEFAULT_CALENDAR_SETTINGS);
   });
 
   test('loadConfig always carries a calendar, the defaults unless configured', () => {
@@ -290,7 +290,7 @@ describe('times typed by people', () => {
 describe('bad configuration stops synth with one clear line', () => {
   test.each<[string, unknown, string]>([
     ['a non-object section', 'Mon-Thu', 'calendar must be an object, got "Mon-Thu"'],
-    ['a misspelt setting', { timeZone: 'UTC' }, 'calendar.timeZone is not a setting (known: timezone, weekdays, hours, holidays, freezes), got "UTC"'],
+    ['a misspelt setting', { timeZone: 'UTC' }, 'calendar.timeZone is not a known setting (timezone, weekdays, hours, holidays, freezes), got "UTC"'],
     ['an unknown time zone', { timezone: 'Mars/Olympus_Mons' }, 'calendar.timezone must be an IANA time zone like "America/New_York", got "Mars/Olympus_Mons"'],
     ['an offset instead of a zone', { timezone: '+05:00' }, 'calendar.timezone must be an IANA time zone like "America/New_York", got "+05:00"'],
     ['a non-string zone', { timezone: 5 }, 'calendar.timezone must be an IANA time zone like "America/New_York", got 5'],
@@ -316,7 +316,7 @@ describe('bad configuration stops synth with one clear line', () => {
     ['a freeze on February 30th', { freezes: [{ name: 'x', start: '2026-02-30', end: '2026-03-02' }] }, 'calendar.freezes[0].start must be an ISO-8601 date (2026-12-18), local time (2026-12-18T16:00) or instant (2026-12-18T21:00:00Z), got "2026-02-30"'],
     ['a freeze ending "soon"', { freezes: [{ name: 'x', start: '2026-12-18', end: 'soon' }] }, 'calendar.freezes[0].end must be an ISO-8601 date (2026-12-18), local time (2026-12-18T16:00) or instant (2026-12-18T21:00:00Z), got "soon"'],
     ['a freeze ending before it starts', { freezes: [{ name: 'x', start: '2026-12-18T12:00', end: '2026-12-18T12:00' }] }, 'calendar.freezes[0].end must be later than its start (2026-12-18T12:00:00-05:00), got "2026-12-18T12:00"'],
-    ['a freeze with an unknown field', { freezes: [{ name: 'x', start: '2026-12-18', end: '2026-12-19', until: 'x' }] }, 'calendar.freezes[0].until is not a setting (known: name, start, end, reason), got "x"'],
+    ['a freeze with an unknown field', { freezes: [{ name: 'x', start: '2026-12-18', end: '2026-12-19', until: 'x' }] }, 'calendar.freezes[0].until is not a known setting (name, start, end, reason), got "x"'],
     ['a freeze whose reason is not text', { freezes: [{ name: 'x', start: '2026-12-18', end: '2026-12-19', reason: 42 }] }, 'calendar.freezes[0].reason must be a string, got 42'],
   ])('%s', (_, calendar, message) => {
     let error: unknown;
@@ -326,7 +326,7 @@ describe('bad configuration stops synth with one clear line', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(`invalid configuration: ${message}`);
+    expect((error as Error).message).toBe(`invalid configuration: ${message} (from cdk.json)`);
   });
 
   test('a country without regions in date-holidays says so', () => {

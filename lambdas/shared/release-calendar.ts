@@ -8,9 +8,9 @@
  */
 import Holidays, { HolidaysTypes } from 'date-holidays';
 import { Temporal } from 'temporal-polyfill';
-import { ConfigError } from './config-error';
-import { isJsonObject } from './json';
+import { z } from 'zod';
 import { Freeze } from './pipeline-controls';
+import { nonEmptyString, parseWithSchema } from './schema';
 
 /** ISO weekday: 1 = Monday … 7 = Sunday. */
 export type IsoWeekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
@@ -110,100 +110,108 @@ const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
+const COUNTRY = 'must be a country code date-holidays knows, like "US" or "DE"';
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
 
-type Raw = Record<string, unknown>;
+const TIMEZONE = 'must be an IANA time zone like "America/New_York"';
+const WEEKDAYS = 'must list at least one ISO weekday (1 = Monday … 7 = Sunday)';
+const WEEKDAY = 'must be an ISO weekday from 1 (Monday) to 7 (Sunday)';
+const START = 'must be a local time HH:MM from 00:00 to 23:59';
+const END = 'must be a local time HH:MM from 00:01 to 24:00';
+const FREEZE_TIME = 'must be an ISO-8601 date (2026-12-18), local time (2026-12-18T16:00) or instant (2026-12-18T21:00:00Z)';
 
-function section(value: unknown, field: string, keys: readonly string[]): Raw {
-  if (!isJsonObject(value)) throw new ConfigError(field, value, 'must be an object');
-  for (const [key, v] of Object.entries(value)) {
-    // A misspelt key would otherwise silently leave the default in force.
-    if (!keys.includes(key)) throw new ConfigError(`${field}.${key}`, v, `is not a setting (known: ${keys.join(', ')})`);
-  }
-  return value;
-}
-
-function parseTimezone(value: unknown): string {
-  const expectation = 'must be an IANA time zone like "America/New_York"';
-  // Offsets such as "+05:00" are valid for Intl but have no daylight-saving rules: not what a team lives in.
-  if (typeof value !== 'string' || !/^[A-Za-z]/.test(value)) throw new ConfigError('calendar.timezone', value, expectation);
+/** Offsets such as "+05:00" are valid for Intl but have no daylight-saving rules: not what a team lives in. */
+function isTimezone(value: string): boolean {
+  if (!/^[A-Za-z]/.test(value)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
   } catch {
-    throw new ConfigError('calendar.timezone', value, expectation);
+    return false;
   }
-  return value;
 }
 
-function parseWeekdays(value: unknown): IsoWeekday[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ConfigError('calendar.weekdays', value, 'must list at least one ISO weekday (1 = Monday … 7 = Sunday)');
-  }
-  value.forEach((day, i) => {
-    if (!Number.isInteger(day) || day < 1 || day > 7) {
-      throw new ConfigError(`calendar.weekdays[${i}]`, day, 'must be an ISO weekday from 1 (Monday) to 7 (Sunday)');
-    }
-    if (value.indexOf(day) !== i) throw new ConfigError(`calendar.weekdays[${i}]`, day, 'must not repeat a day');
+const hoursSchema = z
+  .strictObject({
+    start: z.string({ error: START }).regex(HH_MM, START).default(DEFAULT_CALENDAR_SETTINGS.hours.start),
+    end: z
+      .string({ error: END })
+      .refine((end) => HH_MM.test(end) || end === '24:00', END)
+      .default(DEFAULT_CALENDAR_SETTINGS.hours.end),
+  })
+  .superRefine(({ start, end }, ctx) => {
+    if (end <= start) ctx.addIssue({ code: 'custom', path: ['end'], input: end, message: `must be later than calendar.hours.start (${start})` });
   });
-  return [...(value as IsoWeekday[])].sort((a, b) => a - b);
-}
 
-function parseHours(value: unknown): OpeningHours {
-  const raw = section(value, 'calendar.hours', ['start', 'end']);
-  const start = raw.start ?? DEFAULT_CALENDAR_SETTINGS.hours.start;
-  const end = raw.end ?? DEFAULT_CALENDAR_SETTINGS.hours.end;
-  if (typeof start !== 'string' || !HH_MM.test(start)) {
-    throw new ConfigError('calendar.hours.start', start, 'must be a local time HH:MM from 00:00 to 23:59');
-  }
-  if (typeof end !== 'string' || !(HH_MM.test(end) || end === '24:00')) {
-    throw new ConfigError('calendar.hours.end', end, 'must be a local time HH:MM from 00:01 to 24:00');
-  }
-  if (end <= start) throw new ConfigError('calendar.hours.end', end, `must be later than calendar.hours.start (${start})`);
-  return { start, end };
-}
-
-function parseHolidays(value: unknown): HolidayCalendar {
-  const raw = section(value, 'calendar.holidays', ['country', 'region']);
-  const country = raw.country ?? DEFAULT_CALENDAR_SETTINGS.holidays.country;
-  const known = new Holidays();
-  if (typeof country !== 'string' || !Object.hasOwn(known.getCountries(), country)) {
-    throw new ConfigError('calendar.holidays.country', country, 'must be a country code date-holidays knows, like "US" or "DE"');
-  }
-  if (raw.region === undefined) return { country };
-  const regions = Object.keys(known.getStates(country) ?? {});
-  if (typeof raw.region !== 'string' || !regions.includes(raw.region)) {
-    const expectation = regions.length === 0 ? `cannot be set: date-holidays knows no regions of ${country}`
+const holidaysSchema = z
+  .strictObject({
+    country: z
+      .string({ error: COUNTRY })
+      .refine((country) => Object.hasOwn(new Holidays().getCountries(), country), COUNTRY)
+      .default(DEFAULT_CALENDAR_SETTINGS.holidays.country),
+    region: z.string().optional(),
+  })
+  .superRefine(({ country, region }, ctx) => {
+    if (region === undefined) return;
+    const regions = Object.keys(new Holidays().getStates(country) ?? {});
+    if (regions.includes(region)) return;
+    const message = regions.length === 0 ? `cannot be set: date-holidays knows no regions of ${country}`
       : `must be a region of ${country} that date-holidays knows, like "${regions[0]}"`;
-    throw new ConfigError('calendar.holidays.region', raw.region, expectation);
-  }
-  return { country, region: raw.region };
-}
-
-function parseFreezePeriods(value: unknown, timezone: string): FreezePeriod[] {
-  if (!Array.isArray(value)) throw new ConfigError('calendar.freezes', value, 'must be a list of freezes');
-  return value.map((item, i) => {
-    const field = `calendar.freezes[${i}]`;
-    const raw = section(item, field, ['name', 'start', 'end', 'reason']);
-    if (typeof raw.name !== 'string' || raw.name.trim() === '') throw new ConfigError(`${field}.name`, raw.name, 'must be a non-empty string');
-    if (raw.reason !== undefined && typeof raw.reason !== 'string') throw new ConfigError(`${field}.reason`, raw.reason, 'must be a string');
-    const expectation = 'must be an ISO-8601 date (2026-12-18), local time (2026-12-18T16:00) or instant (2026-12-18T21:00:00Z)';
-    // A bare end date is inclusive: "until 2027-01-03" freezes all of January 3rd.
-    const start = typeof raw.start === 'string' ? parseConfiguredTime(raw.start, timezone, 'start') : undefined;
-    if (start === undefined) throw new ConfigError(`${field}.start`, raw.start, expectation);
-    const end = typeof raw.end === 'string' ? parseConfiguredTime(raw.end, timezone, 'end') : undefined;
-    if (end === undefined) throw new ConfigError(`${field}.end`, raw.end, expectation);
-    if (end <= start) throw new ConfigError(`${field}.end`, raw.end, `must be later than its start (${formatInZone(start, timezone)})`);
-    return {
-      name: raw.name,
-      start: formatInZone(start, timezone),
-      end: formatInZone(end, timezone),
-      ...(raw.reason === undefined ? {} : { reason: raw.reason }),
-    };
+    ctx.addIssue({ code: 'custom', path: ['region'], input: region, message });
   });
-}
+
+const freezeSchema = z.strictObject({
+  name: nonEmptyString,
+  /** ISO-8601 date, local date-time (in the calendar's zone) or instant; a bare end date is inclusive. */
+  start: z.string({ error: FREEZE_TIME }),
+  end: z.string({ error: FREEZE_TIME }),
+  reason: z.string().optional(),
+});
+
+/**
+ * The `calendar` section of the `tollgate` context; what it leaves out takes the defaults. Freeze times are
+ * resolved to instants in the calendar's zone, so the result round-trips through JSON (e.g. a Lambda environment).
+ */
+export const calendarSchema = z
+  .strictObject({
+    timezone: z.string({ error: TIMEZONE }).refine(isTimezone, TIMEZONE).default(DEFAULT_CALENDAR_SETTINGS.timezone),
+    weekdays: z
+      .array(z.number({ error: WEEKDAY }).int(WEEKDAY).min(1, WEEKDAY).max(7, WEEKDAY), { error: WEEKDAYS })
+      .min(1, WEEKDAYS)
+      .superRefine((days, ctx) => {
+        days.forEach((day, i) => {
+          if (days.indexOf(day) !== i) ctx.addIssue({ code: 'custom', path: [i], input: day, message: 'must not repeat a day' });
+        });
+      })
+      .transform((days) => [...days].sort((a, b) => a - b) as IsoWeekday[])
+      .default([...DEFAULT_CALENDAR_SETTINGS.weekdays]),
+    hours: hoursSchema.prefault({}),
+    holidays: holidaysSchema.prefault({}),
+    freezes: z.array(freezeSchema, { error: 'must be a list of freezes' }).default([]),
+  })
+  .transform((calendar, ctx): CalendarSettings => {
+    const { timezone } = calendar;
+    const freezes = calendar.freezes.map((freeze, i) => {
+      // A bare end date is inclusive: "until 2027-01-03" freezes all of January 3rd.
+      const start = parseConfiguredTime(freeze.start, timezone, 'start');
+      const end = parseConfiguredTime(freeze.end, timezone, 'end');
+      const problem =
+        start === undefined ? { key: 'start', message: FREEZE_TIME }
+        : end === undefined ? { key: 'end', message: FREEZE_TIME }
+        : end <= start ? { key: 'end', message: `must be later than its start (${formatInZone(start, timezone)})` }
+        : undefined;
+      if (problem) {
+        const key = problem.key as 'start' | 'end';
+        ctx.addIssue({ code: 'custom', path: ['freezes', i, key], input: freeze[key], message: problem.message });
+        return freeze;
+      }
+      return { ...freeze, start: formatInZone(start!, timezone), end: formatInZone(end!, timezone) };
+    });
+    return { ...calendar, freezes };
+  });
 
 function parseConfiguredTime(text: string, timezone: string, edge: 'start' | 'end'): number | undefined {
   if (!DATE.test(text)) return parseTimeInZone(text, timezone);
@@ -216,22 +224,12 @@ function parseConfiguredTime(text: string, timezone: string, edge: 'start' | 'en
 }
 
 /**
- * Reads and validates the `calendar` section of the `tollgate` context; what it leaves out takes the defaults.
- * Freeze times are resolved to instants, so the result round-trips through JSON (e.g. a Lambda environment).
+ * Reads and validates the calendar settings on their own, as the gate does at cold start.
  *
  * @throws ConfigError naming the first `calendar.*` field that is wrong.
  */
 export function parseCalendarSettings(raw: unknown): CalendarSettings {
-  if (raw === undefined) return DEFAULT_CALENDAR_SETTINGS;
-  const r = section(raw, 'calendar', ['timezone', 'weekdays', 'hours', 'holidays', 'freezes']);
-  const timezone = parseTimezone(r.timezone ?? DEFAULT_CALENDAR_SETTINGS.timezone);
-  return {
-    timezone,
-    weekdays: parseWeekdays(r.weekdays ?? DEFAULT_CALENDAR_SETTINGS.weekdays),
-    hours: parseHours(r.hours ?? {}),
-    holidays: parseHolidays(r.holidays ?? {}),
-    freezes: parseFreezePeriods(r.freezes ?? [], timezone),
-  };
+  return parseWithSchema(calendarSchema, raw ?? {}, 'calendar');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
