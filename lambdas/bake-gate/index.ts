@@ -11,7 +11,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { describeError } from '../shared/aws-errors';
-import { isJsonObject } from '../shared/json';
+import { z } from 'zod';
+import { checkWithSchema } from '../shared/schema';
 import { AwsGateAdapter, GatePort, PipelineControls, ReadDepth, ReaderRoleUnavailable } from './adapter';
 import {
   ALARM_STATES,
@@ -23,7 +24,6 @@ import {
   Decision,
   EnvironmentReading,
   GateInputs,
-  isAlarmState,
   noReleaseCalendar,
   openedByOverride,
   PendingApproval,
@@ -355,33 +355,37 @@ async function settle<T>(promise: Promise<T>, now: Date): Promise<Read<T>> {
   }
 }
 
-function eventObject(value: unknown, field = 'event'): Record<string, unknown> {
-  if (!isJsonObject(value)) throw new GateEventError(field, value, 'must be an object');
-  return value;
+/** `value` parsed by `schema`, or a {@link GateEventError} naming the first bad field (under `prefix`) and its value. */
+function parseEvent<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
+  const result = checkWithSchema(schema, value, prefix);
+  if (!result.ok) throw new GateEventError(result.problem.field, result.problem.value, result.problem.expectation);
+  return result.value;
 }
 
-/** The fields of a "CloudWatch Alarm State Change" event the gate uses, validated. */
+function eventObject(value: unknown, field = 'event'): Record<string, unknown> {
+  return parseEvent(z.looseObject({}), value, field);
+}
+
+/** The fields of a "CloudWatch Alarm State Change" event the gate uses; EventBridge adds more, which are ignored. */
+const alarmEventSchema = z.looseObject({
+  account: z.string({ error: 'must be a 12-digit account ID' }).regex(/^\d{12}$/, 'must be a 12-digit account ID'),
+  detail: z.looseObject({
+    alarmName: z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string'),
+    state: z.looseObject({
+      value: z.enum(ALARM_STATES, { error: `must be one of ${ALARM_STATES.join(', ')}` }),
+      timestamp: z
+        .string({ error: 'must be a time' })
+        .refine((text) => !Number.isNaN(new Date(text).getTime()), 'must be a time')
+        .transform((text) => new Date(text)),
+      reason: z.unknown().transform((reason) => (typeof reason === 'string' ? reason : '')),
+    }),
+  }),
+});
+
+/** A "CloudWatch Alarm State Change" event, validated. */
 function parseAlarmEvent(event: Record<string, unknown>): AlarmEvent {
-  const detail = eventObject(event.detail, 'detail');
-  const state = eventObject(detail.state, 'detail.state');
-  if (typeof event.account !== 'string' || !/^\d{12}$/.test(event.account)) {
-    throw new GateEventError('account', event.account, 'must be a 12-digit account ID');
-  }
-  if (typeof detail.alarmName !== 'string' || detail.alarmName === '') {
-    throw new GateEventError('detail.alarmName', detail.alarmName, 'must be a non-empty string');
-  }
-  if (!isAlarmState(state.value)) {
-    throw new GateEventError('detail.state.value', state.value, `must be one of ${ALARM_STATES.join(', ')}`);
-  }
-  const at = new Date(typeof state.timestamp === 'string' ? state.timestamp : NaN);
-  if (Number.isNaN(at.getTime())) throw new GateEventError('detail.state.timestamp', state.timestamp, 'must be a time');
-  return {
-    account: event.account,
-    alarmName: detail.alarmName,
-    state: state.value,
-    reason: typeof state.reason === 'string' ? state.reason : '',
-    at,
-  };
+  const { account, detail } = parseEvent(alarmEventSchema, event, '');
+  return { account, alarmName: detail.alarmName, state: detail.state.value, reason: detail.state.reason, at: detail.state.timestamp };
 }
 
 /** The gate as deployed: settings from the environment, AWS behind the adapter, JSON logs. */

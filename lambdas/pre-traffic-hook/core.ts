@@ -3,7 +3,9 @@
  * CodeDeploy shift traffic. No AWS, no clock of its own.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
 import { isJsonObject, parseJson } from '../shared/json';
+import { checkWithSchema } from '../shared/schema';
 
 /** The verdict CodeDeploy receives through `PutLifecycleEventHookExecutionStatus`. */
 export type LifecycleStatus = 'Succeeded' | 'Failed';
@@ -62,18 +64,19 @@ export class HookInputError extends Error {
 const QUALIFIED_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+:\d+$/;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0;
-}
+/** The two IDs of CodeDeploy's hook event; the event carries nothing else the hook uses. */
+const hookEventSchema = z
+  .looseObject({
+    DeploymentId: z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string'),
+    LifecycleEventHookExecutionId: z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string'),
+  })
+  .transform(({ DeploymentId, LifecycleEventHookExecutionId }): HookEvent => ({ deploymentId: DeploymentId, lifecycleEventHookExecutionId: LifecycleEventHookExecutionId }));
 
 /** Reads CodeDeploy's hook event. @throws HookInputError without both IDs (then nothing can be reported). */
 export function parseHookEvent(event: unknown): HookEvent {
-  const raw = isJsonObject(event) ? event : {};
-  if (!nonEmptyString(raw.DeploymentId)) throw new HookInputError('event.DeploymentId', raw.DeploymentId, 'must be a non-empty string');
-  if (!nonEmptyString(raw.LifecycleEventHookExecutionId)) {
-    throw new HookInputError('event.LifecycleEventHookExecutionId', raw.LifecycleEventHookExecutionId, 'must be a non-empty string');
-  }
-  return { deploymentId: raw.DeploymentId, lifecycleEventHookExecutionId: raw.LifecycleEventHookExecutionId };
+  const result = checkWithSchema(hookEventSchema, isJsonObject(event) ? event : {}, 'event');
+  if (!result.ok) throw new HookInputError(result.problem.field, result.problem.value, result.problem.expectation);
+  return result.value;
 }
 
 /** Checks a smoke request; used at synth (by the construct) and at run time (from the environment). */
