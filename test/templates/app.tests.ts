@@ -44,7 +44,7 @@ test('the app synthesizes the pipeline, dev, prod, the named sandbox and the san
 test('a bad value stops synth with one line and exit 1, writing no stacks', () => {
   const result = runApp({ sandbox: 'alice' }, { TOLLGATE_PROD_REGION: 'nowhere' });
   expect(result.status).toBe(1);
-  expect(result.stderr.trim().split('\n')).toEqual(['tollgate: invalid configuration: prod.region must be an AWS region name like us-east-1, got "nowhere"']);
+  expect(result.stderr.trim().split('\n')).toEqual(['tollgate: invalid configuration: prod.region must be an AWS region name like us-east-1, got "nowhere" (from TOLLGATE_PROD_REGION)']);
   expect(fs.existsSync(path.join(result.outdir, 'manifest.json'))).toBe(false);
 });
 
@@ -52,7 +52,7 @@ test('a bad value stops synth with one line and exit 1, writing no stacks', () =
 // `tollgate: <message>` and exit 1, as the case above shows.
 test.each([
   [{ sandbox: 'prod' }, 'tollgate: invalid configuration: sandbox must not be "dev" or "prod", got "prod"'],
-  [{ tollgate: { dev: { account: '42' } } }, 'tollgate: invalid configuration: dev.account must be a 12-digit AWS account ID, got "42"'],
+  [{ tollgate: { dev: { account: '42' } } }, 'tollgate: invalid configuration: dev.account must be a 12-digit AWS account ID, got "42" (from cdk.json)'],
 ])('a bad context value (%j) is a ConfigError with that one line, before any stack is written', (context, line) => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-app-'));
   const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
