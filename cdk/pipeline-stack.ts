@@ -4,7 +4,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Construct } from 'constructs';
 import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
-import { gateStateTableName, operatorRoleName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+import { alarmReaderRoleName, gateStateTableName, operatorRoleName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
 import { BakeGate, GateEnvironmentProps } from './pipeline/bake-gate';
 import { OperatorRole } from './pipeline/operator-role';
@@ -37,7 +37,7 @@ export class PipelineStack extends cdk.Stack {
 
     // Fixed names: each side of the cross-account trust must know the other's role before it exists.
     const gateRoleName = `${config.pipelineName}-BakeGate`;
-    const readerRoleName = `${config.pipelineName}-AlarmReader`;
+    const readerRoleName = alarmReaderRoleName(config.pipelineName);
     const gateAccess = (env: AccountEnvironment, extraAlarmNames: string[]): GateAccess => ({
       gateAccount: deployment.account,
       // The gate reads the alarms it decides on; `tollgate status` reads them through the operator role.

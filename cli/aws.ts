@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { operatorRoleName } from '../lambdas/shared/pipeline-controls';
+import { alarmReaderRoleName, operatorRoleName } from '../lambdas/shared/pipeline-controls';
 import { TollgateConfig } from '../cdk/config';
 import { loadAppConfig } from './app-config';
 import { CliError } from './context';
@@ -181,24 +181,56 @@ export function operatorSessionName(callerArn: string): string {
   return name.length >= 2 ? name : `tollgate-${name}`;
 }
 
+/** Credentials of a session of `roleArn`, obtained with `sts`; AWS's error is passed on as is. */
+export async function assumeRole(sts: STSClient, roleArn: string, sessionName: string): Promise<AwsCredentialIdentity> {
+  const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
+  const c = assumed.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('STS AssumeRole returned no credentials');
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+}
+
 /**
  * {@link connectToPipeline}, then the operator role (`<pipelineName>-Operator`), for every command that changes
  * something: the gate trusts controls that loosen only from its sessions. `identity` stays the caller's, so
  * every record says who did it; the clients sign with the role's credentials.
  *
- * @throws CliError (exit 1) when the role cannot be assumed, before anything was changed.
+ * @throws CliError (exit 2) when the role cannot be assumed, before anything was changed.
  */
 export async function connectAsOperator(config: TollgateConfig = loadAppConfig()): Promise<PipelineConnection> {
   const connection = await connectToPipeline(config);
   const roleArn = operatorRoleArn(config, connection.identity.arn);
   let credentials: AwsCredentialIdentity;
   try {
-    const assumed = await connection.aws.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: operatorSessionName(connection.identity.arn) }));
-    const c = assumed.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('STS AssumeRole returned no credentials');
-    credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    credentials = await assumeRole(connection.aws.sts, roleArn, operatorSessionName(connection.identity.arn));
   } catch (err) {
-    throw new CliError(`cannot assume the operator role ${roleArn}: ${describeError(err)}; nothing was changed`, 1);
+    throw new CliError(`cannot assume the operator role ${roleArn}: ${describeError(err)}; nothing was changed`);
   }
   return { ...connection, aws: awsClients(config.deployment.region, credentials) };
+}
+
+/**
+ * Credentials for reading an environment's alarms from the deployment account: the operator role, then the
+ * environment's read-only reader role (`<pipelineName>-AlarmReader`), which trusts exactly the gate's role and the
+ * operator role. The operator role is assumed once, on first use, and each account's reader role once.
+ */
+export function alarmReaderCredentials(connection: PipelineConnection): (account: string) => Promise<AwsCredentialIdentity> {
+  const { config, identity, aws } = connection;
+  const partition = identity.arn.split(':')[1] || 'aws';
+  const session = operatorSessionName(identity.arn);
+  let operator: Promise<AwsCredentialIdentity> | undefined;
+  const readers = new Map<string, Promise<AwsCredentialIdentity>>();
+  const assumeReader = async (account: string) => {
+    const operatorArn = operatorRoleArn(config, identity.arn);
+    operator ??= assumeRole(aws.sts, operatorArn, session).catch((err) => {
+      throw new Error(`cannot assume the operator role ${operatorArn}: ${describeError(err)}`);
+    });
+    const readerArn = `arn:${partition}:iam::${account}:role/${alarmReaderRoleName(config.pipelineName)}`;
+    return assumeRole(awsClients(config.deployment.region, await operator).sts, readerArn, session).catch((err) => {
+      throw new Error(`cannot assume the reader role ${readerArn}: ${describeError(err)}`);
+    });
+  };
+  return (account) => {
+    if (!readers.has(account)) readers.set(account, assumeReader(account));
+    return readers.get(account)!;
+  };
 }

@@ -11,12 +11,12 @@ import { registerWindowCommand } from './commands/window';
 import { CliContext, CliError } from './context';
 
 /** Builds the `tollgate` program; each command registers itself from its own file under `commands/`. */
-function buildProgram(ctx: CliContext): Command {
+function buildProgram(ctx: CliContext, stdout: (line: string) => void): Command {
   const program = new Command('tollgate')
     .description('Tollgate: ask, stop and steer the release pipeline; deploy personal sandboxes.')
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => ctx.out(s.replace(/\n$/, '')), writeErr: (s) => ctx.err(s.replace(/\n$/, '')) });
+    .configureOutput({ writeOut: (s) => stdout(s.replace(/\n$/, '')), writeErr: (s) => ctx.err(s.replace(/\n$/, '')) });
   registerStatusCommand(program, ctx);
   registerStopCommand(program, ctx);
   registerResumeCommand(program, ctx);
@@ -26,7 +26,36 @@ function buildProgram(ctx: CliContext): Command {
   registerWindowCommand(program, ctx);
   registerFreezeCommand(program, ctx);
   registerOverrideCommand(program, ctx);
+  for (const command of leafCommands(program)) {
+    if (!command.options.some((o) => o.long === '--json')) command.option('--json', JSON_HELP);
+  }
   return program;
+}
+
+const JSON_HELP = 'print one JSON envelope {"command", "result", "error"?} on stdout (errors too); progress goes to stderr';
+
+/** Every command that runs an action: the ones without subcommands. */
+function leafCommands(command: Command): Command[] {
+  return command.commands.length === 0 ? [command] : command.commands.flatMap(leafCommands);
+}
+
+/** The command `args` name, e.g. `freeze declare`: the leading words that are (sub)commands. */
+function commandName(program: Command, args: readonly string[]): string {
+  const names: string[] = [];
+  let command: Command | undefined = program;
+  for (const arg of args) {
+    command = command.commands.find((c) => c.name() === arg);
+    if (!command) break;
+    names.push(arg);
+  }
+  return names.join(' ');
+}
+
+/** What `--json` prints: one object per run. */
+export interface JsonEnvelope {
+  readonly command: string;
+  readonly result: unknown;
+  readonly error?: { readonly message: string; readonly exitCode: number };
 }
 
 export interface MainIo {
@@ -36,34 +65,54 @@ export interface MainIo {
 }
 
 /**
- * Runs the program on `args` (without the node and script names) and resolves to the exit code:
- * 0 success, 2 bad input (usage or a {@link CliError}), 1 any other failure, or what a command set.
+ * Runs the program on `args` (without the node and script names) and resolves to the exit code: 0 success,
+ * 1 the action failed or is incomplete, 2 bad input or cannot start (a usage error or a {@link CliError}:
+ * nothing was changed), or what a command set (`window`). With `--json` exactly one {@link JsonEnvelope} goes
+ * to standard output, errors included, and every other line to standard error.
  */
 export async function main(args: string[], io: MainIo = {}): Promise<number> {
+  const stdout = io.out ?? ((line) => process.stdout.write(`${line}\n`));
+  const stderr = io.err ?? ((line) => process.stderr.write(`${line}\n`));
+  const json = args.includes('--json');
   let exitCode = 0;
+  let result: unknown = null;
+  let error: JsonEnvelope['error'];
+  const fail = (message: string, code = 1) => {
+    error = { message, exitCode: code };
+    exitCode = code;
+    if (!json) stderr(`tollgate: ${message}`);
+  };
   const ctx: CliContext = {
-    out: io.out ?? ((line) => process.stdout.write(`${line}\n`)),
-    err: io.err ?? ((line) => process.stderr.write(`${line}\n`)),
+    out: json ? stderr : stdout,
+    err: stderr,
     setExitCode: (code) => {
       exitCode = code;
     },
+    fail,
+    json,
+    report: (value, printText) => {
+      if (json) result = value;
+      else printText(value);
+    },
     now: io.now ?? (() => new Date()),
   };
+  const program = buildProgram(ctx, stdout);
   try {
-    await buildProgram(ctx).parseAsync(args, { from: 'user' });
-    return exitCode;
+    await program.parseAsync(args, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here with code 0; commander has printed its message already.
-      return err.exitCode === 0 ? 0 : 2;
+      if (err.exitCode === 0) return 0;
+      error = { message: err.message.replace(/^error: /, ''), exitCode: 2 };
+      exitCode = 2;
+    } else if (err instanceof CliError) {
+      fail(err.message, err.exitCode);
+    } else {
+      fail((err as Error).message ?? String(err), 1);
     }
-    if (err instanceof CliError) {
-      ctx.err(`tollgate: ${err.message}`);
-      return err.exitCode;
-    }
-    ctx.err(`tollgate: ${(err as Error).message ?? String(err)}`);
-    return 1;
   }
+  if (json) stdout(JSON.stringify({ command: commandName(program, args), result, ...(error ? { error } : {}) }, null, 2));
+  return exitCode;
 }
 
 if (require.main === module) {

@@ -8,7 +8,7 @@ import {
   paginateListPipelineExecutions,
 } from '@aws-sdk/client-codepipeline';
 import { PipelineConnection, connectAsOperator, withAwsErrors } from './aws';
-import { CliContext, CliError } from './context';
+import { CliContext, CliError, beforeAnyChange } from './context';
 import { PROJECT_ROOT } from './project';
 
 /** The stage on-call protects: `stop` closes its entrance, `rollback` rolls it back. */
@@ -29,6 +29,9 @@ export const BAKE_APPROVALS: readonly BakeApproval[] = [
   { stageName: 'Dev', actionName: 'Bake' },
   { stageName: PROD_STAGE, actionName: 'ProdBake' },
 ];
+
+/** The gate's entry checks at a stage's door (`cdk/pipeline-stack.ts`): Prod's re-checks every build before it deploys. */
+export const ENTRY_CHECKS: readonly BakeApproval[] = [{ stageName: PROD_STAGE, actionName: 'EntryCheck' }];
 
 /** Whether an approval is one of the gate's bakes. */
 export function isBake(stageName: string | undefined, actionName: string | undefined, bakes: readonly BakeApproval[] = BAKE_APPROVALS): boolean {
@@ -111,15 +114,17 @@ function findStage(state: GetPipelineStateOutput, stageName: string): StageState
 
 /**
  * How `stop` and `resume` begin: connect through the operator role, refuse an unknown pipeline or one without a
- * Prod stage before anything is changed, and say what is about to change, where and as whom.
+ * Prod stage before anything is changed (exit 2, "nothing was changed"), and say what is about to change, where
+ * and as whom.
  */
 export async function beginProdChange(ctx: CliContext, doing: 'Stopping' | 'Resuming', reason: string): Promise<PipelineConnection> {
-  const connection = await connectAsOperator();
-  const { aws, pipelineName, scope, identity } = connection;
-  const state = await withAwsErrors(scope, () => getPipelineState(aws.codePipeline, pipelineName));
-  if (!findStage(state, PROD_STAGE)) {
-    throw new CliError(`pipeline ${pipelineName} has no stage named ${PROD_STAGE}; nothing was changed`);
-  }
+  const connection = await beforeAnyChange(async () => {
+    const operator = await connectAsOperator();
+    const state = await withAwsErrors(operator.scope, () => getPipelineState(operator.aws.codePipeline, operator.pipelineName));
+    if (!findStage(state, PROD_STAGE)) throw new CliError(`pipeline ${operator.pipelineName} has no stage named ${PROD_STAGE}`);
+    return operator;
+  });
+  const { pipelineName, scope, identity } = connection;
   ctx.out(`${doing} releases to ${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
   ctx.out(`  reason: ${reason}`);
   return connection;

@@ -30,9 +30,9 @@ export function formatOutcome({ name, status, lines }: StepOutcome): string[] {
 
 /**
  * Runs `steps` in order, printing each outcome as it happens (`done`, `FAILED`, `not done`), so that whoever
- * ran the command knows exactly what changed. Resolves to true when every step succeeded.
+ * ran the command knows exactly what changed. Resolves to the outcomes, in the order of `steps`.
  */
-export async function runSteps(ctx: CliContext, steps: Step[], options: StepsOptions): Promise<boolean> {
+export async function runSteps(ctx: CliContext, steps: Step[], options: StepsOptions): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   for (const step of steps) {
     let outcome: StepOutcome;
@@ -48,5 +48,13 @@ export async function runSteps(ctx: CliContext, steps: Step[], options: StepsOpt
     outcomes.push(outcome);
     for (const line of formatOutcome(outcome)) ctx.out(line);
   }
-  return outcomes.every((o) => o.status === 'done');
+  return outcomes;
+}
+
+/** `<step name> failed (<error>)` for every step that failed, joined: what a summary names as not done. */
+export function failures(outcomes: readonly StepOutcome[]): string {
+  return outcomes
+    .filter((o) => o.status === 'FAILED')
+    .map((o) => `${o.name} failed (${o.lines.join('; ')})`)
+    .join('; ');
 }

@@ -132,7 +132,20 @@ export function serveHealthyPipeline(endpoint: FakeAwsEndpoint): FakeAwsEndpoint
     .on('codepipeline:PutApprovalResult', () => json({ approvedAt: NOW.getTime() / 1000 }))
     .on('codepipeline:StopPipelineExecution', (r) => json({ pipelineExecutionId: r.input.pipelineExecutionId }))
     .on('codepipeline:RollbackStage', () => json({ pipelineExecutionId: 'r1' }))
-    .on('sns:Publish', () => publishReply());
+    .on('sns:Publish', () => publishReply())
+    .on('dynamodb:Query', () => json({ Items: gateItems(), Count: 2 }))
+    .on('monitoring:DescribeAlarms', (r) => json({ CompositeAlarms: [{ AlarmName: r.input.AlarmNames, StateValue: 'OK' }], MetricAlarms: [] }));
+}
+
+/**
+ * The gate's items in its state table as status reads them: its last completed check 40 s ago, and why the dev
+ * bake of `e3` waits (written 1 min ago).
+ */
+export function gateItems(waitingSummary = 'calendar closed: Sunday; opens Mon 09:00'): Record<string, { S: string }>[] {
+  return [
+    { pk: { S: 'gate' }, sk: { S: 'health#last-check' }, at: { S: new Date(NOW.getTime() - 40_000).toISOString() } },
+    { pk: { S: 'gate' }, sk: { S: `waiting#${e3}/Dev/Bake` }, summary: { S: waitingSummary }, at: { S: minutesAgo(1).toISOString() } },
+  ];
 }
 
 /**
@@ -155,4 +168,24 @@ export function useEndpoint(url: string, maxAttempts = 2): () => void {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
   };
+}
+
+/**
+ * For a suite over the wire: starts `endpoint` and points the SDK at it for the whole suite, and before each test
+ * forgets what it saw and serves a healthy pipeline ({@link serveHealthyPipeline}) again.
+ */
+export function serveEndpointForSuite(endpoint: FakeAwsEndpoint): void {
+  let restoreEnv: () => void;
+  beforeAll(async () => {
+    clearTollgateEnv();
+    restoreEnv = useEndpoint(await endpoint.start());
+  });
+  afterAll(async () => {
+    restoreEnv();
+    await endpoint.stop();
+  });
+  beforeEach(() => {
+    endpoint.reset();
+    serveHealthyPipeline(endpoint);
+  });
 }

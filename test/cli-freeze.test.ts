@@ -122,17 +122,17 @@ describe('with mocked AWS clients', () => {
         code: 2,
         out: [],
         err: [
-          'tollgate: wrong account: your credentials (arn:aws:sts::222222222222:assumed-role/Dev/alice) are for account 222222222222, but the deployment account of pipeline Tollgate is account 111111111111; switch AWS_PROFILE',
+          'tollgate: wrong account: your credentials (arn:aws:sts::222222222222:assumed-role/Dev/alice) are for account 222222222222, but the deployment account of pipeline Tollgate is account 111111111111; switch AWS_PROFILE; nothing was changed',
         ],
       });
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
     });
 
-    test('an unreadable freezes parameter is not overwritten', async () => {
+    test('an unreadable freezes parameter is not overwritten: exit 2, nothing was changed', async () => {
       ssm.on(GetParameterCommand, { Name: FREEZES }).resolves({ Parameter: { Value: '{"oops"' } });
       const run = await runCli(['freeze', 'declare', '--name', 'x', '--reason', 'r', '--until', '2026-11-24T00:00'], NOW);
-      expect(run.code).toBe(1);
-      expect(run.err).toEqual([`tollgate: control parameter ${FREEZES} is unreadable: not JSON`]);
+      expect(run.code).toBe(2);
+      expect(run.err).toEqual([`tollgate: control parameter ${FREEZES} is unreadable: not JSON; nothing was changed`]);
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
     });
   });
@@ -151,7 +151,7 @@ describe('with mocked AWS clients', () => {
       expect(await runCli(['freeze', 'lift', '--name', 'incidnet'], NOW)).toEqual({
         code: 2,
         out: [],
-        err: ['tollgate: --name must name a declared freeze (declared: incident), got "incidnet"'],
+        err: ['tollgate: --name must name a declared freeze (declared: incident), got "incidnet"; nothing was changed'],
       });
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
     });
@@ -165,7 +165,9 @@ describe('with mocked AWS clients', () => {
         'peak (planned) from 2026-11-26T00:00:00-05:00 until 2026-11-30T00:00:00-05:00: INC-1 — declared by arn:aws:sts::111111111111:assumed-role/OnCall/bob at 2026-11-20T10:00:00-05:00',
         'old (expired) from 2026-11-20T10:00:00-05:00 until 2026-11-21T00:00:00-05:00: INC-1 — declared by arn:aws:sts::111111111111:assumed-role/OnCall/bob at 2026-11-20T10:00:00-05:00',
       ]);
-      expect(JSON.parse((await runCli(['freeze', 'list', '--json'], NOW)).out[0])).toHaveLength(3);
+      const json = JSON.parse((await runCli(['freeze', 'list', '--json'], NOW)).out.join('\n'));
+      expect(json).toEqual({ command: 'freeze list', result: expect.any(Array) });
+      expect(json.result).toHaveLength(3);
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
     });
   });
@@ -202,15 +204,15 @@ describe('with mocked AWS clients', () => {
       ]);
     });
 
-    test('an execution that already has an override keeps the first record; exit 1, no announcement', async () => {
+    test('an execution that already has an override keeps the first record; exit 2, no announcement', async () => {
       ssm.on(PutParameterCommand).rejects(new ParameterAlreadyExists({ message: 'exists', $metadata: {} }));
       ssm.on(GetParameterCommand, { Name: OVERRIDE }).resolves({
         Parameter: { Value: JSON.stringify({ reason: 'first', by: 'arn:aws:sts::111111111111:assumed-role/OnCall/bob', at: '2026-11-23T09:00:00-05:00' }) },
       });
       expect(await runCli(['override', '--execution', EXECUTION, '--reason', 'second'], NOW)).toEqual({
-        code: 1,
+        code: 2,
         out: [],
-        err: [`tollgate: execution ${EXECUTION} already has an override, by arn:aws:sts::111111111111:assumed-role/OnCall/bob at 2026-11-23T09:00:00-05:00: first`],
+        err: [`tollgate: execution ${EXECUTION} already has an override, by arn:aws:sts::111111111111:assumed-role/OnCall/bob at 2026-11-23T09:00:00-05:00: first; nothing was written`],
       });
       expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
     });
@@ -333,7 +335,7 @@ describe('over the wire against 127.0.0.1', () => {
   test('AccessDenied on reading the freezes: nothing is written at all', async () => {
     deny.add('GetParameter');
     const run = await runCli(['freeze', 'lift', '--name', 'incident'], NOW);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.err[0]).toMatch(new RegExp(`^tollgate: cannot read ${FREEZES}: AccessDeniedException: `));
     expect(ssmCalls).toEqual(['GetParameter']);
     expect(store.size).toBe(0);

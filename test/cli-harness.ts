@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CliContext } from '../cli/context';
 import { main } from '../cli/main';
 
 export interface CliRun {
@@ -15,6 +16,19 @@ export async function runCli(args: string[], now = new Date('2026-11-23T10:00:00
   const err: string[] = [];
   const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), now: () => now });
   return { code, out, err };
+}
+
+/** A context for calling a command's parts directly, in text mode: lines go to `out` and `err`. */
+export function textContext(out: (line: string) => void, err: (line: string) => void, now: () => Date = () => new Date()): CliContext {
+  return {
+    out,
+    err,
+    setExitCode: () => undefined,
+    fail: (message) => err(`tollgate: ${message}`),
+    json: false,
+    report: (result, printText) => printText(result),
+    now,
+  };
 }
 
 /**

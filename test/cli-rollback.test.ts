@@ -55,7 +55,7 @@ test('--yes rolls Prod back to the release before the one it runs, after showing
   expect(result.out.slice(0, 3)).toEqual([
     'Prod of pipeline Tollgate (account 111111111111, us-east-1):',
     `  now:          Succeeded execution ${e2} 2222222 "Faster search"`,
-    `  roll back to: execution ${e1} 1111111 "Fix the login page", released 2026-11-21T02:50:00.000Z`,
+    `  roll back to: execution ${e1} 1111111 "Fix the login page", released 2026-11-21T02:50:00Z`,
   ]);
   expect(rollbackCalls()).toEqual([{ pipelineName: 'Tollgate', stageName: 'Prod', targetPipelineExecutionId: e1 }]);
   expect(result.out[3]).toBe(`Rollback started by ${CALLER_ARN}: execution r9 (reason: search is slow).`);
@@ -83,10 +83,10 @@ test.each<[string, () => void, string]>([
   ['Prod has never run', () => codePipeline.on(GetPipelineStateCommand).resolves({ pipelineVersion: 7, stageStates: [{ stageName: 'Prod' }] }), 'Prod has never run: there is nothing to roll back to'],
   ['only failed releases are older', () => prodRan(e1, 'Succeeded'), `no successful release older than ${e1} among the last 4 executions`],
   ['Prod runs a release older than the history', () => prodRan('ancient', 'Succeeded'), 'execution ancient (in Prod) is not among the last 4 executions'],
-])('nothing to roll back to (%s): says why, exit 1, no RollbackStage', async (_what, arrange, reason) => {
+])('nothing to roll back to (%s): says why, exit 2 (cannot start), no RollbackStage', async (_what, arrange, reason) => {
   arrange();
   const result = await run('rollback', '--reason', 'r', '--yes');
-  expect(result.code).toBe(1);
+  expect(result.code).toBe(2);
   expect(result.err).toEqual([`tollgate: cannot roll back Prod: ${reason}; nothing was changed`]);
   expect(rollbackCalls()).toEqual([]);
 });
@@ -94,7 +94,7 @@ test.each<[string, () => void, string]>([
 test('a target from an older pipeline version is refused before RollbackStage would be', async () => {
   codePipeline.on(GetPipelineStateCommand).resolves(pipelineState({ pipelineVersion: 8 }));
   const result = await run('rollback', '--reason', 'r', '--yes');
-  expect(result.code).toBe(1);
+  expect(result.code).toBe(2);
   expect(result.err[0]).toMatch(new RegExp(`^tollgate: cannot roll back: execution ${e1} ran on pipeline version 7, the pipeline is now at version 8`));
   expect(rollbackCalls()).toEqual([]);
 });

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliContext, CliError } from '../cli/context';
+import { textContext } from './cli-harness';
 import { withRefCheckout } from '../cli/sandbox/checkout';
 
 const git = (cwd: string, ...args: string[]) =>
@@ -11,7 +12,7 @@ const git = (cwd: string, ...args: string[]) =>
 
 let root: string;
 const out: string[] = [];
-const ctx: CliContext = { out: (l) => out.push(l), err: (l) => out.push(`ERR ${l}`), setExitCode: () => undefined, now: () => new Date() };
+const ctx: CliContext = textContext((l) => out.push(l), (l) => out.push(`ERR ${l}`));
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-repo-'));

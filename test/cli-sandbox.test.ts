@@ -16,6 +16,7 @@ import * as checkout from '../cli/sandbox/checkout';
 import * as processes from '../cli/sandbox/process';
 import { deleted, updated, waitForStacks } from '../cli/sandbox/stacks';
 import { NOW, clearTollgateEnv, run } from './cli-fixture';
+import { textContext } from './cli-harness';
 
 jest.mock('../cli/prompt', () => ({ isInteractive: jest.fn(), confirm: jest.fn() }));
 jest.mock('../cli/sandbox/process', () => ({ runAttached: jest.fn(), git: jest.fn() }));
@@ -177,7 +178,9 @@ describe('sandbox list', () => {
   });
 
   test('--json', async () => {
-    const sandboxes = JSON.parse((await run('sandbox', 'list', '--json')).stdout) as SandboxSummary[];
+    const envelope = JSON.parse((await run('sandbox', 'list', '--json')).stdout) as { command: string; result: SandboxSummary[] };
+    expect(envelope.command).toBe('sandbox list');
+    const sandboxes = envelope.result;
     expect(sandboxes.map((s) => s.name)).toEqual(['alice', 'bob', 'carol']);
     expect(sandboxes[1]).toEqual({
       name: 'bob',
@@ -291,7 +294,7 @@ test('waiting prints each status change once and polls with the given delay unti
     .rejects(Object.assign(new Error('Stack with id alice-Service does not exist'), { name: 'ValidationError' }));
   const out: string[] = [];
   const sleeps: number[] = [];
-  const failed = await waitForStacks(client, [aliceStack], deleted, { out: (l) => out.push(l), err: () => undefined, setExitCode: () => undefined, now: () => NOW }, {
+  const failed = await waitForStacks(client, [aliceStack], deleted, textContext((l) => out.push(l), () => undefined, () => NOW), {
     delayMs: 5000,
     sleep: async (ms) => {
       sleeps.push(ms);

@@ -11,8 +11,11 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { transitionReason } from '../cli/commands/stop';
-import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, NOW, pipelineState, run, stageIn } from './cli-fixture';
+import { resumeSummary } from '../cli/commands/resume';
+import { stopSummary, transitionReason } from '../cli/commands/stop';
+import type { StepOutcome } from '../cli/steps';
+import { expectGolden } from './golden';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, pipelineState, run, stageIn } from './cli-fixture';
 
 const codePipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
@@ -21,13 +24,15 @@ const sns = mockClient(SNSClient);
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 const TOPIC = 'arn:aws:sns:us-east-1:111111111111:Tollgate-release-events';
+/** NOW as every record and announcement writes it: ISO seconds. */
+const AT = '2026-11-22T10:30:00Z';
 const published = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
 const halts = () => ssm.commandCalls(PutParameterCommand).map((c) => JSON.parse(c.args[0].input.Value!));
 /** The lines `stop` (halted) or `resume` (resumed) announces before the outcomes of its steps. */
 const announcementHead = (did: 'halted' | 'resumed', reason: string) => [
   `${CALLER_ARN} ${did} releases to Prod of pipeline Tollgate with tollgate ${did === 'halted' ? 'stop' : 'resume'}.`,
   `Reason: ${reason}`,
-  `At: ${NOW.toISOString()}`,
+  `At: ${AT}`,
   'Steps:',
 ];
 
@@ -48,7 +53,7 @@ describe('stop', () => {
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.code).toBe(0);
     expect(result.out).toContain('  done      reject pending approvals (the bakes): Dev/Bake was already decided');
-    expect(result.out[result.out.length - 1]).toBe('Nothing reaches Prod until `tollgate resume --reason "..."`.');
+    expect(result.out[result.out.length - 1]).toBe('Releases to Prod are stopped: nothing reaches Prod until `tollgate resume --reason "..."`.');
   });
 
   test('rejects every waiting approval, wherever it sits', async () => {
@@ -120,7 +125,7 @@ describe('stop', () => {
     expect(result.code).toBe(0);
     expect(result.out.slice(-2)).toEqual([
       `  done      announce on ${TOPIC}: published (message msg-1)`,
-      'Nothing reaches Prod until `tollgate resume --reason "..."`.',
+      'Releases to Prod are stopped: nothing reaches Prod until `tollgate resume --reason "..."`.',
     ]);
     expect(published()).toEqual([{ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod stopped', Message: expect.any(String) }]);
     expect(published()[0].Message!.split('\n')).toEqual([
@@ -153,9 +158,9 @@ describe('stop', () => {
       `  FAILED    announce on ${TOPIC}: KMSAccessDeniedException: User is not authorized to perform: kms:GenerateDataKey`,
     ]);
     expect(result.err).toEqual([
-      'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
+      `tollgate: RELEASES ARE STOPPED, but not every step was done: announce on ${TOPIC} failed (KMSAccessDeniedException: User is not authorized to perform: kms:GenerateDataKey); fix the cause and run the same command again (it is safe to repeat); the team was not told: tell them yourself`,
     ]);
-    expect(halts()).toEqual([{ halted: true, reason: 'incident 42', by: CALLER_ARN, at: NOW.toISOString() }]);
+    expect(halts()).toEqual([{ halted: true, reason: 'incident 42', by: CALLER_ARN, at: AT }]);
     expect(codePipeline.commandCalls(DisableStageTransitionCommand)).toHaveLength(1);
     expect(codePipeline.commandCalls(EnableStageTransitionCommand)).toHaveLength(0);
   });
@@ -225,7 +230,7 @@ describe('stop without --abort', () => {
     expect(result.code).toBe(0);
     expect(result.out.slice(-2)).toEqual([
       'still deploying (stop does not interrupt it; use --abort): Prod/Deploy e2000000-0000-0000-0000-000000000002 since 10:21Z',
-      'Nothing reaches Prod until `tollgate resume --reason "..."`.',
+      'Releases to Prod are stopped: nothing reaches Prod until `tollgate resume --reason "..."`.',
     ]);
   });
 
@@ -248,10 +253,10 @@ describe('the operator role', () => {
     expect(JSON.parse(put.args[0].input.Value!).by).toBe(CALLER_ARN);
   });
 
-  test.each([['stop'], ['resume']])('%s: a role that cannot be assumed is one line, exit 1, nothing changed', async (command) => {
+  test.each([['stop'], ['resume']])('%s: a role that cannot be assumed is one line, exit 2, nothing changed', async (command) => {
     sts.on(AssumeRoleCommand).rejects(awsError('AccessDenied', 'not authorized to perform: sts:AssumeRole'));
     const result = await run(command, '--reason', 'incident 42');
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.err).toEqual([
       'tollgate: cannot assume the operator role arn:aws:iam::111111111111:role/Tollgate-Operator: AccessDenied: not authorized to perform: sts:AssumeRole; nothing was changed',
     ]);
@@ -273,7 +278,7 @@ describe('resume', () => {
   test('then announces who resumed releases, why and when, as its last step', async () => {
     const result = await run('resume', '--reason', 'fixed', '--topic-arn', 'arn:aws:sns:us-east-1:111111111111:pager');
     expect(result.code).toBe(0);
-    expect(result.out.slice(2, -2)).toEqual([
+    expect(result.out.slice(2, 5)).toEqual([
       '  done      clear halt flag /tollgate/Tollgate/halt: halted: false',
       '  done      enable the transition into Prod: enabled',
       '  done      announce on arn:aws:sns:us-east-1:111111111111:pager: published (message msg-1)',
@@ -290,10 +295,10 @@ describe('resume', () => {
     expect(result.code).toBe(1);
     expect(result.out.slice(-1)).toEqual([`  FAILED    announce on ${TOPIC}: AuthorizationErrorException: User is not authorized to perform: SNS:Publish`]);
     expect(result.err).toEqual([
-      'tollgate: resume is incomplete: the steps marked FAILED or not done did not happen; fix the cause and run the same command again',
+      `tollgate: RELEASES ARE RESUMED, but announce on ${TOPIC} failed (AuthorizationErrorException: User is not authorized to perform: SNS:Publish): the team was not told; tell them yourself`,
     ]);
     expect(codePipeline.commandCalls(EnableStageTransitionCommand)).toHaveLength(1);
-    expect(halts()).toEqual([{ halted: false, reason: 'fixed', by: CALLER_ARN, at: NOW.toISOString() }]);
+    expect(halts()).toEqual([{ halted: false, reason: 'fixed', by: CALLER_ARN, at: AT }]);
     expect(codePipeline.commandCalls(DisableStageTransitionCommand)).toHaveLength(0);
   });
 
@@ -308,5 +313,52 @@ describe('resume', () => {
     ]);
     expect(codePipeline.commandCalls(EnableStageTransitionCommand)).toHaveLength(0);
     expect(sns.calls()).toHaveLength(0);
+  });
+});
+
+describe('what stop and resume say they achieved, from which steps were done', () => {
+  type Status = StepOutcome['status'];
+  const step = (name: string, status: Status): StepOutcome => ({ name, status, lines: status === 'FAILED' ? ['AccessDenied: no'] : status === 'done' ? ['ok'] : [] });
+  const stopWith = (halt: Status, transition: Status, approvals: Status = 'done', announce: Status = 'done') =>
+    stopSummary({ halt: step('halt', halt), transition: step('transition', transition), approvals: step('approvals', approvals), announce: step('announce', announce) }, 'Tollgate');
+
+  test.each([
+    ['done', 'done', 'done', 'done', 'stopped', true, /^Releases to Prod are stopped: nothing reaches Prod until/],
+    ['FAILED', 'FAILED', 'done', 'done', 'not stopped', false, /^RELEASES ARE NOT STOPPED: halt failed \(AccessDenied: no\); transition failed \(AccessDenied: no\); .*aws codepipeline disable-stage-transition --pipeline-name Tollgate --stage-name Prod/],
+    ['done', 'FAILED', 'done', 'done', 'partly stopped', false, /^RELEASES ARE PARTLY STOPPED: the halt flag is set but the transition into Prod is still enabled, .*; transition failed/],
+    ['FAILED', 'done', 'done', 'done', 'partly stopped', false, /^RELEASES ARE PARTLY STOPPED: the transition into Prod is disabled but the halt flag is not set, .*; halt failed/],
+    ['done', 'done', 'FAILED', 'done', 'stopped', false, /^RELEASES ARE STOPPED, but not every step was done: approvals failed \(AccessDenied: no\); fix the cause and run the same command again \(it is safe to repeat\)$/],
+    ['done', 'done', 'done', 'FAILED', 'stopped', false, /^RELEASES ARE STOPPED, but not every step was done: announce failed .*; the team was not told: tell them yourself$/],
+  ] as const)('stop: halt %s, transition %s, approvals %s, announce %s → %s', (halt, transition, approvals, announce, state, complete, message) => {
+    const summary = stopWith(halt, transition, approvals, announce);
+    expect(summary).toEqual({ state, complete, message: expect.stringMatching(message) });
+  });
+
+  test.each([
+    ['FAILED', 'not done', 'not done', false, false, /^RELEASES ARE STILL STOPPED: halt failed \(AccessDenied: no\); the transition into Prod was not touched; fix the cause/],
+    ['done', 'FAILED', 'not done', false, false, /^RELEASES ARE STILL STOPPED: the halt flag is cleared but the transition into Prod was not enabled: transition failed/],
+    ['done', 'done', 'FAILED', true, false, /^RELEASES ARE RESUMED, but announce failed \(AccessDenied: no\): the team was not told; tell them yourself$/],
+    ['done', 'done', 'done', true, true, /^Releases to Prod are resumed\.$/],
+  ] as const)('resume: halt %s, transition %s, announce %s', (halt, transition, announce, resumed, complete, message) => {
+    expect(resumeSummary({ halt: step('halt', halt), transition: step('transition', transition), announce: step('announce', announce) })).toEqual({
+      resumed,
+      complete,
+      message: expect.stringMatching(message),
+    });
+  });
+
+  test('golden: a stop whose transition step fails', async () => {
+    codePipeline.on(DisableStageTransitionCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: codepipeline:DisableStageTransition'));
+    codePipeline.on(PutApprovalResultCommand).resolves({});
+    const result = await run('stop', '--reason', 'incident 42');
+    expect(result.code).toBe(1);
+    expectGolden('stop', [...result.out, '--- stderr', ...result.err]);
+  });
+
+  test('golden: a resume whose transition step fails', async () => {
+    codePipeline.on(EnableStageTransitionCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: codepipeline:EnableStageTransition'));
+    const result = await run('resume', '--reason', 'fixed');
+    expect(result.code).toBe(1);
+    expectGolden('resume', [...result.out, '--- stderr', ...result.err]);
   });
 });

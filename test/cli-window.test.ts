@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { expectGolden } from './golden';
 import { runCli, useCdkJson, writeCdkJson } from './cli-harness';
 
 let repo: ReturnType<typeof useCdkJson>;
@@ -28,21 +29,25 @@ describe('tollgate window', () => {
     });
   });
 
-  test('--json prints one line with open, reasons and nextOpen', async () => {
+  test('--json prints the envelope: open, reasons and nextOpen, instants in UTC', async () => {
     const { code, out } = await runCli(['window', '--at', '2026-11-20T08:59:00-05:00', '--json']);
     expect(code).toBe(1);
-    expect(out).toHaveLength(1);
-    expect(JSON.parse(out[0])).toEqual({ open: false, at: '2026-11-20T08:59:00-05:00', reasons: ['Friday'], nextOpen: '2026-11-23T09:00:00-05:00' });
+    expect(JSON.parse(out.join('\n'))).toEqual({ command: 'window', result: { open: false, at: '2026-11-20T13:59:00Z', reasons: ['Friday'], nextOpen: '2026-11-23T14:00:00Z' } });
 
     const open = await runCli(['window', '--at', '2026-11-19T15:59:00-05:00', '--json']);
     expect(open.code).toBe(0);
-    expect(JSON.parse(open.out[0])).toEqual({ open: true, at: '2026-11-19T15:59:00-05:00', reasons: [], closesAt: '2026-11-19T16:00:00-05:00' });
+    expect(JSON.parse(open.out.join('\n')).result).toEqual({ open: true, at: '2026-11-19T20:59:00Z', reasons: [], closesAt: '2026-11-19T21:00:00Z' });
+  });
+
+  test('text output (golden file)', async () => {
+    const { out } = await runCli(['window', '--at', '2026-11-20T08:59:00-05:00']);
+    expectGolden('window', out);
   });
 
   test('without --at it asks about now', async () => {
     const { code, out } = await runCli(['window', '--json'], new Date('2026-11-24T15:00:00Z'));
     expect(code).toBe(0);
-    expect(JSON.parse(out[0]).at).toBe('2026-11-24T10:00:00-05:00');
+    expect(JSON.parse(out.join('\n')).result.at).toBe('2026-11-24T15:00:00Z');
   });
 
   test('reads the calendar from cdk.json, also from a subdirectory; a local --at is read in its time zone', async () => {
@@ -85,11 +90,11 @@ describe('tollgate window', () => {
     expect(await runCli(['window'])).toEqual({
       code: 2,
       out: [],
-      err: ['tollgate: invalid configuration: calendar.timezone must be an IANA time zone like "America/New_York", got "Mars/Olympus_Mons"'],
+      err: ['tollgate: invalid configuration: calendar.timezone must be an IANA time zone like "America/New_York", got "Mars/Olympus_Mons" (from cdk.json)'],
     });
     writeCdkJson(repo.dir, { calendar: { weekdays: [] } });
     expect((await runCli(['window'])).err).toEqual([
-      'tollgate: invalid configuration: calendar.weekdays must list at least one ISO weekday (1 = Monday … 7 = Sunday), got []',
+      'tollgate: invalid configuration: calendar.weekdays must list at least one ISO weekday (1 = Monday … 7 = Sunday), got [] (from cdk.json)',
     ]);
   });
 
@@ -115,6 +120,16 @@ describe('tollgate window', () => {
         code: 1,
         out: ['closed at 2026-11-23T10:00:00-05:00', '  - freeze: incident until 2026-11-24T12:00:00-05:00', 'next opening: 2026-11-24T12:00:00-05:00'],
         err: [],
+      });
+
+      // Freezes that cannot be read: the calendar cannot decide, exit 2 (not "closed").
+      ssm.on(GetParameterCommand, { Name: '/tollgate/Tollgate/freezes' }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+      const undecided = await runCli(['window', '--with-freezes', '--json']);
+      expect(undecided.code).toBe(2);
+      expect(JSON.parse(undecided.out.join('\n'))).toEqual({
+        command: 'window',
+        result: null,
+        error: { message: 'cannot decide: the run-time freezes cannot be read (cannot read /tollgate/Tollgate/freezes: AccessDeniedException: not authorized)', exitCode: 2 },
       });
     } finally {
       sts.restore();

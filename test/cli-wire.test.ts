@@ -2,26 +2,13 @@
  * status, stop and resume over the wire: real SDK clients (signing, JSON 1.1 and query/XML protocols,
  * retries, error parsing) against a local endpoint set through AWS_ENDPOINT_URL.
  */
-import { CALLER_ARN, NOW, PIPELINE, callerIdentity, clearTollgateEnv, run, serveHealthyPipeline, useEndpoint } from './cli-fixture';
+import { CALLER_ARN, PIPELINE, callerIdentity, run, serveEndpointForSuite } from './cli-fixture';
 import { FakeAwsEndpoint, SNS_NS, STS_NS, jsonError, xmlError } from './fake-aws-endpoint';
 
 const HALT = `/tollgate/${PIPELINE}/halt`;
 const TOPIC = `arn:aws:sns:us-east-1:111111111111:${PIPELINE}-release-events`;
 const endpoint = new FakeAwsEndpoint();
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  clearTollgateEnv();
-  restoreEnv = useEndpoint(await endpoint.start());
-});
-afterAll(async () => {
-  restoreEnv();
-  await endpoint.stop();
-});
-beforeEach(() => {
-  endpoint.reset();
-  serveHealthyPipeline(endpoint);
-});
+serveEndpointForSuite(endpoint);
 
 const operations = () => endpoint.requests.map((r) => r.operation);
 const inputOf = (operation: `${'codepipeline' | 'ssm' | 'sns'}:${string}`) => endpoint.calls(operation).map((r) => r.input as Record<string, any>);
@@ -32,14 +19,22 @@ describe('status over the wire', () => {
     const result = await run('status');
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`halt flag:   HALTED by ${CALLER_ARN} at 2026-11-22T10:00:00Z: incident 42`);
-    expect(result.stdout).toContain('Bake pending: 40 min of 60 min dev bake left (ends 2026-11-22T11:10:00.000Z); gate: waiting: 40 min of bake left');
+    expect(result.out[0]).toBe('HALTED by alice@example.com since 2026-11-22T10:00:00Z: incident 42');
+    expect(result.out).toContain('  - build 3333333 baking in Dev: 40 min left (gate: calendar closed: Sunday; opens Mon 09:00)');
     expect(result.stdout).toMatch(/Dev\s+InProgress\s+e3000000 3333333 "Add the tile cache"/);
-    expect(result.stdout).toContain('last release: e2000000-0000-0000-0000-000000000002 2222222 "Faster search", finished 2026-11-22T02:30:00.000Z');
     expect(inputOf('ssm:GetParametersByPath')).toEqual([{ Path: `/tollgate/${PIPELINE}`, Recursive: true }]);
-    // Only reads: the gate's health comes from one Query of its state table.
-    expect(operations().filter((o) => !/^(Get|List|Query)$|^(Get|List)/.test(o))).toEqual([]);
+    // Only reads (and the roles that read): the gate's records come from one Query of its state table.
+    expect(operations().filter((o) => !/^(Get|List|Query|Describe|AssumeRole)/.test(o))).toEqual([]);
     expect(endpoint.calls('dynamodb:Query').map((r) => (r.input as Record<string, unknown>).TableName)).toEqual(['Tollgate-BakeGateState']);
+    // Dev's and prod's health through the operator role, then each account's reader role: never unknown.
+    expect(endpoint.calls('sts:AssumeRole').map((r) => r.input.RoleArn)).toEqual([
+      `arn:aws:iam::111111111111:role/${PIPELINE}-Operator`,
+      `arn:aws:iam::222222222222:role/${PIPELINE}-AlarmReader`,
+      `arn:aws:iam::333333333333:role/${PIPELINE}-AlarmReader`,
+    ]);
+    expect(endpoint.calls('monitoring:DescribeAlarms').map((r) => r.accessKeyId)).toEqual(['ASIAFAKE', 'ASIAFAKE']);
+    expect(result.stdout).toContain('  Dev-Service-Health: OK');
+    expect(result.stdout).toContain('  Prod-Service-Health: OK');
   });
 
   test('an unknown pipeline is one line naming the pipeline, account and region, exit 2', async () => {
@@ -60,7 +55,7 @@ describe('stop over the wire', () => {
     expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish', 'GetPipelineState']);
     const [put] = inputOf('ssm:PutParameter');
     expect(put).toMatchObject({ Name: HALT, Type: 'String', Overwrite: true });
-    expect(JSON.parse(put.Value)).toEqual({ halted: true, reason: 'incident 42: checkout errors', by: CALLER_ARN, at: NOW.toISOString() });
+    expect(JSON.parse(put.Value)).toEqual({ halted: true, reason: 'incident 42: checkout errors', by: CALLER_ARN, at: '2026-11-22T10:30:00Z' });
     expect(inputOf('codepipeline:DisableStageTransition')).toEqual([
       { pipelineName: PIPELINE, stageName: 'Prod', transitionType: 'Inbound', reason: 'tollgate stop by alice@example.com - incident 42 checkout errors' },
     ]);
@@ -76,7 +71,7 @@ describe('stop over the wire', () => {
     expect(result.out).toContain('  done      reject pending approvals (the bakes): rejected Dev/Bake');
     const [publish] = inputOf('sns:Publish');
     expect(publish).toMatchObject({ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod stopped' });
-    expect(publish.Message).toContain(`${CALLER_ARN} halted releases to Prod of pipeline Tollgate with tollgate stop.\nReason: incident 42: checkout errors\nAt: ${NOW.toISOString()}`);
+    expect(publish.Message).toContain(`${CALLER_ARN} halted releases to Prod of pipeline Tollgate with tollgate stop.\nReason: incident 42: checkout errors\nAt: 2026-11-22T10:30:00Z`);
     expect(result.out).toContain(`  done      announce on ${TOPIC}: published (message msg-1)`);
   });
 
@@ -86,7 +81,7 @@ describe('stop over the wire', () => {
     expect(result.code).toBe(1);
     expect(result.out.slice(-1)).toEqual([`  FAILED    announce on ${TOPIC}: AuthorizationErrorException: User is not authorized to perform: SNS:Publish`]);
     expect(result.err).toEqual([
-      'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
+      `tollgate: RELEASES ARE STOPPED, but not every step was done: announce on ${TOPIC} failed (AuthorizationErrorException: User is not authorized to perform: SNS:Publish); fix the cause and run the same command again (it is safe to repeat); the team was not told: tell them yourself`,
     ]);
     expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
     expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toMatchObject({ halted: true, reason: 'incident 48' });
@@ -114,9 +109,7 @@ describe('stop over the wire', () => {
       '  done      reject pending approvals (the bakes): rejected Dev/Bake',
       `  done      announce on ${TOPIC}: published (message msg-1)`,
     ]);
-    expect(result.err).toEqual([
-      'tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)',
-    ]);
+    expect(result.err).toEqual([expect.stringMatching(/^tollgate: RELEASES ARE PARTLY STOPPED: the transition into Prod is disabled but the halt flag is not set, .*; set halt flag \/tollgate\/Tollgate\/halt failed \(InternalServerError/)]);
   });
 
   test('credentials for another account: one line, exit 2, nothing changed', async () => {
@@ -124,7 +117,7 @@ describe('stop over the wire', () => {
     const result = await run('stop', '--reason', 'incident 45');
     expect(result.code).toBe(2);
     expect(result.err).toEqual([
-      'tollgate: wrong account: your credentials (arn:aws:iam::999999999999:user/bob) are for account 999999999999, but the deployment account of pipeline Tollgate is account 111111111111; switch AWS_PROFILE',
+      'tollgate: wrong account: your credentials (arn:aws:iam::999999999999:user/bob) are for account 999999999999, but the deployment account of pipeline Tollgate is account 111111111111; switch AWS_PROFILE; nothing was changed',
     ]);
     expect(operations()).toEqual(['GetCallerIdentity']);
   });
@@ -154,7 +147,7 @@ describe('resume over the wire', () => {
       expect.objectContaining({ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod resumed', Message: expect.stringContaining('Reason: fixed by rollback') }),
     ]);
     expect(inputOf('codepipeline:EnableStageTransition')).toEqual([{ pipelineName: PIPELINE, stageName: 'Prod', transitionType: 'Inbound' }]);
-    expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toEqual({ halted: false, reason: 'fixed by rollback', by: CALLER_ARN, at: NOW.toISOString() });
+    expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toEqual({ halted: false, reason: 'fixed by rollback', by: CALLER_ARN, at: '2026-11-22T10:30:00Z' });
     expect(result.out).toContain("A build waiting at the Prod transition is checked again by the gate's entry check before it deploys.");
   });
 
@@ -204,10 +197,10 @@ describe('the operator role over the wire', () => {
     }
   });
 
-  test('a role that cannot be assumed: one line, exit 1, nothing written', async () => {
+  test('a role that cannot be assumed: one line, exit 2, nothing written', async () => {
     endpoint.first('sts:AssumeRole', () => xmlError(403, 'AccessDenied', 'User is not authorized to perform: sts:AssumeRole', STS_NS));
     const result = await run('stop', '--reason', 'incident 50');
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.err).toEqual([
       `tollgate: cannot assume the operator role arn:aws:iam::111111111111:role/${PIPELINE}-Operator: AccessDenied: User is not authorized to perform: sts:AssumeRole; nothing was changed`,
     ]);

@@ -4,7 +4,8 @@ import { Freeze, freezesParameterName } from '../../lambdas/shared/pipeline-cont
 import { loadAppConfig } from '../app-config';
 import { PipelineConnection, connectAsOperator, connectToPipeline } from '../aws';
 import { readRuntimeFreezes, writeParameter } from '../control-parameters';
-import { CliContext, CliError } from '../context';
+import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { CliContext, CliError, beforeAnyChange } from '../context';
 import { parseReason, parseTime } from '../options';
 
 const FREEZE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -60,8 +61,10 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
         throw new CliError(`--until must be later than ${start === undefined ? 'now' : '--from'} (${formatInZone(earliest, timezone)}), got ${JSON.stringify(options.until)}`);
       }
 
-      const connection = await connectAsOperator(config);
-      const current = await readRuntimeFreezes(connection.aws.ssm, config.pipelineName);
+      const { connection, current } = await beforeAnyChange(async () => {
+        const operator = await connectAsOperator(config);
+        return { connection: operator, current: await readRuntimeFreezes(operator.aws.ssm, config.pipelineName) };
+      });
       const declared: Freeze = {
         name: options.name,
         reason,
@@ -72,8 +75,8 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
         ...(options.incident ? { incident: true } : {}),
       };
       await replaceFreezes(connection, [...current.filter((f) => f.name !== options.name && Date.parse(f.end) > now), declared]);
-      const replaced = current.some((f) => f.name === options.name) ? ' (replacing the earlier freeze of that name)' : '';
-      ctx.out(`declared freeze ${describe(declared, now, timezone)}${replaced}`);
+      const replaced = current.some((f) => f.name === options.name);
+      ctx.report({ declared, replaced }, () => ctx.out(`declared freeze ${describe(declared, now, timezone)}${replaced ? ' (replacing the earlier freeze of that name)' : ''}`));
     });
 
   freeze
@@ -83,30 +86,33 @@ export function registerFreezeCommand(program: Command, ctx: CliContext): void {
     .action(async (options: { name: string }) => {
       const config = loadAppConfig();
       const now = ctx.now().getTime();
-      const connection = await connectAsOperator(config);
-      const current = await readRuntimeFreezes(connection.aws.ssm, config.pipelineName);
-      const lifted = current.find((f) => f.name === options.name);
-      if (!lifted) {
-        const names = current.map((f) => f.name).join(', ') || 'none';
-        throw new CliError(`--name must name a declared freeze (declared: ${names}), got ${JSON.stringify(options.name)}`);
-      }
+      const { connection, current, lifted } = await beforeAnyChange(async () => {
+        const operator = await connectAsOperator(config);
+        const freezes = await readRuntimeFreezes(operator.aws.ssm, config.pipelineName);
+        const found = freezes.find((f) => f.name === options.name);
+        if (!found) {
+          const names = freezes.map((f) => f.name).join(', ') || 'none';
+          throw new CliError(`--name must name a declared freeze (declared: ${names}), got ${JSON.stringify(options.name)}`);
+        }
+        return { connection: operator, current: freezes, lifted: found };
+      });
       await replaceFreezes(connection, current.filter((f) => f !== lifted && Date.parse(f.end) > now));
-      ctx.out(`lifted freeze ${describe(lifted, now, config.calendar.timezone)}; lifted by ${connection.identity.arn} at ${formatInZone(now, config.calendar.timezone)}`);
+      const by = connection.identity.arn;
+      ctx.report({ lifted, by, at: isoSeconds(new Date(now)) }, () =>
+        ctx.out(`lifted freeze ${describe(lifted, now, config.calendar.timezone)}; lifted by ${by} at ${formatInZone(now, config.calendar.timezone)}`),
+      );
     });
 
   freeze
     .command('list')
     .description('Show the run-time freezes')
-    .option('--json', 'print the parameter as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .action(async () => {
       const config = loadAppConfig();
       const { aws } = await connectToPipeline(config);
       const freezes = await readRuntimeFreezes(aws.ssm, config.pipelineName);
-      if (options.json) {
-        ctx.out(JSON.stringify(freezes));
-        return;
-      }
-      if (freezes.length === 0) ctx.out('no run-time freezes');
-      for (const f of freezes) ctx.out(describe(f, ctx.now().getTime(), config.calendar.timezone));
+      ctx.report(freezes, () => {
+        if (freezes.length === 0) ctx.out('no run-time freezes');
+        for (const f of freezes) ctx.out(describe(f, ctx.now().getTime(), config.calendar.timezone));
+      });
     });
 }

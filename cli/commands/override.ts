@@ -6,7 +6,7 @@ import { loadAppConfig } from '../app-config';
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { AwsScope, connectAsOperator, withAwsErrors } from '../aws';
 import { awsFailure, deleteParameter, readParameter, writeParameter } from '../control-parameters';
-import { CliContext, CliError } from '../context';
+import { CliContext, CliError, beforeAnyChange } from '../context';
 import { parseReason, parseTime } from '../options';
 
 /** CodePipeline execution IDs are UUIDs. */
@@ -58,8 +58,11 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
       const expiresAt = parseExpiry(options.until, now, timezone);
       const given = givenTopicArn(options.topicArn);
 
-      const { aws, identity, pipelineName, scope } = await connectAsOperator(config);
-      await requireExecution(aws.codePipeline, pipelineName, options.execution, scope);
+      const { aws, identity, pipelineName } = await beforeAnyChange(async () => {
+        const connection = await connectAsOperator(config);
+        await requireExecution(connection.aws.codePipeline, connection.pipelineName, options.execution, connection.scope);
+        return connection;
+      });
       const by = identity.arn;
       const topic = topicArn(config, given, by);
       const { ssm } = aws;
@@ -76,7 +79,7 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
       if (!(await writeParameter(ssm, name, JSON.stringify(record), false))) {
         // Keep the first record intact: the audit says who broke the glass.
         const existing = parseOverride(name, (await readParameter(ssm, name)) ?? '');
-        throw new CliError(`execution ${options.execution} already has an override, by ${existing.by} at ${existing.at}: ${existing.reason}`, 1);
+        throw new CliError(`execution ${options.execution} already has an override, by ${existing.by} at ${existing.at}: ${existing.reason}; nothing was written`);
       }
 
       const message = [
@@ -100,8 +103,10 @@ export function registerOverrideCommand(program: Command, ctx: CliContext): void
         }
         throw new Error(`${failure}; the override was withdrawn`);
       }
-      ctx.out(`override recorded in ${name} and announced on ${topic}`);
-      ctx.out(message);
+      ctx.report({ execution: options.execution, parameter: name, topic, override: record }, () => {
+        ctx.out(`override recorded in ${name} and announced on ${topic}`);
+        ctx.out(message);
+      });
     });
 }
 

@@ -191,7 +191,6 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
     .option('--deploy-minutes <minutes>', 'estimate for one CloudFormation deployment, before traffic shifting', minutes('--deploy-minutes'), DEFAULT_ESTIMATES.deployMinutes)
     .action((options: PlanOptions) => {
       const report = buildReport(ctx, options);
-      if (options.json) ctx.out(JSON.stringify(report, null, 2));
-      else printReport(ctx, report);
+      ctx.report(report, (r) => printReport(ctx, r));
     });
 }

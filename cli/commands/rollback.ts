@@ -2,7 +2,8 @@ import { GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/clie
 import { Command } from 'commander';
 import { connectAsOperator, withAwsErrors } from '../aws';
 import { confirmChange } from '../confirm-change';
-import { CliContext, CliError } from '../context';
+import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { CliContext, CliError, beforeAnyChange } from '../context';
 import { parseReason } from '../options';
 import { PROD_STAGE, describeRevision, formatRevision, getPipelineState, recentExecutions, rollbackTarget } from '../pipeline';
 
@@ -12,36 +13,46 @@ interface RollbackOptions {
 }
 
 async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void> {
-  const { aws, pipelineName, scope, identity } = await connectAsOperator();
-
-  await withAwsErrors(scope, async () => {
-    const state = await getPipelineState(aws.codePipeline, pipelineName);
-    const executions = await recentExecutions(aws.codePipeline, pipelineName);
-    const found = rollbackTarget(state, executions);
-    if (found.kind === 'none') throw new CliError(`cannot roll back ${PROD_STAGE}: ${found.reason}; nothing was changed`, 1);
-
-    const { position, target } = found;
-    const current = executions.find((e) => e.pipelineExecutionId === position.releaseExecutionId);
-    const detail = (await aws.codePipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: target.pipelineExecutionId }))).pipelineExecution;
-    ctx.out(`${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}):`);
-    ctx.out(
-      `  now:          ${position.latestStatus} ${position.rollbackExecutionId ? `rollback ${position.rollbackExecutionId} to ` : ''}execution ${position.releaseExecutionId} ${formatRevision(describeRevision(current?.sourceRevisions?.[0]))}`,
-    );
-    ctx.out(
-      `  roll back to: execution ${target.pipelineExecutionId} ${formatRevision(describeRevision(detail?.artifactRevisions?.[0] ?? target.sourceRevisions?.[0]))}, released ${target.lastUpdateTime?.toISOString() ?? 'at an unknown time'}`,
-    );
-    // RollbackStage only targets executions of the pipeline's current structure version.
-    if (detail?.pipelineVersion !== undefined && state.pipelineVersion !== undefined && detail.pipelineVersion !== state.pipelineVersion) {
-      throw new CliError(
-        `cannot roll back: execution ${target.pipelineExecutionId} ran on pipeline version ${detail.pipelineVersion}, the pipeline is now at version ${state.pipelineVersion} and RollbackStage only targets the current version; release a revert commit instead. Nothing was changed`,
-        1,
+  const { aws, pipelineName, scope, identity, position, target } = await beforeAnyChange(async () => {
+    const connection = await connectAsOperator();
+    const { aws: clients, pipelineName: name, scope: where } = connection;
+    return withAwsErrors(where, async () => {
+      const state = await getPipelineState(clients.codePipeline, name);
+      const executions = await recentExecutions(clients.codePipeline, name);
+      const found = rollbackTarget(state, executions);
+      if (found.kind === 'none') throw new CliError(`cannot roll back ${PROD_STAGE}: ${found.reason}`);
+      const current = executions.find((e) => e.pipelineExecutionId === found.position.releaseExecutionId);
+      const detail = (await clients.codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: name, pipelineExecutionId: found.target.pipelineExecutionId }))).pipelineExecution;
+      const releasedAt = found.target.lastUpdateTime;
+      ctx.out(`${PROD_STAGE} of pipeline ${name} (account ${where.account}, ${where.region}):`);
+      ctx.out(
+        `  now:          ${found.position.latestStatus} ${found.position.rollbackExecutionId ? `rollback ${found.position.rollbackExecutionId} to ` : ''}execution ${found.position.releaseExecutionId} ${formatRevision(describeRevision(current?.sourceRevisions?.[0]))}`,
       );
-    }
+      ctx.out(
+        `  roll back to: execution ${found.target.pipelineExecutionId} ${formatRevision(describeRevision(detail?.artifactRevisions?.[0] ?? found.target.sourceRevisions?.[0]))}, released ${releasedAt ? isoSeconds(releasedAt) : 'at an unknown time'}`,
+      );
+      // RollbackStage only targets executions of the pipeline's current structure version.
+      if (detail?.pipelineVersion !== undefined && state.pipelineVersion !== undefined && detail.pipelineVersion !== state.pipelineVersion) {
+        throw new CliError(
+          `cannot roll back: execution ${found.target.pipelineExecutionId} ran on pipeline version ${detail.pipelineVersion}, the pipeline is now at version ${state.pipelineVersion} and RollbackStage only targets the current version; release a revert commit instead`,
+        );
+      }
+      return { ...connection, position: found.position, target: found.target };
+    });
+  });
 
-    if (!(await confirmChange(ctx, options.yes, `Roll ${PROD_STAGE} back to execution ${target.pipelineExecutionId}?`, 'refusing to roll back'))) return;
-    const started = await aws.codePipeline.send(
-      new RollbackStageCommand({ pipelineName, stageName: PROD_STAGE, targetPipelineExecutionId: target.pipelineExecutionId }),
-    );
+  if (!(await confirmChange(ctx, options.yes, `Roll ${PROD_STAGE} back to execution ${target.pipelineExecutionId}?`, 'refusing to roll back'))) return;
+  const started = await withAwsErrors(scope, () =>
+    aws.codePipeline.send(new RollbackStageCommand({ pipelineName, stageName: PROD_STAGE, targetPipelineExecutionId: target.pipelineExecutionId })),
+  );
+  const result = {
+    rollbackExecutionId: started.pipelineExecutionId,
+    fromExecutionId: position.releaseExecutionId,
+    toExecutionId: target.pipelineExecutionId,
+    by: identity.arn,
+    reason: options.reason,
+  };
+  ctx.report(result, () => {
     ctx.out(`Rollback started by ${identity.arn}: execution ${started.pipelineExecutionId} (reason: ${options.reason}).`);
     ctx.out(`Follow it with \`tollgate status\`. To keep new builds out of ${PROD_STAGE} meanwhile: \`tollgate stop --reason "..."\`.`);
   });

@@ -144,11 +144,10 @@ async function renew(ctx: CliContext, name: string, options: { days?: number }, 
   }
 }
 
-async function list(ctx: CliContext, options: { json?: boolean }, { config, clients, identity, where }: Session): Promise<void> {
+async function list(ctx: CliContext, { config, clients, identity, where }: Session): Promise<void> {
   const now = ctx.now();
   const sandboxes = await listSandboxes(clients.cloudFormation, { account: identity.account, prodAccount: config.prod.account }, now);
-  if (options.json) ctx.out(JSON.stringify(sandboxes, null, 2));
-  else printSandboxes(ctx, sandboxes, now, where);
+  ctx.report(sandboxes, () => printSandboxes(ctx, sandboxes, now, where));
 }
 
 export function registerSandboxCommand(program: Command, ctx: CliContext): void {
@@ -183,8 +182,7 @@ export function registerSandboxCommand(program: Command, ctx: CliContext): void 
   sandbox
     .command('list')
     .description('Every sandbox in the sandbox account: name, owner, age, expiry and what the cleaner will do')
-    .option('--json', 'print the sandboxes as JSON')
-    .action((options: { json?: boolean }) => inSandboxAccount((session) => list(ctx, options, session)));
+    .action(() => inSandboxAccount((session) => list(ctx, session)));
   sandbox
     .command('renew')
     .description('Push your sandbox\'s expiry out (re-tags its stacks; no redeploy)')

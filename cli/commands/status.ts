@@ -1,16 +1,20 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
 import { type GateHealth, HEALTH_KEYS } from '../../lambdas/bake-gate/gate-state';
 import { Freeze, gateStateTableName, Halt } from '../../lambdas/shared/pipeline-controls';
 import { CalendarVerdict, evaluateCalendar } from '../../lambdas/shared/release-calendar';
-import { AwsClients, CallerIdentity, awsClients, connectToPipeline, describeError, withAwsErrors } from '../aws';
+import { AwsClients, PipelineConnection, alarmReaderCredentials, awsClients, connectToPipeline, describeError, withAwsErrors } from '../aws';
+import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { GATE_STALL_MINUTES, StatusVerdict, statusVerdict } from '../status-verdict';
 import { CliContext } from '../context';
 import { ControlView, ControlsView, readControls } from '../control-parameters';
 import {
+  ENTRY_CHECKS,
   PROD_STAGE,
+  PendingApproval,
   Revision,
   describeRevision,
   formatRevision,
@@ -49,6 +53,27 @@ export interface BakeReport {
   readonly minutesLeft?: number;
   /** What the bake gate last wrote on the approval. */
   readonly gateSummary?: string;
+  /** The build's commit, short. */
+  readonly commit?: string;
+  /** Why the gate still holds it, as the gate last recorded it in its state table. */
+  readonly waiting?: WaitingReason;
+}
+
+/** The gate's latest reason an approval still waits (`waiting#<executionId>/<stage>/<action>` in its state table). */
+export interface WaitingReason {
+  readonly summary: string;
+  readonly at: string;
+}
+
+/** A build at a stage's door: the gate's entry check re-checks it before it deploys. */
+export interface EntryCheckReport {
+  readonly stage: string;
+  readonly action: string;
+  readonly executionId?: string;
+  readonly commit?: string;
+  readonly since?: string;
+  readonly gateSummary?: string;
+  readonly waiting?: WaitingReason;
 }
 
 /** The bake gate itself, as it records its health in its state table. */
@@ -62,18 +87,27 @@ export interface AlarmReport {
   readonly note?: string;
 }
 
+/** What `status --json` prints as its result: the verdict first, then the facts. */
+export type StatusReport = StatusVerdict & StatusFacts;
+
 export interface ReleaseReport {
   readonly executionId: string;
   readonly revision: Revision;
   readonly finishedAt?: string;
 }
 
-/** Everything `status` knows; `--json` prints exactly this. */
-export interface StatusReport {
+/** Everything `status` gathers, from which {@link statusVerdict} decides what to say first. */
+export interface StatusFacts {
   readonly pipeline: { readonly name: string; readonly account: string; readonly region: string; readonly version?: number; readonly at: string };
   readonly stages: StageReport[];
+  /** The stage on-call protects (`stop`, `rollback`). */
+  readonly prodStageName: string;
+  /** The release calendar's time zone, in which the verdict says when it opens. */
+  readonly calendarTimezone: string;
   /** Builds waiting in one of the bake gate's approvals: baking in Dev, or in Prod. */
   readonly bake: BakeReport[];
+  /** Builds waiting at a stage's door in the gate's entry check. */
+  readonly entryChecks: EntryCheckReport[];
   readonly gates: {
     readonly halt: ControlView<Halt> | { readonly state: 'error'; readonly error: string };
     readonly activeFreezes: Freeze[];
@@ -93,6 +127,8 @@ export interface StatusReport {
   };
 }
 
+const iso = (at: Date | undefined) => at && isoSeconds(at);
+
 function stageReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[]): StageReport[] {
   return (state.stageStates ?? []).map((stage) => {
     const executionId = stage.latestExecution?.pipelineExecutionId;
@@ -109,19 +145,34 @@ function stageReports(state: GetPipelineStateOutput, executions: PipelineExecuti
         enabled: transition?.enabled ?? true,
         reason: transition?.disabledReason,
         by: transition?.lastChangedBy,
-        at: transition?.lastChangedAt?.toISOString(),
+        at: iso(transition?.lastChangedAt),
       },
       actions: (stage.actionStates ?? []).map((a) => ({
         name: a.actionName ?? '?',
         status: a.latestExecution?.status,
         summary: a.latestExecution?.summary,
-        at: a.latestExecution?.lastStatusChange?.toISOString(),
+        at: iso(a.latestExecution?.lastStatusChange),
       })),
     };
   });
 }
 
-function bakeReports(state: GetPipelineStateOutput, bake: TollgateConfig['bake'], now: Date): BakeReport[] {
+/** What the gate keeps for status in its state table: its health, and why each pending approval waits. */
+interface GateRecords {
+  readonly health: GateHealthReport;
+  /** By `<executionId>/<stage>/<action>`. */
+  readonly waiting: ReadonlyMap<string, WaitingReason>;
+}
+
+const approvalKey = (a: PendingApproval) => `${a.executionId}/${a.stageName}/${a.actionName}`;
+
+/** The gate's reason for a pending approval, unless it was recorded before the approval started (an earlier wait). */
+function waitingFor(a: PendingApproval, records: GateRecords): WaitingReason | undefined {
+  const waiting = records.waiting.get(approvalKey(a));
+  return waiting && (!a.since || Date.parse(waiting.at) >= a.since.getTime()) ? waiting : undefined;
+}
+
+function bakeReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], bake: TollgateConfig['bake'], records: GateRecords, now: Date): BakeReport[] {
   return pendingApprovals(state)
     .filter((a) => isBake(a.stageName, a.actionName))
     .map((a) => {
@@ -133,34 +184,58 @@ function bakeReports(state: GetPipelineStateOutput, bake: TollgateConfig['bake']
         action: a.actionName,
         kind: prod ? 'prod bake' : 'dev bake',
         executionId: a.executionId,
-        startedAt: a.since?.toISOString(),
+        startedAt: iso(a.since),
         bakeMinutes: minutes,
-        endsAt: ends?.toISOString(),
-        earliestApprovalAt: ends && new Date(ends.getTime() + bake.alarmLatencyMinutes * 60_000).toISOString(),
+        endsAt: iso(ends),
+        earliestApprovalAt: ends && isoSeconds(new Date(ends.getTime() + bake.alarmLatencyMinutes * 60_000)),
         minutesLeft: ends ? Math.max(0, Math.ceil((ends.getTime() - now.getTime()) / 60_000)) : undefined,
         gateSummary: a.summary,
+        commit: commitOf(executions, a.executionId),
+        waiting: waitingFor(a, records),
       };
     });
 }
 
+function entryCheckReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], records: GateRecords): EntryCheckReport[] {
+  return pendingApprovals(state)
+    .filter((a) => isBake(a.stageName, a.actionName, ENTRY_CHECKS))
+    .map((a) => ({
+      stage: a.stageName,
+      action: a.actionName,
+      executionId: a.executionId,
+      commit: commitOf(executions, a.executionId),
+      since: iso(a.since),
+      gateSummary: a.summary,
+      waiting: waitingFor(a, records),
+    }));
+}
+
+function commitOf(executions: PipelineExecutionSummary[], executionId: string | undefined): string | undefined {
+  return executions.find((e) => e.pipelineExecutionId === executionId)?.sourceRevisions?.[0]?.revisionId?.slice(0, 7);
+}
+
 /**
- * The health alarms live in the dev and prod accounts; they are read only when the credentials are for that
- * account, so that status never guesses from the wrong one.
+ * Every environment's health alarms: the dev alarms the bake gate watches, and prod's health, which it checks
+ * before prod and in the prod bake. An environment in the caller's account is read with the caller's
+ * credentials; one in another account through the operator role and that account's read-only reader role.
  */
-async function alarmReports(config: TollgateConfig, identity: CallerIdentity, clients: AwsClients): Promise<AlarmReport[]> {
-  // The alarms the bake gate watches in dev, and prod's health, which it checks before prod and in the prod bake.
+async function alarmReports(connection: PipelineConnection): Promise<AlarmReport[]> {
+  const { config, identity, aws } = connection;
   const watched: [string, AccountEnvironment][] = [
     ['Dev-Service-Health', config.dev],
     ...config.bake.extraAlarmNames.map((name): [string, AccountEnvironment] => [name, config.dev]),
     [`${PROD_STAGE}-Service-Health`, config.prod],
   ];
+  const readerCredentials = alarmReaderCredentials(connection);
   return Promise.all(
     watched.map(async ([name, env]): Promise<AlarmReport> => {
-      if (env.account !== identity.account) {
-        return { name, ...env, note: `in account ${env.account}; not readable with credentials for ${identity.account}` };
-      }
       try {
-        const cloudWatch = env.region === clients.region ? clients.cloudWatch : awsClients(env.region).cloudWatch;
+        const cloudWatch =
+          env.account !== identity.account
+            ? awsClients(env.region, await readerCredentials(env.account)).cloudWatch
+            : env.region === aws.region
+              ? aws.cloudWatch
+              : awsClients(env.region).cloudWatch;
         const found = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }));
         const alarm = [...(found.CompositeAlarms ?? []), ...(found.MetricAlarms ?? [])][0];
         return alarm ? { name, ...env, state: alarm.StateValue } : { name, ...env, note: 'does not exist' };
@@ -171,26 +246,45 @@ async function alarmReports(config: TollgateConfig, identity: CallerIdentity, cl
   );
 }
 
-/** The gate's health records (see the gate's `recordHealth`), read with one consistent Query. */
-async function gateHealth(clients: AwsClients, pipelineName: string): Promise<GateHealthReport> {
+/**
+ * The gate's records for status, read with one consistent Query of its partition: its health (see the gate's
+ * `recordHealth`) and why each pending approval waits. None of either is no error: an older gate writes no
+ * waiting reasons.
+ */
+async function gateRecords(clients: AwsClients, pipelineName: string): Promise<GateRecords> {
   try {
-    const { Items } = await clients.dynamodb.send(
-      new QueryCommand({
-        TableName: gateStateTableName(pipelineName),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :health)',
-        ExpressionAttributeValues: { ':pk': { S: HEALTH_KEYS.partition }, ':health': { S: 'health#' } },
-        ConsistentRead: true,
-      }),
-    );
-    const item = (sk: string) => (Items ?? []).find((i) => i.sk?.S === sk);
+    const items: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await clients.dynamodb.send(
+        new QueryCommand({
+          TableName: gateStateTableName(pipelineName),
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: 'begins_with(sk, :health) OR begins_with(sk, :waiting)',
+          ExpressionAttributeValues: { ':pk': { S: HEALTH_KEYS.partition }, ':health': { S: 'health#' }, ':waiting': { S: HEALTH_KEYS.waitingPrefix } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const item = (sk: string) => items.find((i) => i.sk?.S === sk);
+    // The gate writes milliseconds; status shows every instant in ISO seconds.
+    const instant = (value: AttributeValue | undefined) => (value?.S && !Number.isNaN(Date.parse(value.S)) ? isoSeconds(new Date(value.S)) : value?.S);
     const check = item(HEALTH_KEYS.lastCheck);
     const error = item(HEALTH_KEYS.lastError);
+    const waiting = new Map<string, WaitingReason>();
+    for (const i of items) {
+      const sk = i.sk?.S ?? '';
+      if (sk.startsWith(HEALTH_KEYS.waitingPrefix) && i.summary?.S) waiting.set(sk.slice(HEALTH_KEYS.waitingPrefix.length), { summary: i.summary.S, at: instant(i.at) ?? '' });
+    }
     return {
-      lastCheckAt: check?.at?.S,
-      lastError: error?.at?.S ? { at: error.at.S, message: error.message?.S ?? '' } : undefined,
+      health: { lastCheckAt: instant(check?.at), lastError: error?.at?.S ? { at: instant(error.at)!, message: error.message?.S ?? '' } : undefined },
+      waiting,
     };
   } catch (err) {
-    return { error: describeError(err) };
+    return { health: { error: describeError(err) }, waiting: new Map() };
   }
 }
 
@@ -201,14 +295,15 @@ function gateHealthLine(health: GateHealthReport, now: Date): string {
   if (!health.lastCheckAt) parts.push('NO CHECK ON RECORD: the gate has never completed a check');
   else {
     const ago = Math.round((now.getTime() - Date.parse(health.lastCheckAt)) / 1000);
-    const stale = ago > 300 ? ' — STALLED: no check for more than 5 min, pending bakes are not being decided' : '';
+    const stale = ago > GATE_STALL_MINUTES * 60 ? ` — STALLED: no check for more than ${GATE_STALL_MINUTES} min, pending bakes are not being decided` : '';
     parts.push(`last check ${health.lastCheckAt} (${ago < 120 ? `${ago} s` : `${Math.round(ago / 60)} min`} ago)${stale}`);
   }
   if (health.lastError) parts.push(`last error ${health.lastError.at}: ${health.lastError.message}`);
   return parts.join('; ');
 }
 
-async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: AwsClients, identity: CallerIdentity): Promise<StatusReport> {
+async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Promise<StatusFacts> {
+  const { config, aws: clients } = connection;
   const { pipelineName } = config;
   const now = ctx.now();
   // One after the other: an unknown pipeline fails on the first call and leaves nothing in flight.
@@ -225,19 +320,23 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
   const stages = stageReports(state, executions);
   const position = prodPosition(state, executions);
   const release = lastSuccessfulRelease(executions);
+  const [records, alarms] = await Promise.all([gateRecords(clients, pipelineName), alarmReports(connection)]);
   return {
-    pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: now.toISOString() },
+    pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: isoSeconds(now) },
     stages,
-    bake: bakeReports(state, config.bake, now),
+    prodStageName: PROD_STAGE,
+    calendarTimezone: config.calendar.timezone,
+    bake: bakeReports(state, executions, config.bake, records, now),
+    entryChecks: entryCheckReports(state, executions, records),
     gates: {
       halt: 'error' in controls ? { state: 'error', error: controls.error } : controls.halt,
       activeFreezes,
       freezesError: 'error' in controls ? controls.error : controls.freezes.state === 'unreadable' ? controls.freezes.error : undefined,
       calendar: calendarVerdict(config, now, freezes),
     },
-    gateHealth: await gateHealth(clients, pipelineName),
+    gateHealth: records.health,
     disabledTransitions: stages.filter((s) => !s.transition.enabled).map((s) => ({ stage: s.name, ...s.transition })),
-    alarms: await alarmReports(config, identity, clients),
+    alarms,
     prod: {
       latestExecutionId: position?.latestExecutionId,
       latestStatus: position?.latestStatus,
@@ -245,7 +344,7 @@ async function gatherStatus(ctx: CliContext, config: TollgateConfig, clients: Aw
       lastSuccessfulRelease: release && {
         executionId: release.pipelineExecutionId!,
         revision: describeRevision(release.sourceRevisions?.[0]),
-        finishedAt: release.lastUpdateTime?.toISOString(),
+        finishedAt: iso(release.lastUpdateTime),
       },
     },
   };
@@ -275,6 +374,9 @@ function haltLine(halt: StatusReport['gates']['halt']): string {
 
 function printStatus(ctx: CliContext, report: StatusReport): void {
   const { pipeline, gates, prod } = report;
+  ctx.out(report.verdict);
+  for (const detail of report.details) ctx.out(`  - ${detail}`);
+  ctx.out('');
   ctx.out(`Pipeline ${pipeline.name} (account ${pipeline.account}, ${pipeline.region}, version ${pipeline.version ?? '?'}) at ${pipeline.at}`);
   ctx.out('');
   ctx.out('Gates');
@@ -291,9 +393,14 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
   ctx.out('');
   ctx.out('Stages');
   const width = Math.max(...report.stages.map((s) => s.name.length), 5);
+  const under = `  ${''.padEnd(width)}  `;
   for (const stage of report.stages) {
     const execution = stage.executionId ? ` ${stage.executionType === 'ROLLBACK' ? 'rollback ' : ''}${stage.executionId.slice(0, 8)} ${stage.revision ? formatRevision(stage.revision) : ''}` : '';
     ctx.out(`  ${stage.name.padEnd(width)}  ${(stage.status ?? 'never run').padEnd(10)}${execution.trimEnd()}`);
+    for (const check of report.entryChecks.filter((c) => c.stage === stage.name)) {
+      ctx.out(`${under}${check.action} pending since ${check.since ?? '?'}: the gate's entry check`);
+      if (check.waiting) ctx.out(`${under}  why: ${check.waiting.summary} (gate, ${check.waiting.at})`);
+    }
     for (const b of report.bake.filter((p) => p.stage === stage.name)) {
       const left =
         b.minutesLeft === undefined
@@ -301,7 +408,8 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
           : b.minutesLeft > 0
             ? `${b.minutesLeft} min of ${b.bakeMinutes} min ${b.kind} left (ends ${b.endsAt})`
             : `${b.kind} time over since ${b.endsAt}, the gate approves from ${b.earliestApprovalAt} (alarm latency)`;
-      ctx.out(`  ${''.padEnd(width)}  ${b.action} pending: ${left}${b.gateSummary ? `; gate: ${b.gateSummary}` : ''}`);
+      ctx.out(`${under}${b.action} pending: ${left}${b.gateSummary ? `; gate: ${b.gateSummary}` : ''}`);
+      if (b.waiting) ctx.out(`${under}  why: ${b.waiting.summary} (gate, ${b.waiting.at})`);
     }
   }
   ctx.out('');
@@ -318,17 +426,18 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
   ctx.out(`  last release: ${release ? `${release.executionId} ${formatRevision(release.revision)}, finished ${release.finishedAt ?? '?'}` : 'none in the execution history'}`);
 }
 
-async function status(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const { config, aws, scope, identity } = await connectToPipeline();
-  const report = await withAwsErrors(scope, () => gatherStatus(ctx, config, aws, identity));
-  if (options.json) ctx.out(JSON.stringify(report, null, 2));
-  else printStatus(ctx, report);
+async function status(ctx: CliContext): Promise<void> {
+  const connection = await connectToPipeline();
+  const facts = await withAwsErrors(connection.scope, () => gatherStatus(ctx, connection));
+  const report: StatusReport = { ...statusVerdict(facts, ctx.now()), ...facts };
+  ctx.report(report, (r) => printStatus(ctx, r));
 }
 
 export function registerStatusCommand(program: Command, ctx: CliContext): void {
   program
     .command('status')
-    .description('The pipeline at a glance: stages and their commits, the bakes (in Dev, and the prod bake), the gates (halt, calendar, freezes), disabled transitions, the last prod release')
-    .option('--json', 'print the report as JSON')
-    .action((options: { json?: boolean }) => status(ctx, options));
+    .description(
+      'What is happening to releases, in one line first (flowing, halted, baking, held and why, rolling back, gate stalled), then the stages and their commits, the bakes, the gates (halt, calendar, freezes), every environment\'s health alarms, the last prod release',
+    )
+    .action(() => status(ctx));
 }

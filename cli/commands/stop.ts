@@ -12,8 +12,9 @@ import { CallerIdentity, describeError } from '../aws';
 import { CliContext } from '../context';
 import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
+import { isoSeconds } from '../../lambdas/shared/iso-time';
 import { PROD_STAGE, beginProdChange, getPipelineState, isProdBake, pendingApprovals, recentExecutions } from '../pipeline';
-import { Step, runSteps } from '../steps';
+import { Step, StepOutcome, failures, runSteps } from '../steps';
 
 interface StopOptions {
   readonly reason: string;
@@ -110,54 +111,114 @@ async function abortInFlight(client: CodePipelineClient, pipelineName: string, r
   return lines;
 }
 
-/** Says what `stop` without `--abort` leaves deploying; a failed read says so and changes nothing. */
-async function reportStillDeploying(ctx: CliContext, client: CodePipelineClient, pipelineName: string): Promise<void> {
+/** What `stop` without `--abort` leaves deploying, or why it could not be read; nothing is changed. */
+async function readStillDeploying(client: CodePipelineClient, pipelineName: string): Promise<{ deploying: string[] } | { error: string }> {
   try {
-    const deploying = stillDeploying(await getPipelineState(client, pipelineName));
-    if (deploying.length > 0) ctx.out(`still deploying (stop does not interrupt it; use --abort): ${deploying.join(', ')}`);
+    return { deploying: stillDeploying(await getPipelineState(client, pipelineName)) };
   } catch (err) {
-    ctx.out(`could not read what is still deploying (${describeError(err)}): \`tollgate status\` shows it`);
+    return { error: describeError(err) };
   }
+}
+
+/** The outcomes of `stop`'s steps by what each does; `abort` only with `--abort`. */
+export interface StopOutcomes {
+  readonly halt: StepOutcome;
+  readonly transition: StepOutcome;
+  readonly approvals: StepOutcome;
+  readonly abort?: StepOutcome;
+  readonly announce: StepOutcome;
+}
+
+/** Where releases to Prod stand after `stop`: both the halt flag and the closed transition hold them. */
+export type StopState = 'stopped' | 'partly stopped' | 'not stopped';
+
+export interface StopSummary {
+  readonly state: StopState;
+  /** Whether every step was done. */
+  readonly complete: boolean;
+  /** One line: the state first (in capitals when anything failed), then what failed and what to do. */
+  readonly message: string;
+}
+
+const REPEAT = 'fix the cause and run the same command again (it is safe to repeat)';
+
+/** What `stop` achieved, decided from which of its steps were done. */
+export function stopSummary(outcomes: StopOutcomes, pipelineName: string): StopSummary {
+  const halted = outcomes.halt.status === 'done';
+  const closed = outcomes.transition.status === 'done';
+  const all = [outcomes.halt, outcomes.transition, outcomes.approvals, ...(outcomes.abort ? [outcomes.abort] : []), outcomes.announce];
+  const failed = failures(all);
+  if (!halted && !closed) {
+    return {
+      state: 'not stopped',
+      complete: false,
+      message: `RELEASES ARE NOT STOPPED: ${failed}; ${REPEAT}, or close ${PROD_STAGE} by hand: aws codepipeline disable-stage-transition --pipeline-name ${pipelineName} --stage-name ${PROD_STAGE} --transition-type Inbound --reason "stop"`,
+    };
+  }
+  if (!closed) {
+    return {
+      state: 'partly stopped',
+      complete: false,
+      message: `RELEASES ARE PARTLY STOPPED: the halt flag is set but the transition into ${PROD_STAGE} is still enabled, so a build the gate already let through can still enter ${PROD_STAGE}; ${failed}; ${REPEAT}`,
+    };
+  }
+  if (!halted) {
+    return {
+      state: 'partly stopped',
+      complete: false,
+      message: `RELEASES ARE PARTLY STOPPED: the transition into ${PROD_STAGE} is disabled but the halt flag is not set, so the gate still approves bakes and a redeploy of the pipeline may open the transition again; ${failed}; ${REPEAT}`,
+    };
+  }
+  if (failed) {
+    const untold = outcomes.announce.status === 'FAILED' ? '; the team was not told: tell them yourself' : '';
+    return { state: 'stopped', complete: false, message: `RELEASES ARE STOPPED, but not every step was done: ${failed}; ${REPEAT}${untold}` };
+  }
+  return { state: 'stopped', complete: true, message: `Releases to ${PROD_STAGE} are stopped: nothing reaches ${PROD_STAGE} until \`tollgate resume --reason "..."\`.` };
 }
 
 async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
   const given = givenTopicArn(options.topicArn);
   const { config, aws, pipelineName, identity } = await beginProdChange(ctx, 'Stopping', options.reason);
-  const at = ctx.now().toISOString();
-  const steps: Step[] = [
-    {
-      name: `set halt flag ${haltParameterName(pipelineName)}`,
-      run: async () => {
-        await writeHalt(aws.ssm, pipelineName, { halted: true, reason: options.reason, by: identity.arn, at });
-        return ['halted (the bake gate promotes nothing while it is set)'];
-      },
+  const at = isoSeconds(ctx.now());
+  const halt: Step = {
+    name: `set halt flag ${haltParameterName(pipelineName)}`,
+    run: async () => {
+      await writeHalt(aws.ssm, pipelineName, { halted: true, reason: options.reason, by: identity.arn, at });
+      return ['halted (the bake gate promotes nothing while it is set)'];
     },
-    {
-      name: `disable the transition into ${PROD_STAGE}`,
-      run: async () => {
-        await aws.codePipeline.send(
-          new DisableStageTransitionCommand({ pipelineName, stageName: PROD_STAGE, transitionType: 'Inbound', reason: transitionReason(identity, options.reason) }),
-        );
-        return ['disabled'];
-      },
+  };
+  const transition: Step = {
+    name: `disable the transition into ${PROD_STAGE}`,
+    run: async () => {
+      await aws.codePipeline.send(
+        new DisableStageTransitionCommand({ pipelineName, stageName: PROD_STAGE, transitionType: 'Inbound', reason: transitionReason(identity, options.reason) }),
+      );
+      return ['disabled'];
     },
-    {
-      name: 'reject pending approvals (the bakes)',
-      run: () => rejectPendingApprovals(aws.codePipeline, pipelineName, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`.slice(0, APPROVAL_SUMMARY_MAX)),
-    },
-  ];
-  if (options.abort) {
-    steps.push({ name: 'stop in-flight executions (abandon)', run: () => abortInFlight(aws.codePipeline, pipelineName, options.reason) });
-  }
+  };
+  const approvals: Step = {
+    name: 'reject pending approvals (the bakes)',
+    run: () => rejectPendingApprovals(aws.codePipeline, pipelineName, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`.slice(0, APPROVAL_SUMMARY_MAX)),
+  };
+  const abort: Step | undefined = options.abort
+    ? { name: 'stop in-flight executions (abandon)', run: () => abortInFlight(aws.codePipeline, pipelineName, options.reason) }
+    : undefined;
   // Last, so that it can say what was done; a failed announcement undoes nothing.
-  steps.push(announceProdChange(aws, topicArn(config, given, identity.arn), { command: 'stop', pipelineName, by: identity.arn, reason: options.reason, at }));
-  if (await runSteps(ctx, steps, { continueAfterFailure: true })) {
-    if (!options.abort) await reportStillDeploying(ctx, aws.codePipeline, pipelineName);
-    ctx.out(`Nothing reaches ${PROD_STAGE} until \`tollgate resume --reason "..."\`.`);
-  } else {
-    ctx.err('tollgate: stop is incomplete: the steps marked FAILED were not done; fix the cause and run the same command again (it is safe to repeat)');
-    ctx.setExitCode(1);
-  }
+  const announce = announceProdChange(aws, topicArn(config, given, identity.arn), { command: 'stop', pipelineName, by: identity.arn, reason: options.reason, at });
+  const steps = [halt, transition, approvals, ...(abort ? [abort] : []), announce];
+  const outcomes = await runSteps(ctx, steps, { continueAfterFailure: true });
+  const outcome = (step: Step) => outcomes[steps.indexOf(step)];
+  const summary = stopSummary(
+    { halt: outcome(halt), transition: outcome(transition), approvals: outcome(approvals), abort: abort && outcome(abort), announce: outcome(announce) },
+    pipelineName,
+  );
+  const still = summary.complete && !options.abort ? await readStillDeploying(aws.codePipeline, pipelineName) : undefined;
+  ctx.report({ state: summary.state, complete: summary.complete, steps: outcomes, ...(still ? { stillDeploying: still } : {}) }, () => {
+    if (still && 'error' in still) ctx.out(`could not read what is still deploying (${still.error}): \`tollgate status\` shows it`);
+    else if (still && still.deploying.length > 0) ctx.out(`still deploying (stop does not interrupt it; use --abort): ${still.deploying.join(', ')}`);
+    if (summary.complete) ctx.out(summary.message);
+  });
+  if (!summary.complete) ctx.fail(summary.message);
 }
 
 export function registerStopCommand(program: Command, ctx: CliContext): void {

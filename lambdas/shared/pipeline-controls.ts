@@ -163,6 +163,14 @@ export function operatorRoleName(pipelineName: string): string {
 }
 
 /**
+ * Name of the read-only role in each environment's account through which the gate (and `tollgate status`, through
+ * the operator role) reads the environment's alarms (`cdk/service/alarm-reader-role.ts`).
+ */
+export function alarmReaderRoleName(pipelineName: string): string {
+  return `${pipelineName}-AlarmReader`;
+}
+
+/**
  * Whether `modifiedBy` (SSM's `LastModifiedUser`) is a session of the operator role `roleName` in `account`:
  * `arn:<partition>:sts::<account>:assumed-role/<roleName>/<session>`. The form of an assumed-role ARN is the IAM
  * User Guide's ("IAM identifiers", "ARNs": `arn:aws:sts::account:assumed-role/role-name/role-session-name`).
