@@ -11,3 +11,4 @@ import './templates/assembly-invariants.tests';
 import './templates/sandbox-cleaner-stack.tests';
 import './templates/cli-plan.tests';
 import './templates/sandbox.tests';
+import './templates/gate-check-pipeline.tests';

@@ -9,3 +9,4 @@ import './templates/canary-exposure.tests';
 import './templates/tile-server.tests';
 import './templates/synthetic-checks.tests';
 import './templates/app.tests';
+import './templates/operator-role.tests';

@@ -32,7 +32,8 @@ beforeAll(async () => {
   const result = await run('plan', '--dir', outdir, '--json');
   expect(result.err).toEqual([]);
   expect(result.code).toBe(0);
-  report = JSON.parse(result.stdout) as PlanReport;
+  // The --json envelope: { command, result }.
+  report = (JSON.parse(result.stdout) as { command: string; result: PlanReport }).result;
   pipelineTemplate = JSON.parse(fs.readFileSync(path.join(outdir, 'Tollgate-Pipeline.template.json'), 'utf8'));
 });
 afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
@@ -195,7 +196,7 @@ describe('plan on the synthesized app', () => {
       const dir = pipelineOnly((s) => s.replace('"alarmLatencyMinutes":3', '"alarmLatencyMinutes":7'));
       dirs.push(dir);
       const result = await run('plan', '--dir', dir, '--json');
-      const edited = JSON.parse(result.stdout) as PlanReport;
+      const edited = (JSON.parse(result.stdout) as { result: PlanReport }).result;
       expect(edited.bakes.map((b) => b.alarmLatencyMinutes)).toEqual([7, 7]);
       expect(edited.timeline.steps.filter((s) => s.what.startsWith('alarm latency')).map((s) => [s.stage, s.minutes])).toEqual([
         ['Dev', 7],
