@@ -6,6 +6,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Freeze, parseFreezes, parseOverride } from '../lambdas/shared/pipeline-controls';
+import { expectGolden } from './golden';
 import { runCli, useCdkJson } from './cli-harness';
 
 const ONCALL = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice';
@@ -70,9 +71,7 @@ describe('with mocked AWS clients', () => {
     test('writes who, when, why and until to the freezes parameter', async () => {
       const run = await runCli(['freeze', 'declare', '--name', 'incident-4711', '--reason', 'checkout errors', '--until', '2026-11-24T12:00'], NOW);
       expect(run.code).toBe(0);
-      expect(run.out).toEqual([
-        `declared freeze incident-4711 (in force) from 2026-11-23T10:00:00-05:00 until 2026-11-24T12:00:00-05:00: checkout errors — declared by ${ONCALL} at 2026-11-23T10:00:00-05:00`,
-      ]);
+      expectGolden('freeze-declare', run.out);
       const put = written();
       expect(put).toMatchObject({ Name: FREEZES, Type: 'String', Overwrite: true });
       const stored = parseFreezes(FREEZES, put.Value!);
@@ -160,11 +159,7 @@ describe('with mocked AWS clients', () => {
       expect((await runCli(['freeze', 'list'], NOW)).out).toEqual(['no run-time freezes']);
       storedFreezes([freeze({}), freeze({ name: 'peak', start: '2026-11-26T00:00:00-05:00' }), freeze({ name: 'old', end: '2026-11-21T00:00:00-05:00' })]);
       const run = await runCli(['freeze', 'list'], NOW);
-      expect(run.out).toEqual([
-        'incident (in force) from 2026-11-20T10:00:00-05:00 until 2026-11-30T00:00:00-05:00: INC-1 — declared by arn:aws:sts::111111111111:assumed-role/OnCall/bob at 2026-11-20T10:00:00-05:00',
-        'peak (planned) from 2026-11-26T00:00:00-05:00 until 2026-11-30T00:00:00-05:00: INC-1 — declared by arn:aws:sts::111111111111:assumed-role/OnCall/bob at 2026-11-20T10:00:00-05:00',
-        'old (expired) from 2026-11-20T10:00:00-05:00 until 2026-11-21T00:00:00-05:00: INC-1 — declared by arn:aws:sts::111111111111:assumed-role/OnCall/bob at 2026-11-20T10:00:00-05:00',
-      ]);
+      expectGolden('freeze-list', run.out);
       const json = JSON.parse((await runCli(['freeze', 'list', '--json'], NOW)).out.join('\n'));
       expect(json).toEqual({ command: 'freeze list', result: expect.any(Array) });
       expect(json.result).toHaveLength(3);
@@ -190,7 +185,7 @@ describe('with mocked AWS clients', () => {
       });
       expect(published[0].args[0].input.Message).toContain(`Break-glass: ${ONCALL} overrode the release calendar for Tollgate execution ${EXECUTION}.`);
       expect(published[0].args[0].input.Message).toContain('Reason: Friday hotfix for INC-4711');
-      expect(run.out[0]).toBe(`override recorded in ${OVERRIDE} and announced on arn:aws:sns:us-east-1:111111111111:Tollgate-release-events`);
+      expectGolden('override', run.out);
     });
 
     test('the topic comes from --topic-arn, else TOLLGATE_TOPIC_ARN', async () => {
