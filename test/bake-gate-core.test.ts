@@ -6,7 +6,6 @@ import {
   ConfigurationChange,
   Datapoint,
   decide,
-  duration,
   EnvironmentReading,
   GateInputs,
   MAX_SUMMARY_LENGTH,
@@ -594,12 +593,6 @@ describe('the alarm event fast path', () => {
 });
 
 describe('wording', () => {
-  it('rounds durations up to the minute', () => {
-    expect(duration(1)).toBe('1 min');
-    expect(duration(60 * MIN)).toBe('1 h');
-    expect(duration(61 * MIN + 1)).toBe('1 h 2 min');
-  });
-
   it('writes times on the same day short and others in full', () => {
     expect(clock(new Date('2026-03-10T10:42:07.123Z'), new Date('2026-03-10T23:00:00Z'))).toBe('10:42:07Z');
     expect(clock(new Date('2026-03-09T10:42:07Z'), new Date('2026-03-10T01:00:00Z'))).toBe('2026-03-09T10:42:07Z');

@@ -17,6 +17,7 @@ import * as processes from '../cli/sandbox/process';
 import { deleted, updated, waitForStacks } from '../cli/sandbox/stacks';
 import { NOW, clearTollgateEnv, run } from './cli-fixture';
 import { textContext } from './cli-harness';
+import { expectGolden } from './golden';
 
 jest.mock('../cli/prompt', () => ({ isInteractive: jest.fn(), confirm: jest.fn() }));
 jest.mock('../cli/sandbox/process', () => ({ runAttached: jest.fn(), git: jest.fn() }));
@@ -167,14 +168,7 @@ describe('sandbox list', () => {
   test('every sandbox with owner, age, expiry and what the cleaner will do; never other stacks', async () => {
     const result = await run('sandbox', 'list');
     expect(result.code).toBe(0);
-    // Columns are aligned: split on the padding.
-    expect(result.out.map((line) => line.split(/ {2,}/))).toEqual([
-      ['NAME', 'OWNER', 'AGE', 'EXPIRES', 'STACKS'],
-      ['alice', 'alice', '3d', '2026-11-26T10:30:00Z (in 4d)', 'alice-Service UPDATE_COMPLETE'],
-      ['bob', 'bob.builder', '20d', '2026-11-21T00:00:00Z (EXPIRED: the cleaner deletes it within the hour)', 'bob-Service UPDATE_COMPLETE'],
-      ['carol', 'carol', '90m', 'never (no expiry tag)', 'carol-Service UPDATE_COMPLETE'],
-    ]);
-    expect(new Set(result.out.map((line) => line.indexOf(line.split(/ {2,}/)[4])))).toEqual(new Set([result.out[0].indexOf('STACKS')]));
+    expectGolden('sandbox-list', result.out);
   });
 
   test('--json', async () => {

@@ -1,6 +1,7 @@
 import { Stack } from '@aws-sdk/client-cloudformation';
 import { Command } from 'commander';
 import { ConfigError, TollgateConfig, resolveSandboxName } from '../../cdk/config';
+import { duration } from '../../lambdas/shared/duration';
 import { DEFAULT_SANDBOX_DAYS, MAX_SANDBOX_DAYS, expiryAfter } from '../../lambdas/shared/sandbox-tags';
 import { loadAppConfig } from '../app-config';
 import { AwsClients, CallerIdentity, awsClients, requireSandboxAccount, withAwsErrors } from '../aws';
@@ -58,12 +59,11 @@ function forSandbox(explicitName: string | undefined, work: (name: string, sessi
   return inSandboxAccount((session) => work(name, session));
 }
 
-function duration(fromIso: string | undefined, to: Date): string {
+/** How long ago `fromIso` was (`3 d`), or how long until it comes (`in 4 d`). */
+function since(fromIso: string | undefined, to: Date): string {
   if (!fromIso) return '?';
-  const minutes = Math.round((to.getTime() - Date.parse(fromIso)) / 60_000);
-  const abs = Math.abs(minutes);
-  const text = abs >= 2 * 1440 ? `${Math.floor(abs / 1440)}d` : abs >= 120 ? `${Math.floor(abs / 60)}h` : `${abs}m`;
-  return minutes < 0 ? `in ${text}` : text;
+  const ms = to.getTime() - Date.parse(fromIso);
+  return ms < 0 ? `in ${duration(-ms)}` : duration(ms);
 }
 
 interface CdkOptions {
@@ -93,8 +93,8 @@ function printSandboxes(ctx: CliContext, sandboxes: SandboxSummary[], now: Date,
   }
   const rows = sandboxes.map((s) => {
     const deleting = s.stacks.some((st) => st.cleaner.action === 'delete');
-    const expiry = s.expires ? `${s.expires} (${deleting ? 'EXPIRED: the cleaner deletes it within the hour' : duration(s.expires, now)})` : 'never (no expiry tag)';
-    return [s.name, s.owner ?? '?', duration(s.created, now), expiry, s.stacks.map((st) => `${st.stackName} ${st.status}`).join(', ')];
+    const expiry = s.expires ? `${s.expires} (${deleting ? 'EXPIRED: the cleaner deletes it within the hour' : since(s.expires, now)})` : 'never (no expiry tag)';
+    return [s.name, s.owner ?? '?', since(s.created, now), expiry, s.stacks.map((st) => `${st.stackName} ${st.status}`).join(', ')];
   });
   const header = ['NAME', 'OWNER', 'AGE', 'EXPIRES', 'STACKS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -3,6 +3,7 @@
  * this file says, for every pending bake approval the gate owns (the dev bake before prod, the prod bake
  * after it), approve, reject or wait, and why, in words on-call reads in the execution's action summary.
  */
+import { duration } from '../shared/duration';
 import { isoSeconds } from '../shared/iso-time';
 import type { Halt } from '../shared/pipeline-controls';
 import type { CalendarVerdict } from '../shared/release-calendar';
@@ -669,15 +670,6 @@ function truncate(text: string): string {
 export function clock(at: Date, now: Date): string {
   const iso = isoSeconds(at);
   return iso.slice(0, 10) === now.toISOString().slice(0, 10) ? iso.slice(11) : iso;
-}
-
-/** `23 min`, `11 h 5 min`, rounded up to the minute so "1 min left" lasts until the very end. */
-export function duration(ms: number): string {
-  const minutes = Math.ceil(ms / MINUTE);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  const rest = minutes % 60;
-  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
 }
 
 function formatCount(n: number): string {
