@@ -154,7 +154,8 @@ export function gateItems(waitingSummary = 'calendar closed: Sunday; opens Mon 0
  */
 export function useEndpoint(url: string, maxAttempts = 2): () => void {
   const saved = { ...process.env };
-  for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
+  // AWS_SDK_JS_* switches the SDK's own notices, not where it connects: those stay as test/setup-env.ts set them.
+  for (const key of Object.keys(process.env)) if (key.startsWith('AWS_') && !key.startsWith('AWS_SDK_JS_')) delete process.env[key];
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: url,
     AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
