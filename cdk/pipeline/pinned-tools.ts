@@ -6,8 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The CodeBuild image every project of the pipeline runs on, and the Node.js major it selects there. */
-export const PIPELINE_BUILD_NODE_MAJOR = '20';
+/**
+ * The Node.js major every CodeBuild project of the pipeline selects on its image (standard:7.0 offers 18, 20, 22
+ * and 24): the lowest one Tollgate supports, the LTS the AWS SDK keeps supporting after January 2027.
+ */
+export const PIPELINE_BUILD_NODE_MAJOR = '22';
 
 const EXACT_VERSION = /^\d+\.\d+\.\d+$/;
 

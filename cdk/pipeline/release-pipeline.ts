@@ -100,7 +100,7 @@ export class ReleasePipeline extends Construct {
       publishAssetsInParallel: false,
       synth: this.buildStep(props),
       // Every project (Build, SelfMutate, asset publishing) names its image and Node.js major, so none runs on
-      // whatever CDK Pipelines' or CodeBuild's default is next year; Node 20 is what developers and CI run.
+      // whatever CDK Pipelines' or CodeBuild's default is next year; Node 22 is the lowest Node Tollgate supports.
       codeBuildDefaults: {
         buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM },
         partialBuildSpec: codebuild.BuildSpec.fromObject({ phases: { install: { 'runtime-versions': { nodejs: PIPELINE_BUILD_NODE_MAJOR } } } }),

@@ -43,8 +43,8 @@ describe.each(projects.map((p) => [p.id, p]))('CodeBuild project %s', (_id, proj
     expect(project.environment.Image).toBe('aws/codebuild/standard:7.0');
   });
 
-  test('selects Node.js 20 explicitly', () => {
-    expect(project.buildSpec.phases?.install?.['runtime-versions']).toEqual({ nodejs: '20' });
+  test('selects Node.js 22 explicitly, the lowest supported Node', () => {
+    expect(project.buildSpec.phases?.install?.['runtime-versions']).toEqual({ nodejs: '22' });
   });
 
   test('installs nothing unpinned: every global npm install names an exact version, never latest', () => {

@@ -61,7 +61,7 @@ describe('the release pipeline', () => {
         BuildSpec: Match.serializedJson(
           Match.objectLike({
             phases: Match.objectLike({
-              install: { 'runtime-versions': { nodejs: '20' } },
+              install: { 'runtime-versions': { nodejs: '22' } },
               build: { commands: ['npm ci', 'npm test', 'npm run synth', 'npm run gate-check'] },
             }),
             artifacts: Match.objectLike({ 'base-directory': 'cdk.out' }),
