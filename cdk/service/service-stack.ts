@@ -74,7 +74,7 @@ export interface ServiceStackProps extends cdk.StackProps {
 }
 
 /**
- * The sample service Tollgate releases (after the LeadOut API of seed 002): an HTTP API in front of a Lambda
+ * The sample service Tollgate releases, a stand-in for the team's real API: an HTTP API in front of a Lambda
  * alias, a DynamoDB table, and the alarms that define the environment's health.
  */
 export class ServiceStack extends cdk.Stack {
