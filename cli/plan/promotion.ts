@@ -4,6 +4,7 @@
  */
 import type { TrafficShift } from '../../cdk/canary-settings';
 import { CfnTemplate, Exposure, ExposureError, WatchedShift, describeExposure, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
+import { duration } from '../../lambdas/shared/duration';
 import { CliError } from '../context';
 import { SynthesizedStack } from './assembly';
 
@@ -48,6 +49,8 @@ export interface StageConditions {
 
 /** A CodeDeploy deployment group: how it moves traffic to a new version and what stops it. */
 export interface TrafficShiftPlan extends WatchedShift {
+  /** Where the deployment group is in the app, e.g. `Prod/Service/Canary/DeploymentGroup`. */
+  readonly constructPath: string;
   /** Minutes from the first shift until all traffic is on the new version. */
   readonly totalMinutes: number;
   /** When CodeDeploy rolls back by itself. */
@@ -56,6 +59,7 @@ export interface TrafficShiftPlan extends WatchedShift {
 
 /** An ECS service's own rolling, canary or linear deployment. */
 export interface ServiceRollout {
+  /** Its service name, else where it is in the app, e.g. `Prod/Service/TileServer/Service/Service`. */
   readonly service: string;
   readonly strategy: string;
   readonly alarms: string[];
@@ -106,14 +110,40 @@ function shiftMinutes(shift: TrafficShift): number {
   return shift.type === 'canary' ? shift.intervalMinutes : (Math.ceil(100 / shift.percent) - 1) * shift.intervalMinutes;
 }
 
-/** The template's deployment groups, read by the canary's own code (`cdk/exposure.ts`), the exposure figure's source. */
-function trafficShifts(template: CfnTemplate): Pick<DeployedStack, 'trafficShifts' | 'trafficShiftsUnreadable'> {
+/** How a shift moves traffic, in a few words: `canary 10 % for 10 min, then all`. */
+export function describeShift(shift: TrafficShift): string {
+  if (shift.type === 'allAtOnce') return 'all at once';
+  const interval = duration(shift.intervalMinutes * 60_000);
+  return shift.type === 'canary' ? `canary ${shift.percent} % for ${interval}, then all` : `linear ${shift.percent} % every ${interval}`;
+}
+
+/**
+ * A resource's construct path (its `aws:cdk:path` metadata) under `root`, without the trailing `Resource`:
+ * `Prod/Service/Canary/DeploymentGroup`; its logical ID when the template has no path metadata.
+ */
+function constructPath(resources: Resources, logicalId: string, root: string): string {
+  const path = (resources[logicalId] as { Metadata?: Record<string, unknown> } | undefined)?.Metadata?.['aws:cdk:path'];
+  if (typeof path !== 'string') return logicalId;
+  const within = path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+  return within.replace(/\/Resource$/, '');
+}
+
+/**
+ * The template's deployment groups, read by the canary's own code (`cdk/exposure.ts`), the exposure figure's
+ * source; their paths under `root`, the construct that holds the stages.
+ */
+function trafficShifts(template: CfnTemplate, root: string): Pick<DeployedStack, 'trafficShifts' | 'trafficShiftsUnreadable'> {
   const resources = template.Resources ?? {};
   try {
     return {
       trafficShifts: watchedShifts(template).map((w) => {
         const rollback = resources[w.deploymentGroup]?.Properties?.AutoRollbackConfiguration;
-        return { ...w, totalMinutes: shiftMinutes(w.shift), autoRollbackEvents: rollback?.Enabled ? (rollback.Events ?? []) : [] };
+        return {
+          ...w,
+          constructPath: constructPath(resources, w.deploymentGroup, root),
+          totalMinutes: shiftMinutes(w.shift),
+          autoRollbackEvents: rollback?.Enabled ? (rollback.Events ?? []) : [],
+        };
       }),
     };
   } catch (err) {
@@ -122,7 +152,7 @@ function trafficShifts(template: CfnTemplate): Pick<DeployedStack, 'trafficShift
   }
 }
 
-function serviceRollouts(template: CfnTemplate): ServiceRollout[] {
+function serviceRollouts(template: CfnTemplate, root: string): ServiceRollout[] {
   const resources = template.Resources ?? {};
   return Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::ECS::Service')
@@ -130,7 +160,7 @@ function serviceRollouts(template: CfnTemplate): ServiceRollout[] {
       const p = r.Properties ?? {};
       const d = p.DeploymentConfiguration ?? {};
       return {
-        service: p.ServiceName ? renderValue(p.ServiceName, resources) : logicalId,
+        service: p.ServiceName ? renderValue(p.ServiceName, resources) : constructPath(resources, logicalId, root),
         strategy: d.Strategy ?? p.DeploymentController?.Type ?? 'ROLLING',
         alarms: d.Alarms?.Enable ? (d.Alarms.AlarmNames ?? []).map((n: unknown) => renderValue(n, resources)) : [],
         rollbackOnAlarm: Boolean(d.Alarms?.Enable && d.Alarms?.Rollback),
@@ -197,8 +227,8 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
           stackName: name,
           account: deployed?.account,
           region: deployed?.region,
-          ...(deployed ? trafficShifts(deployed.template) : { trafficShifts: [], trafficShiftsUnreadable: `stack ${name} is not in the assembly` }),
-          serviceRollouts: deployed ? serviceRollouts(deployed.template) : [],
+          ...(deployed ? trafficShifts(deployed.template, stack.displayName) : { trafficShifts: [], trafficShiftsUnreadable: `stack ${name} is not in the assembly` }),
+          serviceRollouts: deployed ? serviceRollouts(deployed.template, stack.displayName) : [],
         };
       }),
       approvals: actions.filter((a) => a.category === 'Approval').map((a) => ({ name: a.name, timeoutMinutes: a.timeoutMinutes })),
@@ -221,7 +251,7 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
 }
 
 /** One deployment group's worst-case exposure. */
-type GroupExposure = Exposure & { readonly deploymentGroup: string; readonly stackName: string; readonly description: string };
+type GroupExposure = Exposure & { readonly deploymentGroup: string; readonly constructPath: string; readonly stackName: string; readonly description: string };
 
 /** The worst-case exposure of a bad build in one stage, or why there is no figure. */
 export type ExposureFigure = GroupExposure | { readonly unavailable: string };
@@ -240,10 +270,10 @@ export function stageExposure(plan: PromotionPlan, stageName: string): ExposureF
     for (const t of d.trafficShifts) {
       try {
         const exposure = worstCaseExposure(t.shift, t.alarms);
-        figures.push({ ...exposure, deploymentGroup: t.deploymentGroup, stackName: d.stackName, description: describeExposure(exposure) });
+        figures.push({ ...exposure, deploymentGroup: t.deploymentGroup, constructPath: t.constructPath, stackName: d.stackName, description: describeExposure(exposure) });
       } catch (err) {
         if (!(err instanceof ExposureError)) throw err;
-        return { unavailable: `${d.stackName} ${t.deploymentGroup}: ${err.message}` };
+        return { unavailable: `${t.constructPath}: ${err.message}` };
       }
     }
   }

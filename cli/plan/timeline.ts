@@ -1,6 +1,7 @@
-import type { PlanBake } from './bakes';
+import { isoSeconds } from '../../lambdas/shared/iso-time';
+import type { PlanBake, PlanEntryCheck } from './bakes';
 import { CalendarOpening } from './calendar';
-import { PlanStage, PromotionPlan } from './promotion';
+import { PlanStage, PromotionPlan, TrafficShiftPlan, describeShift } from './promotion';
 
 /** What no template says: how long the build and one CloudFormation deployment take. Estimates, overridable. */
 export interface DurationEstimates {
@@ -12,10 +13,16 @@ export interface DurationEstimates {
 
 export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5 };
 
+/** What a step of the earliest path is; `build` and `deploy` take estimated minutes, `traffic` is the shift of the slowest deployment group. */
+export type StepKind = 'build' | 'deploy' | 'traffic' | 'bake' | 'alarm latency' | 'calendar' | 'entry check';
+
 export interface TimelineStep {
+  readonly kind: StepKind;
   readonly stage: string;
+  /** The step in a few words, e.g. `Dev-Service` (deploy), `canary 10 % for 10 min, then all`, `dev bake in approval Bake`. */
   readonly what: string;
   readonly minutes: number;
+  /** UTC, ISO-8601 to the second. */
   readonly startsAt: string;
   readonly endsAt: string;
 }
@@ -35,6 +42,8 @@ export interface TimelineOptions {
   readonly now: Date;
   /** The bake gate's approvals; other approvals are counted as answered at once. */
   readonly bakes: readonly Pick<PlanBake, 'stage' | 'action' | 'environment' | 'minutes' | 'alarmLatencyMinutes'>[];
+  /** The gate's checks at a stage's door: no time when all is clear, shown where they happen. */
+  readonly entryChecks?: readonly PlanEntryCheck[];
   readonly estimates: DurationEstimates;
   /** The stage the calendar guards. */
   readonly prodStage: string;
@@ -42,52 +51,70 @@ export interface TimelineOptions {
   readonly nextOpening?: (at: Date) => CalendarOpening | undefined;
 }
 
-function deployMinutes(stage: PlanStage, estimates: DurationEstimates): { minutes: number; what: string } {
-  const shift = Math.max(0, ...stage.deploys.flatMap((d) => d.trafficShifts.map((t) => t.totalMinutes)));
-  const what = `deploy ${stage.deploys.map((d) => d.stackName).join(', ')} (~${estimates.deployMinutes} min${shift > 0 ? ` + ${shift} min traffic shifting` : ''})`;
-  return { minutes: estimates.deployMinutes + shift, what };
+/** A step before it is placed in time: its run order within the stage orders it. */
+type Part = Pick<TimelineStep, 'kind' | 'what' | 'minutes'> & { readonly order: number };
+
+/** The stage's deployment (an estimate) and then its slowest traffic shift, each a step. */
+function deployParts(stage: PlanStage, estimates: DurationEstimates): Part[] {
+  const order = Math.min(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder));
+  const slowest = stage.deploys.flatMap((d) => d.trafficShifts).reduce<TrafficShiftPlan | undefined>((a, b) => (a && a.totalMinutes >= b.totalMinutes ? a : b), undefined);
+  const deploy: Part = { order, kind: 'deploy', what: stage.deploys.map((d) => d.stackName).join(', '), minutes: estimates.deployMinutes };
+  if (!slowest || slowest.totalMinutes === 0) return [deploy];
+  return [deploy, { order, kind: 'traffic', what: describeShift(slowest.shift), minutes: slowest.totalMinutes }];
+}
+
+function bakeParts(stage: PlanStage, options: TimelineOptions): Part[] {
+  return stage.actions
+    .filter((a) => a.category === 'Approval')
+    .flatMap((action) => {
+      const bake = options.bakes.find((b) => b.stage === stage.name && b.action === action.name);
+      if (!bake) return [];
+      const parts: Part[] = [{ order: action.runOrder, kind: 'bake', what: `${bake.environment} bake in approval ${bake.action}`, minutes: bake.minutes }];
+      if (bake.alarmLatencyMinutes > 0) {
+        parts.push({ order: action.runOrder, kind: 'alarm latency', what: "for the alarms to judge the bake's last minutes", minutes: bake.alarmLatencyMinutes });
+      }
+      return parts;
+    });
+}
+
+/** What an entry check re-checks before its stage deploys, in a few words. */
+export function entryCheckWhat(check: PlanEntryCheck): string {
+  return `${check.upstreamEnvironment} clean since its bake, ${check.environment} healthy, calendar open, nothing halted`;
 }
 
 /**
- * The earliest a commit pushed at `now` gets through: the build, each stage's deployment and traffic
- * shifting, each bake and the alarm latency after it (the gate approves no sooner), and the wait for the
- * calendar before prod.
+ * The earliest a commit pushed at `now` gets through: the build, each stage's entry check, deployment and
+ * traffic shifting, each bake and the alarm latency after it (the gate approves no sooner), and the wait for
+ * the calendar before prod. Instants are UTC to the second.
  */
 export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions): Timeline {
   const steps: TimelineStep[] = [];
-  let t = options.now;
-  const stepUntil = (stage: string, what: string, end: Date) => {
-    steps.push({ stage, what, minutes: Math.round((end.getTime() - t.getTime()) / 60_000), startsAt: t.toISOString(), endsAt: end.toISOString() });
+  const pushedAt = new Date(Math.floor(options.now.getTime() / 1000) * 1000);
+  let t = pushedAt;
+  const stepUntil = (stage: string, kind: StepKind, what: string, end: Date) => {
+    steps.push({ kind, stage, what, minutes: Math.round((end.getTime() - t.getTime()) / 60_000), startsAt: isoSeconds(t), endsAt: isoSeconds(end) });
     t = end;
   };
-  const step = (stage: string, what: string, minutes: number) => stepUntil(stage, what, new Date(t.getTime() + minutes * 60_000));
+  const step = (stage: string, kind: StepKind, what: string, minutes: number) => stepUntil(stage, kind, what, new Date(t.getTime() + minutes * 60_000));
   const firstRelease = plan.stages.findIndex((s) => s.deploys.length > 0 || s.approvals.length > 0);
   const building = firstRelease < 0 ? plan.stages : plan.stages.slice(0, firstRelease);
   const buildStages = building.length > 1 ? `${building[0].name}..${building[building.length - 1].name}` : (building[0]?.name ?? '');
-  step(buildStages, 'build, test, synth, self-update, publish assets (estimate)', options.estimates.buildMinutes);
+  step(buildStages, 'build', building.map((s) => s.name).join(' → '), options.estimates.buildMinutes);
 
   let reachesProdAt: string | undefined;
   for (const stage of firstRelease < 0 ? [] : plan.stages.slice(firstRelease)) {
-    const deploy = stage.deploys.length > 0 ? deployMinutes(stage, options.estimates) : undefined;
     if (stage.name === options.prodStage && options.nextOpening) {
       const opening = options.nextOpening(t);
-      if (!opening) return { pushedAt: options.now.toISOString(), steps, neverBecause: `the release calendar does not open within a year of ${t.toISOString()}` };
-      if (opening.at.getTime() > t.getTime()) stepUntil(stage.name, `wait for the release calendar (${opening.reasons.join('; ') || 'closed'})`, opening.at);
+      if (!opening) return { pushedAt: isoSeconds(pushedAt), steps, neverBecause: `the release calendar does not open within a year of ${isoSeconds(t)}` };
+      if (opening.at.getTime() > t.getTime()) stepUntil(stage.name, 'calendar', `wait for the release calendar: ${opening.reasons.join('; ') || 'closed'}`, opening.at);
     }
-    if (stage.name === options.prodStage) reachesProdAt = t.toISOString();
-    // Within a stage, actions run by run order: a bake approval follows the stage's deployments.
-    const parts: { order: number; what: string; minutes: number }[] = [];
-    if (deploy) parts.push({ order: Math.min(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder)), ...deploy });
-    for (const action of stage.actions.filter((a) => a.category === 'Approval')) {
-      const bake = options.bakes.find((b) => b.stage === stage.name && b.action === action.name);
-      if (!bake) continue;
-      parts.push({ order: action.runOrder, what: `${bake.environment} bake: ${bake.minutes} min held in approval ${bake.action}`, minutes: bake.minutes });
-      if (bake.alarmLatencyMinutes > 0) {
-        parts.push({ order: action.runOrder, what: `alarm latency: ${bake.alarmLatencyMinutes} min for the alarms to judge the bake's last minutes`, minutes: bake.alarmLatencyMinutes });
-      }
-    }
-    // A stable sort: the alarm latency stays after its bake.
-    for (const part of parts.sort((a, b) => a.order - b.order)) step(stage.name, part.what, part.minutes);
+    if (stage.name === options.prodStage) reachesProdAt = isoSeconds(t);
+    const entry = options.entryChecks?.find((c) => c.stage === stage.name);
+    if (entry) step(stage.name, 'entry check', entryCheckWhat(entry), 0);
+    // Within a stage, actions run by run order: a bake approval follows the stage's deployments; a stable sort
+    // keeps the canary after its deployment and the alarm latency after its bake.
+    const parts = [...(stage.deploys.length > 0 ? deployParts(stage, options.estimates) : []), ...bakeParts(stage, options)];
+    for (const part of parts.sort((a, b) => a.order - b.order)) step(stage.name, part.kind, part.what, part.minutes);
   }
-  return { pushedAt: options.now.toISOString(), steps, reachesProdAt, releasedAt: t.toISOString() };
+  return { pushedAt: isoSeconds(pushedAt), steps, reachesProdAt, releasedAt: isoSeconds(t) };
 }

@@ -10,7 +10,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { PlanReport, evidenceLine } from '../../cli/commands/plan';
+import { PlanReport } from '../../cli/commands/plan';
+import { WIDTH, evidenceLine } from '../../cli/plan/picture';
 import { readAssembly } from '../../cli/plan/assembly';
 import { PlanBake } from '../../cli/plan/bakes';
 import { promotionPlan, stageExposure } from '../../cli/plan/promotion';
@@ -18,6 +19,7 @@ import { BAKE_APPROVALS, isBake, isProdBake } from '../../cli/pipeline';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../../cli/plan/timeline';
 import { createTollgateApp } from '../../cdk/tollgate';
 import { NOW, clearTollgateEnv, run } from '../cli-fixture';
+import { expectGolden } from '../golden';
 
 const root = path.join(__dirname, '..', '..');
 let outdir: string;
@@ -28,7 +30,9 @@ beforeAll(async () => {
   clearTollgateEnv();
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-'));
   const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
-  createTollgateApp({ appProps: { outdir, context: { ...cdkJson.context, sandbox: 'alice' } }, env: {} }).app.synth();
+  // `cdk synth` turns on the construct paths (`aws:cdk:path`) that plan names resources by.
+  const context = { ...cdkJson.context, sandbox: 'alice', 'aws:cdk:enable-path-metadata': true };
+  createTollgateApp({ appProps: { outdir, context }, env: {} }).app.synth();
   const result = await run('plan', '--dir', outdir, '--json');
   expect(result.err).toEqual([]);
   expect(result.code).toBe(0);
@@ -57,14 +61,14 @@ describe('plan on the synthesized app', () => {
 
   test('the earliest path adds the build, every stage and the bake in order, and reaches prod before it is released', () => {
     const { timeline } = report;
-    expect(timeline.pushedAt).toBe(NOW.toISOString());
-    expect(timeline.steps[0]).toMatchObject({ minutes: DEFAULT_ESTIMATES.buildMinutes, startsAt: NOW.toISOString() });
+    expect(timeline.pushedAt).toBe('2026-11-22T10:30:00Z');
+    expect(timeline.steps[0]).toMatchObject({ kind: 'build', minutes: DEFAULT_ESTIMATES.buildMinutes, startsAt: '2026-11-22T10:30:00Z' });
     for (let i = 1; i < timeline.steps.length; i++) expect(timeline.steps[i].startsAt).toBe(timeline.steps[i - 1].endsAt);
     const total = timeline.steps.reduce((sum, s) => sum + s.minutes, 0);
     expect(Date.parse(timeline.releasedAt!) - NOW.getTime()).toBe(total * 60_000);
     expect(Date.parse(timeline.reachesProdAt!)).toBeLessThan(Date.parse(timeline.releasedAt!));
     // Only the wait for the calendar happens before the commit enters prod.
-    const prodWork = timeline.steps.filter((s) => s.stage === 'Prod' && !s.what.startsWith('wait for the release calendar'));
+    const prodWork = timeline.steps.filter((s) => s.stage === 'Prod' && s.kind !== 'calendar');
     expect(prodWork.length).toBeGreaterThan(0);
     expect(prodWork.every((s) => s.startsAt >= timeline.reachesProdAt!)).toBe(true);
   });
@@ -74,13 +78,14 @@ describe('plan on the synthesized app', () => {
     const deployOrder = Math.max(...dev.actions.filter((a) => a.stackName).map((a) => a.runOrder));
     expect(dev.actions.find((a) => a.name === 'Bake')).toMatchObject({ category: 'Approval', runOrder: deployOrder + 1 });
     expect(dev.approvals[0].timeoutMinutes).toBeGreaterThan(60);
-    const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => [s.what, s.minutes]);
+    const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => [s.kind, s.what, s.minutes]);
+    // Dev shifts all traffic at once: no traffic step.
     expect(devSteps).toEqual([
-      [expect.stringMatching(/^deploy Dev-Service/), 5],
-      ['dev bake: 60 min held in approval Bake', 60],
-      ["alarm latency: 3 min for the alarms to judge the bake's last minutes", 3],
+      ['deploy', 'Dev-Service', 5],
+      ['bake', 'dev bake in approval Bake', 60],
+      ['alarm latency', "for the alarms to judge the bake's last minutes", 3],
     ]);
-    expect(report.timeline.steps.findIndex((s) => s.stage === 'Prod')).toBeGreaterThan(report.timeline.steps.findIndex((s) => s.what.startsWith('dev bake')));
+    expect(report.timeline.steps.findIndex((s) => s.stage === 'Prod')).toBeGreaterThan(report.timeline.steps.findIndex((s) => s.kind === 'bake'));
   });
 
   test('the prod bake: a gate-owned approval ending Prod, 30 min after the canary, then the alarm latency; no onSuccess watch', () => {
@@ -88,11 +93,13 @@ describe('plan on the synthesized app', () => {
     const deployOrder = Math.max(...prod.actions.filter((a) => a.stackName).map((a) => a.runOrder));
     expect(prod.actions.find((a) => a.name === 'ProdBake')).toMatchObject({ category: 'Approval', runOrder: deployOrder + 1 });
     expect(prod.conditions).toEqual({ beforeEntry: [], onSuccess: [], onFailure: [{ result: 'ROLLBACK', rules: [] }] });
-    const prodSteps = report.timeline.steps.filter((s) => s.stage === 'Prod' && !s.what.startsWith('wait for')).map((s) => [s.what, s.minutes]);
+    const prodSteps = report.timeline.steps.filter((s) => s.stage === 'Prod' && s.kind !== 'calendar').map((s) => [s.kind, s.what, s.minutes]);
     expect(prodSteps).toEqual([
-      ['deploy Prod-Service (~5 min + 10 min traffic shifting)', 15],
-      ['prod bake: 30 min held in approval ProdBake', 30],
-      ["alarm latency: 3 min for the alarms to judge the bake's last minutes", 3],
+      ['entry check', 'dev clean since its bake, prod healthy, calendar open, nothing halted', 0],
+      ['deploy', 'Prod-Service', 5],
+      ['traffic', 'canary 10 % for 10 min, then all', 10],
+      ['bake', 'prod bake in approval ProdBake', 30],
+      ['alarm latency', "for the alarms to judge the bake's last minutes", 3],
     ]);
     expect(Date.parse(report.timeline.releasedAt!) - Date.parse(report.timeline.reachesProdAt!)).toBe((15 + 30 + 3) * 60_000);
   });
@@ -118,20 +125,20 @@ describe('plan on the synthesized app', () => {
   });
 
   test('the worst-case prod exposure is the canary\'s own figure: at most 10 % of traffic for at most 3 minutes', () => {
-    expect(report.exposure).toMatchObject({ sharePercent: 10, minutes: 3, stackName: 'Prod-Service' });
+    expect(report.exposure).toMatchObject({ sharePercent: 10, minutes: 3, stackName: 'Prod-Service', constructPath: 'Prod/Service/Canary/DeploymentGroup' });
     expect('description' in report.exposure && report.exposure.description).toMatch(/^10% of traffic for 3 minutes/);
   });
 
   test('a commit pushed on a Sunday waits in the bake for Monday 09:00 New York before it reaches prod', () => {
     // Sunday 10:30Z + 20 min build + 5 min dev + 60 min bake + 3 min alarm latency = Sunday 11:58Z: the
     // calendar opens Monday 09:00-05:00.
-    expect(report.timeline.steps.find((s) => s.what.startsWith('wait for the release calendar'))).toMatchObject({
+    expect(report.timeline.steps.find((s) => s.kind === 'calendar')).toMatchObject({
       stage: 'Prod',
-      startsAt: '2026-11-22T11:58:00.000Z',
-      endsAt: '2026-11-23T14:00:00.000Z',
-      what: 'wait for the release calendar (Sunday)',
+      startsAt: '2026-11-22T11:58:00Z',
+      endsAt: '2026-11-23T14:00:00Z',
+      what: 'wait for the release calendar: Sunday',
     });
-    expect(report.timeline.reachesProdAt).toBe('2026-11-23T14:00:00.000Z');
+    expect(report.timeline.reachesProdAt).toBe('2026-11-23T14:00:00Z');
     expect(report.gates.calendar).toBe('Mon–Thu 09:00–16:00 America/New_York, closed on public holidays of US');
   });
 
@@ -139,29 +146,29 @@ describe('plan on the synthesized app', () => {
     expect(report.gates.haltFlag).toBe('/tollgate/Tollgate/halt');
   });
 
-  test('prints a readable plan', async () => {
-    const result = await run('plan', '--dir', outdir, '--build-minutes', '12', '--deploy-minutes', '3');
+  test('prints the plan as a picture in the calendar\'s local time, every line at most 100 columns', async () => {
+    const result = await run('plan', '--dir', outdir);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Promotion plan of pipeline Tollgate (stack Tollgate-Pipeline)');
-    expect(result.stdout).toMatch(/Dev\s+deploys Dev-Service to account 222222222222 us-east-1/);
-    expect(result.stdout).toMatch(/\+12 min\s+Source\.\.Assets\s+build/);
-    expect(result.stdout).toContain('  halt flag: /tollgate/Tollgate/halt (tollgate stop / resume)');
-    expect(result.stdout).toMatch(
-      /Prod\s+first, the gate's entry check EntryCheck: dev clean since its bake, prod ready\n\s+deploys Prod-Service[\s\S]*then the prod bake: 30 min \+ 3 min alarm latency in gate-owned approval ProdBake \(times out after 90 min\)\n\s+on failure: ROLLBACK\n/,
-    );
-    expect(result.stdout).toContain(
-      '  entry check: Prod (approval EntryCheck, beside Prepare), owned by the bake gate; the build deploys only if dev stayed clean since its bake and prod is healthy, the calendar open and nothing halted; no wait when all is clear',
-    );
-    expect(result.stdout).not.toContain('on success');
-    expect(result.out).toEqual(
-      expect.arrayContaining([
-        '  dev bake: 60 min in Dev (approval Bake) + 3 min alarm latency, owned by the bake gate; then Prod; a rejection stops the build',
-        "  prod bake: 30 min in Prod (approval ProdBake) + 3 min alarm latency, owned by the bake gate; a rejection fails Prod, which rolls it back to the last successful release (on failure: ROLLBACK); a dev ALARM while dev still ran the build (from Dev/Bake) rejects too",
-        "    evidence: synthetic checks in ≥ 90 % of the bake's minutes",
-        '  calendar:  Mon–Thu 09:00–16:00 America/New_York, closed on public holidays of US (before Prod, with 53 min of the window left: prod deploy + prod bake + alarm latency)',
-      ]),
-    );
-    expect(result.stdout).not.toContain('NO EVIDENCE');
+    expect(result.out.filter((line) => line.length > WIDTH)).toEqual([]);
+    expectGolden('plan', result.out);
+  });
+
+  test('--build-minutes and --deploy-minutes change the estimated steps, marked ~', async () => {
+    const result = await run('plan', '--dir', outdir, '--build-minutes', '12', '--deploy-minutes', '3');
+    expect(result.out.filter((line) => /~\d+ min$/.test(line)).map((line) => line.match(/  (build|deploy)  .*~(\d+) min$/)?.slice(1))).toEqual([
+      ['build', '12'],
+      ['deploy', '3'],
+      ['deploy', '3'],
+    ]);
+  });
+
+  test('--mermaid: the README\'s gantt chart is this plan\'s, pushed when the README says', async () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const [, args, chart] = /<!-- generated by `npm run -s plan:mermaid`: tollgate plan (.+?) -->\n```mermaid\n([\s\S]*?)```/.exec(readme) ?? [];
+    const result = await run('plan', '--dir', outdir, ...args.split(' '));
+    expect(result.code).toBe(0);
+    expect(`${result.stdout}\n`).toBe(chart);
+    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 06:58, 2026-11-23 09:00\n {2}entry check :milestone/);
   });
 
   describe('an assembly whose gate was synthesized with other bake settings', () => {
@@ -186,9 +193,9 @@ describe('plan on the synthesized app', () => {
       dirs.push(dir);
       const result = await run('plan', '--dir', dir);
       expect(result.code).toBe(0);
-      expect(result.out.filter((l) => l.includes('evidence:'))).toEqual([
-        '    evidence: NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)',
-        '    evidence: NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)',
+      expect(result.out.filter((l) => l.includes('evidence:')).map((l) => l.trim())).toEqual([
+        'evidence: NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)',
+        'evidence: NO EVIDENCE OF TRAFFIC REQUIRED (bake.allowNoTraffic)',
       ]);
     });
 
@@ -198,7 +205,7 @@ describe('plan on the synthesized app', () => {
       const result = await run('plan', '--dir', dir, '--json');
       const edited = (JSON.parse(result.stdout) as { result: PlanReport }).result;
       expect(edited.bakes.map((b) => b.alarmLatencyMinutes)).toEqual([7, 7]);
-      expect(edited.timeline.steps.filter((s) => s.what.startsWith('alarm latency')).map((s) => [s.stage, s.minutes])).toEqual([
+      expect(edited.timeline.steps.filter((s) => s.kind === 'alarm latency').map((s) => [s.stage, s.minutes])).toEqual([
         ['Dev', 7],
         ['Prod', 7],
       ]);
@@ -230,7 +237,7 @@ test.each([
 
 describe('reading traffic shifting and conditions from templates', () => {
   function serviceTemplate() {
-    const app = new cdk.App();
+    const app = new cdk.App({ context: { 'aws:cdk:enable-path-metadata': true } });
     const stack = new cdk.Stack(app, 'Prod-Service');
     const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>1') });
     const alias = new lambda.Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
@@ -281,6 +288,7 @@ describe('reading traffic shifting and conditions from templates', () => {
   test('a predefined canary with its alarms and automatic rollback', () => {
     expect(prod.deploys[0].trafficShifts[0]).toEqual({
       deploymentGroup: expect.stringMatching(/^Canary/),
+      constructPath: 'Prod-Service/Canary',
       shift: { type: 'canary', percent: 10, intervalMinutes: 10, predefinedName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes' },
       totalMinutes: 10,
       alarms: [{ name: 'Prod-Service-LambdaErrors', periodSeconds: 300, datapointsToAlarm: 1 }],
@@ -322,17 +330,18 @@ describe('reading traffic shifting and conditions from templates', () => {
       prodStage: 'Prod',
       nextOpening: (at) => ({ at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] }),
     });
-    expect(timeline.steps.map((s) => [s.stage, s.what.split(':')[0], s.minutes])).toEqual([
-      ['Source', 'build, test, synth, self-update, publish assets (estimate)', 10],
-      ['Staging', 'staging bake', 60],
+    expect(timeline.steps.map((s) => [s.stage, s.kind, s.minutes])).toEqual([
+      ['Source', 'build', 10],
+      ['Staging', 'bake', 60],
       ['Staging', 'alarm latency', 3],
-      ['Prod', 'wait for the release calendar (outside Mon-Thu 09', 90],
-      ['Prod', 'deploy Prod-Service (~5 min + 10 min traffic shifting)', 15],
-      ['Prod', 'prod bake', 30],
+      ['Prod', 'calendar', 90],
+      ['Prod', 'deploy', 5],
+      ['Prod', 'traffic', 10],
+      ['Prod', 'bake', 30],
       ['Prod', 'alarm latency', 3],
     ]);
-    expect(timeline.reachesProdAt).toBe('2026-11-22T13:13:00.000Z');
-    expect(timeline.releasedAt).toBe('2026-11-22T14:01:00.000Z');
+    expect(timeline.reachesProdAt).toBe('2026-11-22T13:13:00Z');
+    expect(timeline.releasedAt).toBe('2026-11-22T14:01:00Z');
   });
 
   test('a calendar that never opens: the timeline says so instead of a time', () => {
