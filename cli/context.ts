@@ -17,6 +17,8 @@ export interface CliContext {
   readonly report: <T>(result: T, printText: (result: T) => void) => void;
   /** The clock; tests pass a fixed one. */
   readonly now: () => Date;
+  /** Writes raw text to standard error when it is a terminal (a spinner redrawn in place); absent otherwise. */
+  readonly terminal?: (text: string) => void;
 }
 
 /** A problem the person at the keyboard can fix: printed as one line, exit code 2 unless given. */

@@ -68,6 +68,8 @@ export interface MainIo {
   readonly out?: (line: string) => void;
   readonly err?: (line: string) => void;
   readonly now?: () => Date;
+  /** Raw standard error when it is a terminal; by default the process's, unless `err` is given. */
+  readonly terminal?: (text: string) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function main(args: string[], io: MainIo = {}): Promise<number> {
       else printText(value);
     },
     now: io.now ?? (() => new Date()),
+    terminal: io.terminal ?? (!io.err && process.stderr.isTTY ? (text) => process.stderr.write(text) : undefined),
   };
   const program = buildProgram(ctx, stdout);
   try {

@@ -9,7 +9,9 @@ import {
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as prompt from '../cli/prompt';
-import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, pipelineState, run, stageIn } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, NOW, pipelineState, run, stageIn } from './cli-fixture';
+import { expectGolden } from './golden';
+import { main } from '../cli/main';
 
 jest.mock('../cli/prompt', () => ({ isInteractive: jest.fn(), confirm: jest.fn() }));
 const isInteractive = prompt.isInteractive as jest.Mock;
@@ -52,13 +54,8 @@ test('--yes rolls Prod back to the release before the one it runs, after showing
   const result = await run('rollback', '--reason', 'search is slow', '--yes');
   expect(result.err).toEqual([]);
   expect(result.code).toBe(0);
-  expect(result.out.slice(0, 3)).toEqual([
-    'Prod of pipeline Tollgate (account 111111111111, us-east-1):',
-    `  now:          Succeeded execution ${e2} 2222222 "Faster search"`,
-    `  roll back to: execution ${e1} 1111111 "Fix the login page", released 2026-11-21T02:50:00Z`,
-  ]);
+  expectGolden('rollback', result.out);
   expect(rollbackCalls()).toEqual([{ pipelineName: 'Tollgate', stageName: 'Prod', targetPipelineExecutionId: e1 }]);
-  expect(result.out[3]).toBe(`Rollback started by ${CALLER_ARN}: execution r9 (reason: search is slow).`);
   expect(confirm).not.toHaveBeenCalled();
 });
 
@@ -132,4 +129,40 @@ test('CodePipeline refusing the rollback is reported as it said it, exit 1', asy
   const result = await run('rollback', '--reason', 'r', '--yes');
   expect(result.code).toBe(1);
   expect(result.err).toEqual(['tollgate: UnableToRollbackStageException: Stage Prod is in progress']);
+});
+
+describe('--wait', () => {
+  beforeEach(() => jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
+  /** Runs `rollback --wait` with a clock that moves with the fake timers; the rollback runs `polls` times, then ends `status`. */
+  async function waitFor(status: string, polls: number) {
+    let asked = 0;
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'r9' }).callsFake(() => ({ pipelineExecution: { status: ++asked > polls ? status : 'InProgress' } }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const done = main(['rollback', '--reason', 'r', '--yes', '--wait'], { out: (l) => out.push(l), err: (l) => err.push(l), now: () => new Date() });
+    for (let i = 0; i < 20; i++) await jest.advanceTimersByTimeAsync(10_000);
+    return { code: await done, out, err };
+  }
+
+  test('heartbeats on standard error while the rollback runs, then how long it took', async () => {
+    const result = await waitFor('Succeeded', 7);
+    expect(result.code).toBe(0);
+    expect(result.out.at(-1)).toBe(`Rollback started by ${CALLER_ARN}: execution r9 (reason: r).`);
+    expect(result.err).toEqual([
+      'still rolling back Prod (execution r9): 30 s',
+      'still rolling back Prod (execution r9): 1 min',
+      'rolled back Prod in 1 min 10 s',
+    ]);
+  });
+
+  test('a rollback that fails: how long it ran, and exit 1', async () => {
+    const result = await waitFor('Failed', 1);
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([
+      'the rollback of Prod ended Failed after 10 s',
+      'tollgate: rollback execution r9 did not succeed; `tollgate status` says where Prod stands',
+    ]);
+  });
 });

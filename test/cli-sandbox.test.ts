@@ -106,6 +106,8 @@ describe('sandbox deploy and diff', () => {
     expect(runAttached).toHaveBeenCalledWith(cdkCommandLine({ action: 'deploy', sandbox: 'alice', projectDir: PROJECT_ROOT, expires: '2026-11-29T10:30:00Z' }));
     expect(result.out[0]).toBe(`Deploying sandbox alice (stacks alice/*) in account 444444444444 region us-east-1 as ${SANDBOX_ARN}; it expires 2026-11-29T10:30:00Z`);
     expect(result.out[result.out.length - 1]).toContain('Sandbox alice is up until 2026-11-29T10:30:00Z');
+    // Progress and its last line go to standard error; the clock of the test stands still.
+    expect(result.err).toEqual(['deployed sandbox alice in 0 s']);
   });
 
   test('deploy --ref deploys that ref from its temporary worktree; --days and --hotswap are passed on', async () => {
@@ -128,7 +130,7 @@ describe('sandbox deploy and diff', () => {
     runAttached.mockResolvedValue(3);
     const result = await run('sandbox', 'deploy', '--name', 'alice');
     expect(result.code).toBe(1);
-    expect(result.err).toEqual(["tollgate: cdk deploy failed (exit 3); its output above says why"]);
+    expect(result.err).toEqual(['cdk deploy of sandbox alice failed after 0 s', 'tollgate: cdk deploy failed (exit 3); its output above says why']);
   });
 
   test('credentials for the prod account are refused before cdk runs, exit 2', async () => {
@@ -275,7 +277,7 @@ describe('sandbox destroy', () => {
       .resolves({ Stacks: [{ ...aliceStack, StackStatus: 'DELETE_FAILED', StackStatusReason: 'The bucket is not empty' }] });
     const result = await run('sandbox', 'destroy', '--name', 'alice', '--yes');
     expect(result.code).toBe(1);
-    expect(result.err).toEqual(['tollgate: not everything was deleted: alice-Service: DELETE_FAILED (The bucket is not empty)']);
+    expect(result.err).toEqual(['deleting alice-Service failed after 0 s', 'tollgate: not everything was deleted: alice-Service: DELETE_FAILED (The bucket is not empty)']);
   });
 });
 

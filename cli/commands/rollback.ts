@@ -1,15 +1,34 @@
-import { GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
+import { CodePipelineClient, GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { connectAsOperator, withAwsErrors } from '../aws';
 import { confirmChange } from '../confirm-change';
 import { isoSeconds } from '../../lambdas/shared/iso-time';
 import { CliContext, CliError, beforeAnyChange } from '../context';
 import { parseReason } from '../options';
+import { startProgress } from '../progress';
 import { PROD_STAGE, describeRevision, formatRevision, getPipelineState, recentExecutions, rollbackTarget } from '../pipeline';
 
 interface RollbackOptions {
   readonly reason: string;
   readonly yes?: boolean;
+  readonly wait?: boolean;
+}
+
+/** How often `--wait` asks CodePipeline about the rollback. */
+const POLL_MS = 10_000;
+
+/** Waits until the rollback execution has ended, with progress on standard error; false when it did not succeed. */
+async function waitForRollback(ctx: CliContext, codePipeline: CodePipelineClient, pipelineName: string, executionId: string): Promise<boolean> {
+  const progress = startProgress(ctx, `rolling back ${PROD_STAGE} (execution ${executionId})`);
+  for (;;) {
+    const status = (await codePipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId }))).pipelineExecution?.status;
+    if (status !== 'InProgress' && status !== 'Stopping') {
+      if (status === 'Succeeded') progress.done(`rolled back ${PROD_STAGE}`);
+      else progress.failed(`the rollback of ${PROD_STAGE} ended ${status ?? 'in an unknown state'}`);
+      return status === 'Succeeded';
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void> {
@@ -54,8 +73,11 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
   };
   ctx.report(result, () => {
     ctx.out(`Rollback started by ${identity.arn}: execution ${started.pipelineExecutionId} (reason: ${options.reason}).`);
-    ctx.out(`Follow it with \`tollgate status\`. To keep new builds out of ${PROD_STAGE} meanwhile: \`tollgate stop --reason "..."\`.`);
+    if (!options.wait) ctx.out(`Follow it with \`tollgate status\`. To keep new builds out of ${PROD_STAGE} meanwhile: \`tollgate stop --reason "..."\`.`);
   });
+  if (options.wait && !(await withAwsErrors(scope, () => waitForRollback(ctx, aws.codePipeline, pipelineName, started.pipelineExecutionId!)))) {
+    ctx.fail(`rollback execution ${started.pipelineExecutionId} did not succeed; \`tollgate status\` says where ${PROD_STAGE} stands`);
+  }
 }
 
 export function registerRollbackCommand(program: Command, ctx: CliContext): void {
@@ -64,5 +86,6 @@ export function registerRollbackCommand(program: Command, ctx: CliContext): void
     .description(`Roll ${PROD_STAGE} back to the release before the one it runs now (RollbackStage, through the operator role), after showing both and asking`)
     .requiredOption('--reason <text>', 'why (printed with your identity)', parseReason)
     .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
+    .option('--wait', 'wait until the rollback has ended, with progress on standard error; exit 1 unless it succeeded')
     .action((options: RollbackOptions) => rollback(ctx, options));
 }

@@ -8,6 +8,7 @@ import { AwsClients, CallerIdentity, awsClients, requireSandboxAccount, withAwsE
 import { confirmChange } from '../confirm-change';
 import { CliContext, CliError } from '../context';
 import { parseWholeNumber } from '../options';
+import { startProgress } from '../progress';
 import { PROJECT_ROOT } from '../project';
 import { cdkCommandLine } from '../sandbox/cdk-invocation';
 import { withRefCheckout } from '../sandbox/checkout';
@@ -76,7 +77,14 @@ interface CdkOptions {
 async function runCdk(ctx: CliContext, action: 'deploy' | 'diff', name: string, options: CdkOptions, session: Session): Promise<void> {
   const expires = action === 'deploy' ? expiryAfter(ctx.now(), options.days ?? DEFAULT_SANDBOX_DAYS) : undefined;
   ctx.out(`${action === 'deploy' ? 'Deploying' : 'Diffing'} sandbox ${name} (stacks ${name}/*) in ${session.where} as ${session.identity.arn}${expires ? `; it expires ${expires}` : ''}`);
-  const invoke = (projectDir: string) => runAttached(cdkCommandLine({ action, sandbox: name, projectDir, expires, hotswap: options.hotswap }));
+  const invoke = async (projectDir: string) => {
+    // cdk draws its own stack events on a terminal; the heartbeat is for logs.
+    const progress = action === 'deploy' ? startProgress(ctx, `deploying sandbox ${name}`, { sharesTerminal: true }) : undefined;
+    const exit = await runAttached(cdkCommandLine({ action, sandbox: name, projectDir, expires, hotswap: options.hotswap }));
+    if (exit === 0) progress?.done(`deployed sandbox ${name}`);
+    else progress?.failed(`cdk deploy of sandbox ${name} failed`);
+    return exit;
+  };
   const code = options.ref ? await withRefCheckout(ctx, options.ref, invoke) : await invoke(PROJECT_ROOT);
   if (code !== 0) {
     ctx.err(`tollgate: cdk ${action} failed (exit ${code}); its output above says why`);
@@ -118,7 +126,11 @@ async function destroy(ctx: CliContext, name: string, options: { yes?: boolean }
   busy(stacks);
   if (!(await confirmChange(ctx, options.yes, `Delete ${stacks.length} stack(s) of sandbox ${name} and everything in them?`))) return;
   for (const stack of stacks) await deleteStack(clients.cloudFormation, stack);
+  const names = stacks.map((s) => s.StackName).join(', ');
+  const progress = startProgress(ctx, `deleting ${names}`);
   const failed = await waitForStacks(clients.cloudFormation, stacks, deleted, ctx, { delayMs: POLL_MS });
+  if (failed.length > 0) progress.failed(`deleting ${names} failed`);
+  else progress.done(`deleted ${names}`);
   if (failed.length > 0) {
     ctx.err(`tollgate: not everything was deleted: ${failed.join('; ')}`);
     ctx.setExitCode(1);
