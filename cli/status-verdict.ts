@@ -2,6 +2,7 @@
  * What `tollgate status` answers first: one verdict line (is anything reaching prod, and if not, why), then the
  * details, decided purely from the facts `status` gathered and the clock.
  */
+import { duration } from '../lambdas/shared/duration';
 import type { StatusFacts } from './commands/status';
 
 /** How long the gate may go without a completed check: its heartbeat alarm's five minutes. */
@@ -59,7 +60,7 @@ export function statusVerdict(facts: StatusFacts, now: Date): StatusVerdict {
   else if (!health.lastCheckAt) {
     if (pending > 0) findings.push('bake gate STALLED: no check on record');
   } else if (minutesSince(health.lastCheckAt, now) > GATE_STALL_MINUTES) {
-    findings.push(`bake gate STALLED: no check for ${minutesSince(health.lastCheckAt, now)} min`);
+    findings.push(`bake gate STALLED: no check for ${duration(now.getTime() - Date.parse(health.lastCheckAt))}`);
   }
 
   const calendar = gates.calendar;
@@ -76,7 +77,7 @@ export function statusVerdict(facts: StatusFacts, now: Date): StatusVerdict {
     const where = b.kind === 'prod bake' ? 'in the prod bake' : `baking in ${b.stage}`;
     const why = b.waiting?.summary ?? b.gateSummary;
     if (b.minutesLeft === undefined) findings.push(`${commitOf(b.commit)} ${where}: start unknown`);
-    else if (b.minutesLeft > 0) findings.push(`${commitOf(b.commit)} ${where}: ${b.minutesLeft} min left${b.waiting ? ` (gate: ${b.waiting.summary})` : ''}`);
+    else if (b.minutesLeft > 0) findings.push(`${commitOf(b.commit)} ${where}: ${duration(b.minutesLeft * 60_000)} left${b.waiting ? ` (gate: ${b.waiting.summary})` : ''}`);
     else if (b.kind === 'dev bake' && calendarLine) findings.push(`held: ${calendarLine}; ${commitOf(b.commit)} baked in ${b.stage}`);
     else findings.push(`${commitOf(b.commit)} ${b.kind === 'prod bake' ? 'finished the prod bake' : `baked in ${b.stage}`}, waiting for the gate${why ? `: ${why}` : ` (it approves from ${b.earliestApprovalAt})`}`);
   }

@@ -3,6 +3,7 @@ import { AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
+import { duration } from '../../lambdas/shared/duration';
 import { type GateHealth, HEALTH_KEYS } from '../../lambdas/bake-gate/gate-state';
 import { Freeze, gateStateTableName, Halt } from '../../lambdas/shared/pipeline-controls';
 import { CalendarVerdict, evaluateCalendar } from '../../lambdas/shared/release-calendar';
@@ -296,7 +297,7 @@ function gateHealthLine(health: GateHealthReport, now: Date): string {
   else {
     const ago = Math.round((now.getTime() - Date.parse(health.lastCheckAt)) / 1000);
     const stale = ago > GATE_STALL_MINUTES * 60 ? ` — STALLED: no check for more than ${GATE_STALL_MINUTES} min, pending bakes are not being decided` : '';
-    parts.push(`last check ${health.lastCheckAt} (${ago < 120 ? `${ago} s` : `${Math.round(ago / 60)} min`} ago)${stale}`);
+    parts.push(`last check ${health.lastCheckAt} (${duration(ago * 1000, 's')} ago)${stale}`);
   }
   if (health.lastError) parts.push(`last error ${health.lastError.at}: ${health.lastError.message}`);
   return parts.join('; ');
