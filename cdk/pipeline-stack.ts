@@ -1,6 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Construct } from 'constructs';
 import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
@@ -139,7 +138,7 @@ export class PipelineStack extends cdk.Stack {
 
     // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline
     // "Configure stage rollback": V2 pipelines roll a failed stage back to its last successful execution).
-    this.releasePipeline.setStageConditions(this.prodStage.stageName, { onFailure: { result: codepipeline.Result.ROLLBACK } });
+    this.releasePipeline.rollBackOnFailure(this.prodStage.stageName);
   }
 }
 

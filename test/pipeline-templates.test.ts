@@ -12,3 +12,4 @@ import './templates/sandbox-cleaner-stack.tests';
 import './templates/cli-plan.tests';
 import './templates/sandbox.tests';
 import './templates/gate-check-pipeline.tests';
+import './templates/stage-conditions.tests';

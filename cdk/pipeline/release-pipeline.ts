@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { COMMIT_MESSAGE_ENV, GATE_CHECK_PIPELINE_ENV, GATE_FLOOR_PARAMETER_ENV, gateFloorParameterName } from '../../lambdas/shared/gate-floor';
 import { retainArtifacts } from './artifact-retention';
 import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
+import { StageConditionOverrides, StageConditions } from './stage-conditions';
 
 /** The Git repository a release pipeline builds. */
 export interface ReleaseSource {
@@ -18,13 +19,6 @@ export interface ReleaseSource {
   readonly branch: string;
   /** ARN of the AWS CodeConnections connection to the Git host. */
   readonly connectionArn: string;
-}
-
-/** The V2 stage conditions CDK Pipelines cannot express; see {@link ReleasePipeline.setStageConditions}. */
-export interface StageConditions {
-  readonly beforeEntry?: codepipeline.Conditions;
-  readonly onSuccess?: codepipeline.Conditions;
-  readonly onFailure?: codepipeline.FailureConditions;
 }
 
 export interface ReleasePipelineProps {
@@ -67,11 +61,13 @@ export interface ReleasePipelineProps {
 /**
  * A CodePipeline (V2) that builds once and promotes the same cloud assembly through a list of stages, each
  * in its own account, with KMS-encrypted artifacts and a self-updating pipeline. Built on CDK Pipelines; the
- * underlying {@link codePipeline} stays open for stages and V2 conditions that CDK Pipelines does not offer.
+ * underlying {@link codePipeline} stays open for stages that CDK Pipelines does not offer, and
+ * {@link addStageConditions} gives any stage the V2 conditions CDK Pipelines cannot express.
  */
 export class ReleasePipeline extends Construct {
-  /** The underlying pipeline, already built: add stages or conditions to it. */
+  /** The underlying pipeline, already built: add stages to it (conditions through {@link addStageConditions}). */
   readonly codePipeline: codepipeline.Pipeline;
+  private readonly stageConditions: StageConditionOverrides;
 
   constructor(scope: Construct, id: string, props: ReleasePipelineProps) {
     super(scope, id);
@@ -87,6 +83,7 @@ export class ReleasePipeline extends Construct {
       restartExecutionOnUpdate: true,
     });
     retainArtifacts(this.codePipeline);
+    this.stageConditions = new StageConditionOverrides(this.codePipeline);
 
     // One log group for every build, self-mutation and asset publishing: without it CodeBuild creates one per
     // project that never expires. Kept a year: these logs say what was built and published with deploy rights.
@@ -183,16 +180,21 @@ export class ReleasePipeline extends Construct {
   }
 
   /**
-   * Gives a stage V2 conditions (entry gates, alarm-watched success, rollback on failure). CDK Pipelines
-   * creates its stages without them, and the L2 stage renders its conditions lazily at synth, so setting
-   * them on the created stage yields exactly what `addStage({ onSuccess, ... })` would have.
+   * Gives a stage V2 conditions (entry gates, alarm-watched success, rollback on failure), which CDK Pipelines
+   * cannot express. They are written into the template at synth (see {@link StageConditionOverrides}), so the
+   * stage may still be added, or others placed before it, after this call; a stage missing at synth fails it.
+   *
+   * @throws when the stage already has conditions of a kind given
    */
-  setStageConditions(stageName: string, conditions: StageConditions): void {
-    const stage = this.stage(stageName) as unknown as Record<string, unknown>;
-    for (const [kind, value] of Object.entries(conditions)) {
-      if (value === undefined) continue;
-      if (stage[kind] !== undefined) throw new Error(`stage ${stageName} already has ${kind} conditions`);
-      stage[kind] = value;
-    }
+  addStageConditions(stageName: string, conditions: StageConditions): void {
+    this.stageConditions.add(stageName, conditions);
+  }
+
+  /**
+   * A failed stage (a rejected approval included) rolls back to its last successful execution (CodePipeline
+   * "Configure stage rollback"): `onFailure: { result: 'ROLLBACK' }`.
+   */
+  rollBackOnFailure(stageName: string): void {
+    this.addStageConditions(stageName, { onFailure: { result: codepipeline.Result.ROLLBACK } });
   }
 }

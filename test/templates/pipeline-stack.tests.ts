@@ -1,7 +1,8 @@
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cdk from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DERIVED_NAMES } from '../../cdk/pipeline-name';
-import { sharedTollgate, synthesizeTollgate } from '../fixture';
+import { sharedTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
 const synthesized = sharedTollgate();
@@ -149,40 +150,43 @@ describe('the release pipeline', () => {
   });
 });
 
-describe('ReleasePipeline.setStageConditions', () => {
-  test('writes V2 conditions on a CDK Pipelines stage, and refuses to overwrite them', () => {
-    const fresh = synthesizeTollgate({}, {});
-    const release = fresh.pipelineStack.releasePipeline;
-    const rule = new codepipeline.Rule({
-      name: 'ProdHealthy',
-      provider: 'CloudWatchAlarm',
-      version: '1',
-      configuration: { AlarmName: 'Prod-Service-Health', AlarmStates: ['ALARM'], WaitTime: 30 },
-    });
-    release.setStageConditions('Assets', {
-      onSuccess: { conditions: [{ result: codepipeline.Result.ROLLBACK, rules: [rule] }] },
-      onFailure: { result: codepipeline.Result.ROLLBACK },
-    });
-    expect(() => release.setStageConditions('Assets', { onFailure: { result: codepipeline.Result.ROLLBACK } })).toThrow(
-      'stage Assets already has onFailure conditions',
-    );
-    expect(() => release.stage('Nope')).toThrow('pipeline has no stage Nope; stages: Source, Build, UpdatePipeline, Assets, Dev, Prod');
+/** Whether `version` lies in a caret range such as `^2.276.0`: the same major, and no older. */
+function inCaretRange(version: string, range: string): boolean {
+  const parse = (v: string) => v.replace(/^\^/, '').split('-')[0].split('.').map(Number);
+  const [have, want] = [parse(version), parse(range)];
+  if (!range.startsWith('^') || have[0] !== want[0]) return false;
+  for (let i = 1; i < 3; i++) if (have[i] !== want[i]) return have[i] > want[i];
+  return true;
+}
 
-    const assets = stage('Assets', fresh.pipeline);
-    expect(assets.OnFailure).toEqual({ Result: 'ROLLBACK' });
-    expect(assets.OnSuccess).toEqual({
-      Conditions: [
-        {
-          Result: 'ROLLBACK',
-          Rules: [
-            {
-              Name: 'ProdHealthy',
-              RuleTypeId: { Category: 'Rule', Owner: 'AWS', Provider: 'CloudWatchAlarm', Version: '1' },
-              Configuration: { AlarmName: 'Prod-Service-Health', AlarmStates: ['ALARM'], WaitTime: 30 },
-            },
-          ],
-        },
-      ],
-    });
+describe('stage conditions', () => {
+  test('Prod, and only Prod, rolls back on failure: one OnFailure in the whole pipeline', () => {
+    const rendered = pipelineProperties().Stages.map((s: Record<string, unknown>) => [s.Name, s.BeforeEntry, s.OnSuccess, s.OnFailure]);
+    expect(rendered).toEqual([
+      ['Source', undefined, undefined, undefined],
+      ['Build', undefined, undefined, undefined],
+      ['UpdatePipeline', undefined, undefined, undefined],
+      ['Assets', undefined, undefined, undefined],
+      ['Dev', undefined, undefined, undefined],
+      ['Prod', undefined, undefined, { Result: 'ROLLBACK' }],
+    ]);
+  });
+
+  // Pinned to the aws-cdk-lib range of package.json: the override is written because CDK Pipelines renders no
+  // conditions itself. A release that does would be caught at synth too (StageConditionOverrides validates).
+  test('the installed aws-cdk-lib, within the range package.json allows, renders no conditions for CDK Pipelines stages', () => {
+    const range: string = require('../../package.json').dependencies['aws-cdk-lib'];
+    const version: string = require('aws-cdk-lib/package.json').version;
+    expect({ version, inRange: inCaretRange(version, range) }).toEqual({ version, inRange: true });
+    const resource = synthesized.pipelineStack.releasePipeline.codePipeline.node.defaultChild as codepipeline.CfnPipeline;
+    // The L2's own rendering of the stages, without overrides.
+    const own = cdk.Stack.of(resource).resolve(resource.stages) as Record<string, unknown>[];
+    expect(own.map((s) => [s.name, s.beforeEntry, s.onSuccess, s.onFailure])).toEqual(
+      ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod'].map((name) => [name, undefined, undefined, undefined]),
+    );
+  });
+
+  test('inCaretRange reads a caret range as npm does for x.y.z', () => {
+    expect(['2.276.0', '2.276.3', '2.300.0', '3.0.0', '2.275.9'].map((v) => inCaretRange(v, '^2.276.0'))).toEqual([true, true, true, false, false]);
   });
 });
