@@ -1,33 +1,22 @@
 import * as cdk from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
-import {
-  GATE_METRICS,
-  GATE_METRICS_NAMESPACE,
-  GATE_SETTINGS_ENV,
-  GATE_STATE_TABLE_ENV,
-  GATE_TOPIC_ENV,
-  GateBake,
-  GateEntryCheck,
-  GateEnvironment,
-  GateSettings,
-  MetricId,
-} from '../../lambdas/bake-gate/settings';
+import { GateBake, GateEntryCheck, GateEnvironment, GateSettings, MetricId } from '../../lambdas/bake-gate/settings';
 import { CalendarSettings } from '../../lambdas/shared/release-calendar';
-import { controlsHierarchy, operatorRoleName } from '../../lambdas/shared/pipeline-controls';
+import { operatorRoleName } from '../../lambdas/shared/pipeline-controls';
 import { NodejsLambda } from '../lambda-defaults';
 import { AlarmTopic } from './alarm-topic';
-import { DeadLetters } from './dead-letters';
+import { addGateApprovals, DEFAULT_BAKE_ACTION, DEFAULT_ENTRY_CHECK_ACTION, GateBakeProps, GateEntryCheckProps, longestBakeWait } from './gate-approvals';
+import { GateAlarms } from './gate-alarms';
+import { GateFunction } from './gate-function';
+import { addGateStateTable } from './gate-state-table';
+import { GateTriggers } from './gate-triggers';
+
+export type { GateBakeProps, GateEntryCheckProps } from './gate-approvals';
 
 /** An environment the gate watches, in its own account, through a read-only role there. */
 export interface GateEnvironmentProps {
@@ -57,78 +46,6 @@ export interface GateEnvironmentProps {
    * @default - no minimum
    */
   readonly minimumRequests?: { readonly count: number; readonly metric: MetricId };
-}
-
-/** A bake: a manual approval at the end of a stage, owned by the gate. */
-export interface GateBakeProps {
-  /** The stage whose deployment bakes; the approval becomes its last action. */
-  readonly stageName: string;
-  /** @default 'Bake' */
-  readonly actionName?: string;
-  /** The environment the stage deploys (a {@link GateEnvironmentProps.name}). */
-  readonly environment: string;
-  /** How long the environment must stay healthy. */
-  readonly bakeTime: cdk.Duration;
-  /**
-   * How long after the bake the gate waits for evidence (alarms OK now, enough traffic) before rejecting.
-   *
-   * @default cdk.Duration.minutes(60)
-   */
-  readonly evidenceGrace?: cdk.Duration;
-  /**
-   * Approve without evidence of traffic; stated in every approval summary.
-   *
-   * @default false
-   */
-  readonly allowNoTraffic?: boolean;
-  /**
-   * The stage promoted to next: the build waits while its environment's health alarm is in ALARM, while the
-   * release calendar is closed, and when the window closes within `lateStartMargin`.
-   *
-   * @default - promotes nowhere: the bake ends the stage (and a rejection fails it)
-   */
-  readonly promotion?: { readonly stageName: string; readonly environment: string; readonly lateStartMargin?: cdk.Duration };
-  /**
-   * An earlier bake of the same build whose environment's alarms still count while it runs this build.
-   *
-   * @default - none
-   */
-  readonly upstream?: { readonly stageName: string; readonly actionName?: string; readonly environment: string };
-  /**
-   * How long a baked build may be held (release calendar closed, halt, next environment unhealthy) before the
-   * approval times out and fails. Bake plus hold is at most 60 days.
-   *
-   * @default cdk.Duration.days(14) with a promotion, cdk.Duration.hours(1) without
-   */
-  readonly maxHold?: cdk.Duration;
-}
-
-/**
- * A check at the start of a stage, before its deployment: the earlier environment must have stayed clean since
- * its bake started, and the entered environment must be ready (health, calendar, halt). Whatever brought the
- * build to the stage (a resume, a re-enabled transition, a retry), it is checked again right before it deploys.
- */
-export interface GateEntryCheckProps {
-  /** The stage entered; the check runs beside its first actions (a change set is prepared, nothing deployed). */
-  readonly stageName: string;
-  /** @default 'EntryCheck' */
-  readonly actionName?: string;
-  /** The earlier bake whose environment must have stayed clean since it started. */
-  readonly upstream: { readonly stageName: string; readonly actionName?: string; readonly environment: string };
-  /** The environment the stage deploys: the build waits while it is in ALARM or the calendar is closed. */
-  readonly environment: string;
-  /**
-   * The environment's deployment plus bake: the build waits when the release window closes sooner.
-   *
-   * @default cdk.Duration.minutes(0)
-   */
-  readonly lateStartMargin?: cdk.Duration;
-  /**
-   * How long the build may wait at the door before the check times out and fails.
-   *
-   * @default cdk.Duration.days(14)
-   */
-  readonly maxHold?: cdk.Duration;
 }
 
 export interface BakeGateProps {
@@ -194,12 +111,6 @@ export interface BakeGateProps {
   readonly topicName?: string;
 }
 
-/** CodePipeline's manual approval timeout range. */
-const MIN_TIMEOUT_MINUTES = 5;
-const MAX_TIMEOUT_MINUTES = 86_400;
-const DEFAULT_ACTION_NAME = 'Bake';
-const DEFAULT_ENTRY_CHECK_NAME = 'EntryCheck';
-
 /**
  * Timed, alarm-watched bakes at the end of pipeline stages: manual approvals (free while they wait, up to 60
  * days) after each stage's deployments, owned by one gate function. The function rejects within seconds of a
@@ -208,6 +119,10 @@ const DEFAULT_ENTRY_CHECK_NAME = 'EntryCheck';
  * tampering and evidence of traffic; hold while halted, while the next environment is unhealthy or the release
  * calendar is closed; retry a failed read, and reject when it keeps failing. A rejected bake fails its stage:
  * for the last environment, that is what rolls it back (`onFailure: ROLLBACK`).
+ *
+ * A facade over its parts, one file each: the approvals (`addGateApprovals`), the topic (`AlarmTopic`), the state
+ * table (`addGateStateTable`), the function with its role and grants (`GateFunction`, with its `DeadLetters`), what
+ * invokes it (`GateTriggers`) and the alarms that page when it fails, stops or gets stuck (`GateAlarms`).
  */
 export class BakeGate extends Construct {
   /** The gate-owned approval actions, by `<stage>/<action>`. */
@@ -231,20 +146,51 @@ export class BakeGate extends Construct {
       if (env.alarmNames.length === 0) throw new Error(`BakeGate: environment ${env.name} needs at least one alarm`);
     }
     if (props.bakes.length === 0) throw new Error('BakeGate: needs at least one bake');
-
-    const readerRoleArn = (account: string) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: props.readerRoleName });
-    this.readerRoleArns = new Map(props.environments.map((e) => [e.name, readerRoleArn(e.account)]));
-
-    const approvals = new Map<string, actions.ManualApprovalAction>();
-    const bakes = props.bakes.map((bake): GateBake => {
+    for (const bake of props.bakes) {
       for (const name of [bake.environment, bake.promotion?.environment, bake.upstream?.environment]) {
         if (name !== undefined && !environmentNames.has(name)) throw new Error(`BakeGate: bake ${bake.stageName} names unknown environment ${name}`);
       }
-      const actionName = bake.actionName ?? DEFAULT_ACTION_NAME;
-      approvals.set(`${bake.stageName}/${actionName}`, this.addApproval(pipeline, bake, actionName));
-      return {
+    }
+    for (const check of props.entryChecks ?? []) {
+      for (const name of [check.environment, check.upstream.environment]) {
+        if (!environmentNames.has(name)) throw new Error(`BakeGate: entry check ${check.stageName} names unknown environment ${name}`);
+      }
+    }
+
+    const readerRoleArn = (account: string) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: props.readerRoleName });
+    this.readerRoleArns = new Map(props.environments.map((e) => [e.name, readerRoleArn(e.account)]));
+    this.approvals = addGateApprovals(pipeline, { bakes: props.bakes, entryChecks: props.entryChecks });
+    const settings = this.settings(props);
+
+    // Every part below creates its resources in this construct, under the ids they always had: see each part.
+    this.topic = props.topic ?? new AlarmTopic(this, 'Topic', { topicName: props.topicName, displayName: TOPIC_DISPLAY_NAME }).topic;
+    this.stateTable = addGateStateTable(this, { tableName: props.stateTableName });
+    const gate = new GateFunction(this, {
+      pipeline,
+      settings,
+      topic: this.topic,
+      stateTable: this.stateTable,
+      roleName: props.gateRoleName,
+      releaseCalendar: props.releaseCalendar,
+    });
+    this.function = gate.function;
+    this.role = gate.role;
+    new GateTriggers(this, {
+      function: this.function,
+      pipeline,
+      approvals: [...settings.bakes, ...settings.entryChecks],
+      environments: props.environments,
+    });
+    new GateAlarms(this, { function: this.function, pipelineName: pipeline.pipelineName, topic: this.topic, longestWait: longestBakeWait(props.bakes) });
+    gate.deadLetters.pageOn(this.topic);
+  }
+
+  /** What the gate function decides on, from the props; refuses a bake that requires evidence it cannot read. */
+  private settings(props: BakeGateProps): GateSettings {
+    const bakes = props.bakes.map(
+      (bake): GateBake => ({
         stageName: bake.stageName,
-        actionName,
+        actionName: bake.actionName ?? DEFAULT_BAKE_ACTION,
         environment: bake.environment,
         minutes: bake.bakeTime.toMinutes(),
         evidenceGraceMinutes: (bake.evidenceGrace ?? cdk.Duration.minutes(60)).toMinutes(),
@@ -254,43 +200,18 @@ export class BakeGate extends Construct {
           environment: bake.promotion.environment,
           lateStartMinutes: (bake.promotion.lateStartMargin ?? cdk.Duration.minutes(0)).toMinutes(),
         },
-        upstream: bake.upstream && { ...bake.upstream, actionName: bake.upstream.actionName ?? DEFAULT_ACTION_NAME },
-      };
-    });
-    const entryChecks = (props.entryChecks ?? []).map((check): GateEntryCheck => {
-      for (const name of [check.environment, check.upstream.environment]) {
-        if (!environmentNames.has(name)) throw new Error(`BakeGate: entry check ${check.stageName} names unknown environment ${name}`);
-      }
-      const actionName = check.actionName ?? DEFAULT_ENTRY_CHECK_NAME;
-      approvals.set(`${check.stageName}/${actionName}`, this.addEntryApproval(pipeline, check, actionName));
-      return {
+        upstream: bake.upstream && { ...bake.upstream, actionName: bake.upstream.actionName ?? DEFAULT_BAKE_ACTION },
+      }),
+    );
+    const entryChecks = (props.entryChecks ?? []).map(
+      (check): GateEntryCheck => ({
         stageName: check.stageName,
-        actionName,
-        upstream: { ...check.upstream, actionName: check.upstream.actionName ?? DEFAULT_ACTION_NAME },
+        actionName: check.actionName ?? DEFAULT_ENTRY_CHECK_ACTION,
+        upstream: { ...check.upstream, actionName: check.upstream.actionName ?? DEFAULT_BAKE_ACTION },
         promotion: { stageName: check.stageName, environment: check.environment, lateStartMinutes: (check.lateStartMargin ?? cdk.Duration.minutes(0)).toMinutes() },
-      };
-    });
-    this.approvals = approvals;
-    const owned = [...bakes, ...entryChecks];
-
-    this.topic = props.topic ?? this.createTopic(props.topicName);
-    this.stateTable = new dynamodb.TableV2(this, 'State', {
-      tableName: props.stateTableName,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      // Remembered announcements expire on their own.
-      timeToLiveAttribute: 'expiresAt',
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Only failing-read records and announcements owed: nothing to keep once the pipeline is gone.
-      removalPolicy: cdk.RemovalPolicy.DESTROY,
-    });
-
-    this.role = new iam.Role(this, 'Role', {
-      roleName: props.gateRoleName,
-      description: `Bake gate of pipeline ${pipeline.node.path}`,
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
+      }),
+    );
+    const { pipeline } = props;
     const settings: GateSettings = {
       pipelineName: pipeline.pipelineName,
       gateRoleName: props.gateRoleName,
@@ -323,219 +244,8 @@ export class BakeGate extends Construct {
         throw new Error(`BakeGate: bake ${bake.stageName} requires evidence, but environment ${env.name} has no synthetic checks or request metric; give one, or set allowNoTraffic`);
       }
     }
-    const deadLetters = new DeadLetters(this, 'DeadLetters', { owner: 'the bake gate' });
-    this.function = new NodejsLambda(this, 'Function', {
-      entry: 'lambdas/bake-gate/index.ts',
-      description: `Bake gate: approves or rejects the bakes of the pipeline (${bakes.map((b) => `${b.stageName}/${b.actionName}`).join(', ')})`,
-      role: this.role,
-      // Room for the SDK's retries with backoff; the schedule starts the next check a minute later anyway.
-      timeout: cdk.Duration.seconds(60),
-      environment: {
-        [GATE_SETTINGS_ENV]: stack.toJsonString(settings),
-        [GATE_TOPIC_ENV]: this.topic.topicArn,
-        [GATE_STATE_TABLE_ENV]: this.stateTable.tableName,
-        ...(props.releaseCalendar ? { [RELEASE_CALENDAR_ENV]: JSON.stringify(props.releaseCalendar) } : {}),
-      },
-      // A failed check is retried twice; an older event is no news, the schedule has checked since.
-      retryAttempts: 2,
-      maxEventAge: cdk.Duration.minutes(10),
-      // What still failed after the retries is kept, and its arrival pages (below).
-      deadLetterQueue: deadLetters.queue,
-    });
-    this.grantGateCalls(pipeline, owned);
-
-    // Halt fast: state changes of the watched alarms, forwarded from the environments' accounts.
-    const accounts = [...new Set(props.environments.map((e) => e.account))];
-    new events.Rule(this, 'AlarmStateChanges', {
-      description: 'Watched alarm state changes: a watched alarm in ALARM rejects the bakes of its environment at once',
-      eventPattern: {
-        source: ['aws.cloudwatch'],
-        detailType: ['CloudWatch Alarm State Change'],
-        account: accounts,
-        detail: { alarmName: [...new Set(props.environments.flatMap((e) => e.alarmNames))] },
-      },
-      targets: [new targets.LambdaFunction(this.function)],
-    });
-    new events.Rule(this, 'BakeStarted', {
-      description: 'A gate-owned approval started: a bake begins, or a build is at a stage entry',
-      eventPattern: {
-        source: ['aws.codepipeline'],
-        detailType: ['CodePipeline Action Execution State Change'],
-        resources: [pipeline.pipelineArn],
-        detail: {
-          pipeline: [pipeline.pipelineName],
-          stage: [...new Set(owned.map((b) => b.stageName))],
-          action: [...new Set(owned.map((b) => b.actionName))],
-          state: ['STARTED'],
-        },
-      },
-      targets: [new targets.LambdaFunction(this.function)],
-    });
-    new events.Rule(this, 'EveryMinute', {
-      description: 'Reconciles every pending bake approval; catches lost and late alarm events; pays owed announcements',
-      schedule: events.Schedule.rate(cdk.Duration.minutes(1)),
-      targets: [new targets.LambdaFunction(this.function)],
-    });
-    this.allowAlarmEventsFrom(accounts.filter((a) => a !== stack.account));
-
-    this.watchItself(pipeline, props.bakes);
-    deadLetters.pageOn(this.topic);
-  }
-
-  /**
-   * A gate that fails, stops or gets stuck decides nothing, and builds would wait until their approvals time out
-   * in silence: each of these pages on the topic.
-   */
-  private watchItself(pipeline: codepipeline.Pipeline, bakes: readonly GateBakeProps[]): void {
-    const page = new cloudwatchActions.SnsAction(this.topic);
-    const pulse = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: GATE_METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { Pipeline: pipeline.pipelineName, service: 'tollgate-bake-gate' },
-        period: cdk.Duration.minutes(1),
-        statistic,
-      });
-    new cloudwatch.Alarm(this, 'FailingAlarm', {
-      alarmDescription: 'The bake gate failed in 3 of the last 5 minutes: pending bakes are not being decided.',
-      metric: this.function.metricErrors({ period: cdk.Duration.minutes(1), statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(page);
-    // The schedule checks every minute whether or not a bake waits, so five silent minutes mean a dead gate
-    // (not invoked, timing out, or failing before it finishes): missing data is breaching here on purpose.
-    new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
-      alarmDescription: 'The bake gate completed no check in 5 minutes: it is not running, or fails before it decides.',
-      metric: pulse(GATE_METRICS.checks, 'Sum'),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 5,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    }).addAlarmAction(page);
-    const longestWait = Math.max(
-      ...bakes.map((b) => b.bakeTime.toMinutes() + (b.evidenceGrace ?? cdk.Duration.minutes(60)).toMinutes() + this.holdOf(b).toMinutes()),
-    );
-    new cloudwatch.Alarm(this, 'StuckApprovalAlarm', {
-      alarmDescription: `A bake approval has waited longer than any bake, evidence grace and hold allow (${longestWait} min): the gate is not deciding it.`,
-      metric: pulse(GATE_METRICS.oldestPendingMinutes, 'Maximum'),
-      threshold: longestWait,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 5,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(page);
-  }
-
-  /** How long a baked build may be held, by default two weeks before a promotion and an hour otherwise. */
-  private holdOf(bake: GateBakeProps): cdk.Duration {
-    return bake.maxHold ?? (bake.promotion ? cdk.Duration.days(14) : cdk.Duration.hours(1));
-  }
-
-  /** The bake's approval, after every other action of its stage: the bake starts when the deployment ended. */
-  private addApproval(pipeline: codepipeline.Pipeline, bake: GateBakeProps, actionName: string): actions.ManualApprovalAction {
-    const stage = pipeline.stages.find((s) => s.stageName === bake.stageName);
-    if (!stage) throw new Error(`BakeGate: the pipeline has no stage ${bake.stageName}`);
-    const bakeMinutes = bake.bakeTime.toMinutes();
-    const holdMinutes = this.holdOf(bake).toMinutes();
-    if (bakeMinutes < 1) throw new Error(`BakeGate: bake ${bake.stageName} must last at least a minute`);
-    if (bakeMinutes + holdMinutes > MAX_TIMEOUT_MINUTES) {
-      throw new Error(`BakeGate: bake ${bake.stageName} (${bakeMinutes} min) plus its hold (${holdMinutes} min) exceeds the 60-day approval limit`);
-    }
-    const approval = new actions.ManualApprovalAction({
-      actionName,
-      runOrder: Math.max(...stage.actions.map((a) => a.actionProperties.runOrder ?? 1)) + 1,
-      // The bake plus the longest hold; the gate decides long before, unless something holds the build.
-      timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, bakeMinutes + holdMinutes)),
-      additionalInformation:
-        `Owned by the bake gate: approved after ${bakeMinutes} min of clean health in ${bake.environment}, rejected on any alarm. ` +
-        'Approving by hand skips the bake.',
-    });
-    stage.addAction(approval);
-    return approval;
-  }
-
-  /** The entry check's approval, beside the stage's first actions: nothing deploys before it passes. */
-  private addEntryApproval(pipeline: codepipeline.Pipeline, check: GateEntryCheckProps, actionName: string): actions.ManualApprovalAction {
-    const stage = pipeline.stages.find((s) => s.stageName === check.stageName);
-    if (!stage) throw new Error(`BakeGate: the pipeline has no stage ${check.stageName}`);
-    const first = Math.min(...stage.actions.map((a) => a.actionProperties.runOrder ?? 1));
-    const approval = new actions.ManualApprovalAction({
-      actionName,
-      // Beside the first actions (CDK Pipelines' change set preparation), before any deployment action.
-      runOrder: first,
-      timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, (check.maxHold ?? cdk.Duration.days(14)).toMinutes())),
-      additionalInformation: `Owned by the bake gate: checks ${check.upstream.environment} stayed clean and ${check.environment} may receive the build. Approving by hand skips the check.`,
-    });
-    stage.addAction(approval);
-    return approval;
-  }
-
-  /** Only this pipeline's state, history and bake approvals, the reader roles, this pipeline's controls, its own state. */
-  private grantGateCalls(pipeline: codepipeline.Pipeline, bakes: readonly { stageName: string; actionName: string }[]): void {
-    const stack = cdk.Stack.of(this);
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions'], resources: [pipeline.pipelineArn] }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['codepipeline:PutApprovalResult'],
-        resources: bakes.map((b) => `${pipeline.pipelineArn}/${b.stageName}/${b.actionName}`),
-      }),
-    );
-    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [...new Set(this.readerRoleArns.values())] }));
-    const path = controlsHierarchy(pipeline.pipelineName);
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParametersByPath'],
-        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }), stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${path.slice(1)}/*` })],
-      }),
-    );
-    // Who last wrote each control (LastModifiedUser). The Service Authorization Reference (Actions defined by
-    // AWS Systems Manager) lists DescribeParameters with no resource type: it accepts only "*".
-    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:DescribeParameters'], resources: ['*'] }));
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [this.stateTable.tableArn] }),
-    );
-    this.topic.grantPublish(this.role);
-    NagSuppressions.addResourceSuppressions(
-      this.role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            "Wildcards only below this pipeline's own control parameters (/tollgate/<pipeline>/*), in the function's own log group's streams, KMS data keys of the topic's key, and ssm:DescribeParameters, which supports no resource-level permissions and returns only metadata (who last wrote a control).",
-        },
-      ],
-      true,
-    );
-  }
-
-  /** Lets the environments' accounts put alarm state changes, and only those, on this account's default bus. */
-  private allowAlarmEventsFrom(accounts: string[]): void {
-    const bus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    for (const account of accounts) {
-      // Unique per pipeline and account on the shared default bus.
-      const statementId = `${cdk.Names.uniqueId(this).slice(-40)}-${account}`;
-      const statement = new iam.PolicyStatement({
-        sid: statementId,
-        principals: [new iam.AccountPrincipal(account)],
-        actions: ['events:PutEvents'],
-        resources: [bus.eventBusArn],
-        conditions: { StringEquals: { 'events:source': 'aws.cloudwatch', 'events:detail-type': 'CloudWatch Alarm State Change' } },
-      });
-      // EventBusPolicy renders the statement as given, so it takes the JSON (as EventBus.addToResourcePolicy does).
-      new events.EventBusPolicy(this, `AllowAlarmEventsFrom${account}`, { eventBus: bus, statementId, statement: statement.toJSON() });
-    }
-  }
-
-  private createTopic(topicName: string | undefined): sns.Topic {
-    return new AlarmTopic(this, 'Topic', {
-      topicName,
-      displayName: 'Tollgate release events: rejections, break-glass promotions, gate failures',
-    }).topic;
+    return settings;
   }
 }
+
+const TOPIC_DISPLAY_NAME = 'Tollgate release events: rejections, break-glass promotions, gate failures';
