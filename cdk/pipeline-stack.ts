@@ -5,8 +5,10 @@ import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
 import { alarmReaderRoleName, gateStateTableName, operatorRoleName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
-import { BakeGate, GateEnvironmentProps } from './pipeline/bake-gate';
+import { manifestParameterName } from '../lambdas/shared/pipeline-manifest';
+import { BakeGate, BakeGateProps, GateEnvironmentProps } from './pipeline/bake-gate';
 import { OperatorRole } from './pipeline/operator-role';
+import { PipelineManifest } from './pipeline/pipeline-manifest';
 import { ReleasePipeline } from './pipeline/release-pipeline';
 import { GateAccess } from './service/service-stack';
 import { ServiceStage } from './service/service-stage';
@@ -28,6 +30,8 @@ export class PipelineStack extends cdk.Stack {
   readonly prodStage: ServiceStage;
   readonly bakeGate: BakeGate;
   readonly operatorRole: OperatorRole;
+  /** The pipeline's shape for the `tollgate` command line. */
+  readonly manifest: PipelineManifest;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -80,7 +84,7 @@ export class PipelineStack extends cdk.Stack {
         minimumCoveragePercent: bake.syntheticCoveragePercent,
       },
     });
-    this.bakeGate = new BakeGate(this, 'BakeGate', {
+    const gateProps: BakeGateProps = {
       pipeline: this.releasePipeline.codePipeline,
       environments: [
         { ...environment('dev', this.devStage, config.dev, bake.extraAlarmNames), minimumRequests: bake.minimumRequests },
@@ -123,7 +127,8 @@ export class PipelineStack extends cdk.Stack {
       readFailureTolerance: cdk.Duration.minutes(bake.readFailureToleranceMinutes),
       releaseCalendar: config.calendar,
       topicName: releaseEventsTopicName(config.pipelineName),
-    });
+    };
+    this.bakeGate = new BakeGate(this, 'BakeGate', gateProps);
 
     // On-call's changes (stop, resume, rollback, freeze, override) go through this role; the gate trusts
     // loosening controls only from its sessions.
@@ -134,6 +139,19 @@ export class PipelineStack extends cdk.Stack {
       topic: this.bakeGate.topic,
       principals: config.operators.principals,
       alarmReaderRoleArns: [...this.bakeGate.readerRoleArns.values()],
+      manifestParameterName: manifestParameterName(config.pipelineName),
+    });
+
+    // The command line reads the pipeline's shape from here instead of knowing its stage and action names.
+    this.manifest = new PipelineManifest(this, 'Manifest', {
+      pipeline: this.releasePipeline.codePipeline,
+      pipelineName: config.pipelineName,
+      bakeGate: this.bakeGate,
+      gate: gateProps,
+      promotionStageName: this.prodStage.stageName,
+      operatorRoleName: operatorRoleName(config.pipelineName),
+      topicName: releaseEventsTopicName(config.pipelineName),
+      stateTableName: gateStateTableName(config.pipelineName),
     });
 
     // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline

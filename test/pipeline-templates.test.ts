@@ -5,6 +5,7 @@
  */
 import './templates/pipeline-stack.tests';
 import './templates/bake-gate-template.tests';
+import './templates/pipeline-manifest.tests';
 import './templates/pipeline-pinning.tests';
 import './templates/execution-policy.tests';
 import './templates/assembly-invariants.tests';

@@ -37,6 +37,13 @@ export interface OperatorRoleProps {
    */
   readonly alarmReaderRoleArns?: readonly string[];
   /**
+   * The SSM parameter with the pipeline's manifest (`PipelineManifest`), which `stop`, `resume` and `rollback`
+   * read through this role: read only, it is CloudFormation's to write.
+   *
+   * @default - none
+   */
+  readonly manifestParameterName?: string;
+  /**
    * How long a session lasts: on-call commands take seconds.
    *
    * @default cdk.Duration.hours(1)
@@ -94,6 +101,9 @@ export class OperatorRole extends Construct {
       new iam.PolicyStatement({ sid: 'RejectApprovals', actions: ['codepipeline:PutApprovalResult'], resources: [`${pipelineArn}/*/*`] }),
       new iam.PolicyStatement({ sid: 'Announce', actions: ['sns:Publish'], resources: [props.topic.topicArn] }),
     ];
+    if (props.manifestParameterName) {
+      statements.push(new iam.PolicyStatement({ sid: 'ReadManifest', actions: ['ssm:GetParameter'], resources: [parameter(props.manifestParameterName.slice(1))] }));
+    }
     const key = props.topicKey ?? props.topic.masterKey;
     if (key) statements.push(new iam.PolicyStatement({ sid: 'AnnounceEncrypted', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
     const readers = [...new Set(props.alarmReaderRoleArns ?? [])];
