@@ -93,6 +93,8 @@ interface CfnResource {
 /** The parts of a synthesized template this module reads. */
 export interface CfnTemplate {
   readonly Resources?: Record<string, CfnResource>;
+  /** The template's `Metadata` section, e.g. the pipeline manifest (`tollgate:manifest`). */
+  readonly Metadata?: Record<string, unknown>;
 }
 
 /** A deployment group found in a template: its traffic shift and the alarms that stop it. */

@@ -8,7 +8,6 @@ import { TollgateConfig } from '../cdk/config';
 import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
 import { AwsClients, awsClients } from './aws';
 import { CliError } from './context';
-import { PROD_STAGE } from './pipeline';
 import { Step, StepOutcome, formatOutcome } from './steps';
 
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
@@ -59,6 +58,8 @@ export async function announce(aws: AwsClients, topic: string, { subject, messag
 export interface ProdChange {
   readonly command: 'stop' | 'resume';
   readonly pipelineName: string;
+  /** The stage whose releases stop or resume: the manifest's promotion stage. */
+  readonly stage: string;
   /** The caller's identity ARN. */
   readonly by: string;
   readonly reason: string;
@@ -67,12 +68,12 @@ export interface ProdChange {
 
 /** The announcement of a `stop` or `resume`, listing what each step before it did exactly as the command printed it. */
 function prodChangeAnnouncement(change: ProdChange, earlier: readonly StepOutcome[]): Announcement {
-  const { command, pipelineName, by, reason, at } = change;
+  const { command, pipelineName, stage, by, reason, at } = change;
   const complete = earlier.every((o) => o.status === 'done');
-  const releases = `releases to ${PROD_STAGE} of pipeline ${pipelineName}`;
+  const releases = `releases to ${stage} of pipeline ${pipelineName}`;
   const what = command === 'stop' ? `halted ${releases}` : `resumed ${releases}`;
   return {
-    subject: `Tollgate ${pipelineName}: releases to ${PROD_STAGE} ${command === 'stop' ? 'stopped' : 'resumed'}${complete ? '' : ' (incomplete)'}`,
+    subject: `Tollgate ${pipelineName}: releases to ${stage} ${command === 'stop' ? 'stopped' : 'resumed'}${complete ? '' : ' (incomplete)'}`,
     message: [
       complete
         ? `${by} ${what} with tollgate ${command}.`

@@ -9,39 +9,8 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { PipelineConnection, connectAsOperator, withAwsErrors } from './aws';
 import { CliContext, CliError, beforeAnyChange } from './context';
+import { PipelineManifest, readPipelineManifest } from './pipeline-manifest';
 import { PROJECT_ROOT } from './project';
-
-/** The stage on-call protects: `stop` closes its entrance, `rollback` rolls it back. */
-export const PROD_STAGE = 'Prod';
-
-/** A manual approval the bake gate owns, at the end of the stage whose deployment bakes. */
-export interface BakeApproval {
-  readonly stageName: string;
-  readonly actionName: string;
-}
-
-/**
- * The bake gate's approvals as the app names them (`cdk/pipeline-stack.ts`): the dev bake ends the Dev stage,
- * so Dev stays locked while it bakes; the prod bake ends the Prod stage, so a rejection fails Prod and rolls it
- * back. `plan` reads the bakes from the synthesized gate instead, and its test checks that the two agree.
- */
-export const BAKE_APPROVALS: readonly BakeApproval[] = [
-  { stageName: 'Dev', actionName: 'Bake' },
-  { stageName: PROD_STAGE, actionName: 'ProdBake' },
-];
-
-/** The gate's entry checks at a stage's door (`cdk/pipeline-stack.ts`): Prod's re-checks every build before it deploys. */
-export const ENTRY_CHECKS: readonly BakeApproval[] = [{ stageName: PROD_STAGE, actionName: 'EntryCheck' }];
-
-/** Whether an approval is one of the gate's bakes. */
-export function isBake(stageName: string | undefined, actionName: string | undefined, bakes: readonly BakeApproval[] = BAKE_APPROVALS): boolean {
-  return bakes.some((b) => b.stageName === stageName && b.actionName === actionName);
-}
-
-/** Whether the approval is the prod bake, whose rejection fails Prod and so rolls it back. */
-export function isProdBake(stageName: string | undefined, actionName: string | undefined): boolean {
-  return stageName === PROD_STAGE && isBake(stageName, actionName);
-}
 
 /** How far back `rollback` and `status` look for the last prod release. */
 const EXECUTION_HISTORY_LIMIT = 500;
@@ -112,20 +81,42 @@ function findStage(state: GetPipelineStateOutput, stageName: string): StageState
   return state.stageStates?.find((s) => s.stageName === stageName);
 }
 
+/** The operator's connection, the pipeline's manifest read through the operator role, and the pipeline's state. */
+export interface OperatorConnection extends PipelineConnection {
+  readonly manifest: PipelineManifest;
+  /** The pipeline's state when the manifest was read. */
+  readonly state: GetPipelineStateOutput;
+}
+
 /**
- * How `stop` and `resume` begin: connect through the operator role, refuse an unknown pipeline or one without a
- * Prod stage before anything is changed (exit 2, "nothing was changed"), and say what is about to change, where
- * and as whom.
+ * How every command that changes the promotion stage starts: connect through the operator role, read the
+ * pipeline's state (an unknown pipeline fails here, before anything else), then its manifest. Failures are the
+ * caller's to turn into "nothing was changed".
  */
-export async function beginProdChange(ctx: CliContext, doing: 'Stopping' | 'Resuming', reason: string): Promise<PipelineConnection> {
+export async function connectWithManifest(ctx: CliContext): Promise<OperatorConnection> {
+  const operator = await connectAsOperator();
+  const partition = operator.identity.arn.split(':')[1] || 'aws';
+  return withAwsErrors(operator.scope, async () => {
+    const state = await getPipelineState(operator.aws.codePipeline, operator.pipelineName);
+    const manifest = await readPipelineManifest(operator.aws.ssm, operator.config, ctx.err, partition);
+    return { ...operator, manifest, state };
+  });
+}
+
+/**
+ * How `stop` and `resume` begin: connect through the operator role, read the manifest, refuse an unknown pipeline
+ * or one without the manifest's promotion stage before anything is changed (exit 2, "nothing was changed"), and
+ * say what is about to change, where and as whom.
+ */
+export async function beginProdChange(ctx: CliContext, doing: 'Stopping' | 'Resuming', reason: string): Promise<OperatorConnection> {
   const connection = await beforeAnyChange(async () => {
-    const operator = await connectAsOperator();
-    const state = await withAwsErrors(operator.scope, () => getPipelineState(operator.aws.codePipeline, operator.pipelineName));
-    if (!findStage(state, PROD_STAGE)) throw new CliError(`pipeline ${operator.pipelineName} has no stage named ${PROD_STAGE}`);
+    const operator = await connectWithManifest(ctx);
+    const stage = operator.manifest.promotionStage;
+    if (!findStage(operator.state, stage)) throw new CliError(`pipeline ${operator.pipelineName} has no stage named ${stage}`);
     return operator;
   });
-  const { pipelineName, scope, identity } = connection;
-  ctx.out(`${doing} releases to ${PROD_STAGE} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
+  const { pipelineName, scope, identity, manifest } = connection;
+  ctx.out(`${doing} releases to ${manifest.promotionStage} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
   ctx.out(`  reason: ${reason}`);
   return connection;
 }
@@ -171,14 +162,13 @@ export async function recentExecutions(client: CodePipelineClient, pipelineName:
 const isStandard = (e: PipelineExecutionSummary) => e.executionType !== 'ROLLBACK';
 
 /**
- * The newest execution that went all the way through Prod (Prod is the pipeline's last stage, so a Succeeded
- * execution passed it) and that RollbackStage can target: rollback executions cannot be targets.
+ * The newest execution that went all the way through the pipeline (and so through its promotion stage) and that RollbackStage can target: rollback executions cannot be targets.
  */
 export function lastSuccessfulRelease(executions: PipelineExecutionSummary[]): PipelineExecutionSummary | undefined {
   return executions.find((e) => e.status === 'Succeeded' && isStandard(e));
 }
 
-/** What Prod runs now, as far as the pipeline knows. */
+/** What the promotion stage (Prod) runs now, as far as the pipeline knows. */
 export interface ProdPosition {
   /** The execution Prod's stage ran last (a rollback execution after a rollback). */
   readonly latestExecutionId: string;
@@ -189,8 +179,8 @@ export interface ProdPosition {
   readonly rollbackExecutionId?: string;
 }
 
-export function prodPosition(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[]): ProdPosition | undefined {
-  const latest = findStage(state, PROD_STAGE)?.latestExecution;
+export function prodPosition(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], stageName: string): ProdPosition | undefined {
+  const latest = findStage(state, stageName)?.latestExecution;
   if (!latest?.pipelineExecutionId) return undefined;
   const summary = executions.find((e) => e.pipelineExecutionId === latest.pipelineExecutionId);
   const isRollback = latest.type === 'ROLLBACK' || summary?.executionType === 'ROLLBACK';
@@ -212,15 +202,15 @@ export type RollbackTarget =
  * whose artifacts Prod runs (or tried to run, when its last deployment failed). Rolling back "to the last
  * successful release" when that release is the one in Prod would change nothing.
  */
-export function rollbackTarget(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[]): RollbackTarget {
-  const position = prodPosition(state, executions);
-  if (!position) return { kind: 'none', reason: 'Prod has never run: there is nothing to roll back to' };
+export function rollbackTarget(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], stageName: string): RollbackTarget {
+  const position = prodPosition(state, executions, stageName);
+  if (!position) return { kind: 'none', reason: `${stageName} has never run: there is nothing to roll back to` };
   if (!position.releaseExecutionId) {
-    return { kind: 'none', reason: `Prod's latest run ${position.latestExecutionId} is a rollback whose target is not in the last ${executions.length} executions` };
+    return { kind: 'none', reason: `${stageName}'s latest run ${position.latestExecutionId} is a rollback whose target is not in the last ${executions.length} executions` };
   }
   const index = executions.findIndex((e) => e.pipelineExecutionId === position.releaseExecutionId);
   if (index < 0) {
-    return { kind: 'none', reason: `execution ${position.releaseExecutionId} (in Prod) is not among the last ${executions.length} executions` };
+    return { kind: 'none', reason: `execution ${position.releaseExecutionId} (in ${stageName}) is not among the last ${executions.length} executions` };
   }
   const target = lastSuccessfulRelease(executions.slice(index + 1));
   if (!target) {

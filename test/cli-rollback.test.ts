@@ -6,10 +6,11 @@ import {
   PipelineExecutionSummary,
   RollbackStageCommand,
 } from '@aws-sdk/client-codepipeline';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as prompt from '../cli/prompt';
-import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, NOW, pipelineState, run, stageIn } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, MANIFEST_PARAMETER, NOW, manifestReply, pipelineState, run, stageIn } from './cli-fixture';
 import { expectGolden } from './golden';
 import { main } from '../cli/main';
 
@@ -19,6 +20,7 @@ const confirm = prompt.confirm as jest.Mock;
 
 const codePipeline = mockClient(CodePipelineClient);
 const sts = mockClient(STSClient);
+const ssm = mockClient(SSMClient);
 const [e3, e2, e1] = EXECUTIONS.map((e) => e.pipelineExecutionId!);
 
 function prodRan(executionId: string, status: 'Succeeded' | 'Failed' | 'InProgress', type: 'STANDARD' | 'ROLLBACK' = 'STANDARD') {
@@ -35,6 +37,8 @@ beforeEach(() => {
   clearTollgateEnv();
   codePipeline.reset();
   sts.reset();
+  ssm.reset();
+  ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply());
   isInteractive.mockReset().mockReturnValue(false);
   confirm.mockReset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111111111111', Arn: CALLER_ARN });

@@ -1,12 +1,12 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient, GetPipelineStateCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { StatusReport } from '../cli/commands/status';
 import { expectGolden } from './golden';
-import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, NOW, pipelineState, run, stageIn } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, MANIFEST, MANIFEST_PARAMETER, NOW, manifestReply, pipelineState, run, stageIn } from './cli-fixture';
 
 const codePipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
@@ -41,6 +41,7 @@ beforeEach(() => {
   cloudWatch.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [{ AlarmName: 'x', StateValue: 'OK' }] });
   codePipeline.on(GetPipelineStateCommand).resolves(pipelineState({ prodTransitionDisabled: true }));
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: EXECUTIONS });
+  ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply());
   ssm.on(GetParametersByPathCommand).resolves({
     Parameters: [
       { Name: '/tollgate/Tollgate/halt', Value: JSON.stringify(halt) },
@@ -175,9 +176,11 @@ test('every environment\'s health alarms: through the operator role and its read
   expect(report.alarms[1].note).toBe('unreadable: cannot assume the reader role arn:aws:iam::333333333333:role/Tollgate-AlarmReader: AccessDenied: not authorized');
   expect(report.details).toContain('Prod-Service-Health unknown: unreadable: cannot assume the reader role arn:aws:iam::333333333333:role/Tollgate-AlarmReader: AccessDenied: not authorized');
 
-  // A small setup with dev in the deployment account: dev's alarm is read with the caller's own credentials.
+  // A small setup with dev in the deployment account (as its manifest says): dev's alarm is read with the caller's own credentials.
   process.env.TOLLGATE_DEV_ACCOUNT = '111111111111';
   process.env.TOLLGATE_SANDBOX_ACCOUNT = '444444444444';
+  const [dev, prod] = MANIFEST.environments;
+  ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply({ ...MANIFEST, environments: [{ ...dev, account: '111111111111' }, prod] }));
   cloudWatch.on(DescribeAlarmsCommand, { AlarmNames: ['Dev-Service-Health'] }).resolves({ CompositeAlarms: [{ AlarmName: 'Dev-Service-Health', StateValue: 'ALARM' }] });
   const small = await statusJson();
   expect(small.alarms[0]).toEqual({ name: 'Dev-Service-Health', account: '111111111111', region: 'us-east-1', state: 'ALARM' });

@@ -8,14 +8,14 @@ import {
   StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { resumeSummary } from '../cli/commands/resume';
 import { stopSummary, transitionReason } from '../cli/commands/stop';
 import type { StepOutcome } from '../cli/steps';
 import { expectGolden } from './golden';
-import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, pipelineState, run, stageIn } from './cli-fixture';
+import { CALLER_ARN, clearTollgateEnv, EXECUTIONS, MANIFEST_PARAMETER, manifestReply, pipelineState, run, stageIn } from './cli-fixture';
 
 const codePipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
@@ -44,6 +44,7 @@ beforeEach(() => {
   codePipeline.on(GetPipelineStateCommand).resolves(pipelineState());
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: EXECUTIONS });
   ssm.on(PutParameterCommand).resolves({ Version: 1 });
+  ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply());
   sns.on(PublishCommand).resolves({ MessageId: 'msg-1' });
 });
 
@@ -320,7 +321,7 @@ describe('what stop and resume say they achieved, from which steps were done', (
   type Status = StepOutcome['status'];
   const step = (name: string, status: Status): StepOutcome => ({ name, status, lines: status === 'FAILED' ? ['AccessDenied: no'] : status === 'done' ? ['ok'] : [] });
   const stopWith = (halt: Status, transition: Status, approvals: Status = 'done', announce: Status = 'done') =>
-    stopSummary({ halt: step('halt', halt), transition: step('transition', transition), approvals: step('approvals', approvals), announce: step('announce', announce) }, 'Tollgate');
+    stopSummary({ halt: step('halt', halt), transition: step('transition', transition), approvals: step('approvals', approvals), announce: step('announce', announce) }, 'Tollgate', 'Prod');
 
   test.each([
     ['done', 'done', 'done', 'done', 'stopped', true, /^Releases to Prod are stopped: nothing reaches Prod until/],
@@ -340,7 +341,7 @@ describe('what stop and resume say they achieved, from which steps were done', (
     ['done', 'done', 'FAILED', true, false, /^RELEASES ARE RESUMED, but announce failed \(AccessDenied: no\): the team was not told; tell them yourself$/],
     ['done', 'done', 'done', true, true, /^Releases to Prod are resumed\.$/],
   ] as const)('resume: halt %s, transition %s, announce %s', (halt, transition, announce, resumed, complete, message) => {
-    expect(resumeSummary({ halt: step('halt', halt), transition: step('transition', transition), announce: step('announce', announce) })).toEqual({
+    expect(resumeSummary({ halt: step('halt', halt), transition: step('transition', transition), announce: step('announce', announce) }, 'Prod')).toEqual({
       resumed,
       complete,
       message: expect.stringMatching(message),

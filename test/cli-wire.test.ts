@@ -52,7 +52,7 @@ describe('stop over the wire', () => {
     const result = await run('stop', '--reason', 'incident 42: checkout errors');
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
-    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish', 'GetPipelineState']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'GetParameter', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish', 'GetPipelineState']);
     const [put] = inputOf('ssm:PutParameter');
     expect(put).toMatchObject({ Name: HALT, Type: 'String', Overwrite: true });
     expect(JSON.parse(put.Value)).toEqual({ halted: true, reason: 'incident 42: checkout errors', by: CALLER_ARN, at: '2026-11-22T10:30:00Z' });
@@ -83,7 +83,7 @@ describe('stop over the wire', () => {
     expect(result.err).toEqual([
       `tollgate: RELEASES ARE STOPPED, but not every step was done: announce on ${TOPIC} failed (AuthorizationErrorException: User is not authorized to perform: SNS:Publish); fix the cause and run the same command again (it is safe to repeat); the team was not told: tell them yourself`,
     ]);
-    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'GetParameter', 'PutParameter', 'DisableStageTransition', 'GetPipelineState', 'PutApprovalResult', 'Publish']);
     expect(JSON.parse(inputOf('ssm:PutParameter')[0].Value)).toMatchObject({ halted: true, reason: 'incident 48' });
   });
 
@@ -142,7 +142,7 @@ describe('resume over the wire', () => {
   test('clears the halt flag first, enables the transition only after that, and announces it', async () => {
     const result = await run('resume', '--reason', 'fixed by rollback');
     expect(result.code).toBe(0);
-    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'PutParameter', 'EnableStageTransition', 'Publish']);
+    expect(operations()).toEqual(['GetCallerIdentity', 'AssumeRole', 'GetPipelineState', 'GetParameter', 'PutParameter', 'EnableStageTransition', 'Publish']);
     expect(inputOf('sns:Publish')).toEqual([
       expect.objectContaining({ TopicArn: TOPIC, Subject: 'Tollgate Tollgate: releases to Prod resumed', Message: expect.stringContaining('Reason: fixed by rollback') }),
     ]);

@@ -3,9 +3,9 @@ import { Command } from 'commander';
 import { lateStartMarginMinutes } from '../../cdk/bake-config';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
 import { loadAppConfig } from '../app-config';
-import { CliContext } from '../context';
+import { CliContext, CliError } from '../context';
 import { parseTime, parseWholeNumber } from '../options';
-import { PROD_STAGE } from '../pipeline';
+import { manifestOfStack } from '../pipeline-manifest';
 import { readAssembly } from '../plan/assembly';
 import { PlanBake, PlanEntryCheck, gateBakes, gateEntryChecks } from '../plan/bakes';
 import { calendarSettings, nextCalendarOpening } from '../plan/calendar';
@@ -43,6 +43,8 @@ export interface PlanReport {
   readonly lateStartMarginMinutes: number;
   readonly estimates: DurationEstimates;
   readonly timeline: Timeline;
+  /** The stage the pipeline manifest names for promotion (Prod): the calendar holds builds at its door. */
+  readonly promotionStage: string;
   /** The worst-case exposure of a bad build in prod. */
   readonly exposure: ExposureFigure;
 }
@@ -54,6 +56,8 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
   const margin = lateStartMarginMinutes(config.bake);
   const pipelineStack = stacks.find((st) => st.stackName === promotion.pipelineStack);
+  if (!pipelineStack) throw new CliError(`no stack ${promotion.pipelineStack} in ${options.dir}: run \`npm run synth\` again`);
+  const prodStage = manifestOfStack(pipelineStack, promotion.pipelineName).promotionStage;
   const bakes = gateBakes(pipelineStack, promotion.pipelineName);
   const entryChecks = gateEntryChecks(pipelineStack, promotion.pipelineName);
   return {
@@ -73,10 +77,11 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
       bakes,
       entryChecks,
       estimates,
-      prodStage: PROD_STAGE,
+      prodStage,
       nextOpening: (at) => nextCalendarOpening(config, at, margin),
     }),
-    exposure: stageExposure(promotion, PROD_STAGE),
+    promotionStage: prodStage,
+    exposure: stageExposure(promotion, prodStage),
   };
 }
 
@@ -93,6 +98,6 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
     .option('--mermaid', 'print the earliest path as a Mermaid gantt chart instead (for docs and pull requests)')
     .action((options: PlanOptions) => {
       const report = buildReport(ctx, options);
-      ctx.report(report, (r) => (options.mermaid ? planMermaid(r) : planPicture(r, PROD_STAGE)).forEach((line) => ctx.out(line)));
+      ctx.report(report, (r) => (options.mermaid ? planMermaid(r) : planPicture(r, r.promotionStage)).forEach((line) => ctx.out(line)));
     });
 }

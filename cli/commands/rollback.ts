@@ -1,12 +1,12 @@
 import { CodePipelineClient, GetPipelineExecutionCommand, RollbackStageCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
-import { connectAsOperator, withAwsErrors } from '../aws';
+import { withAwsErrors } from '../aws';
 import { confirmChange } from '../confirm-change';
 import { isoSeconds } from '../../lambdas/shared/iso-time';
 import { CliContext, CliError, beforeAnyChange } from '../context';
 import { parseReason } from '../options';
 import { startProgress } from '../progress';
-import { PROD_STAGE, describeRevision, formatRevision, getPipelineState, recentExecutions, rollbackTarget } from '../pipeline';
+import { connectWithManifest, describeRevision, formatRevision, recentExecutions, rollbackTarget } from '../pipeline';
 
 interface RollbackOptions {
   readonly reason: string;
@@ -18,13 +18,13 @@ interface RollbackOptions {
 const POLL_MS = 10_000;
 
 /** Waits until the rollback execution has ended, with progress on standard error; false when it did not succeed. */
-async function waitForRollback(ctx: CliContext, codePipeline: CodePipelineClient, pipelineName: string, executionId: string): Promise<boolean> {
-  const progress = startProgress(ctx, `rolling back ${PROD_STAGE} (execution ${executionId})`);
+async function waitForRollback(ctx: CliContext, codePipeline: CodePipelineClient, pipelineName: string, stage: string, executionId: string): Promise<boolean> {
+  const progress = startProgress(ctx, `rolling back ${stage} (execution ${executionId})`);
   for (;;) {
     const status = (await codePipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId }))).pipelineExecution?.status;
     if (status !== 'InProgress' && status !== 'Stopping') {
-      if (status === 'Succeeded') progress.done(`rolled back ${PROD_STAGE}`);
-      else progress.failed(`the rollback of ${PROD_STAGE} ended ${status ?? 'in an unknown state'}`);
+      if (status === 'Succeeded') progress.done(`rolled back ${stage}`);
+      else progress.failed(`the rollback of ${stage} ended ${status ?? 'in an unknown state'}`);
       return status === 'Succeeded';
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -32,18 +32,19 @@ async function waitForRollback(ctx: CliContext, codePipeline: CodePipelineClient
 }
 
 async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void> {
-  const { aws, pipelineName, scope, identity, position, target } = await beforeAnyChange(async () => {
-    const connection = await connectAsOperator();
+  const { aws, pipelineName, scope, identity, position, target, manifest } = await beforeAnyChange(async () => {
+    const connection = await connectWithManifest(ctx);
     const { aws: clients, pipelineName: name, scope: where } = connection;
+    const stage = connection.manifest.promotionStage;
+    const { state } = connection;
     return withAwsErrors(where, async () => {
-      const state = await getPipelineState(clients.codePipeline, name);
       const executions = await recentExecutions(clients.codePipeline, name);
-      const found = rollbackTarget(state, executions);
-      if (found.kind === 'none') throw new CliError(`cannot roll back ${PROD_STAGE}: ${found.reason}`);
+      const found = rollbackTarget(state, executions, stage);
+      if (found.kind === 'none') throw new CliError(`cannot roll back ${stage}: ${found.reason}`);
       const current = executions.find((e) => e.pipelineExecutionId === found.position.releaseExecutionId);
       const detail = (await clients.codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: name, pipelineExecutionId: found.target.pipelineExecutionId }))).pipelineExecution;
       const releasedAt = found.target.lastUpdateTime;
-      ctx.out(`${PROD_STAGE} of pipeline ${name} (account ${where.account}, ${where.region}):`);
+      ctx.out(`${stage} of pipeline ${name} (account ${where.account}, ${where.region}):`);
       ctx.out(
         `  now:          ${found.position.latestStatus} ${found.position.rollbackExecutionId ? `rollback ${found.position.rollbackExecutionId} to ` : ''}execution ${found.position.releaseExecutionId} ${formatRevision(describeRevision(current?.sourceRevisions?.[0]))}`,
       );
@@ -60,9 +61,10 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
     });
   });
 
-  if (!(await confirmChange(ctx, options.yes, `Roll ${PROD_STAGE} back to execution ${target.pipelineExecutionId}?`, 'refusing to roll back'))) return;
+  const stage = manifest.promotionStage;
+  if (!(await confirmChange(ctx, options.yes, `Roll ${stage} back to execution ${target.pipelineExecutionId}?`, 'refusing to roll back'))) return;
   const started = await withAwsErrors(scope, () =>
-    aws.codePipeline.send(new RollbackStageCommand({ pipelineName, stageName: PROD_STAGE, targetPipelineExecutionId: target.pipelineExecutionId })),
+    aws.codePipeline.send(new RollbackStageCommand({ pipelineName, stageName: stage, targetPipelineExecutionId: target.pipelineExecutionId })),
   );
   const result = {
     rollbackExecutionId: started.pipelineExecutionId,
@@ -73,17 +75,17 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
   };
   ctx.report(result, () => {
     ctx.out(`Rollback started by ${identity.arn}: execution ${started.pipelineExecutionId} (reason: ${options.reason}).`);
-    if (!options.wait) ctx.out(`Follow it with \`tollgate status\`. To keep new builds out of ${PROD_STAGE} meanwhile: \`tollgate stop --reason "..."\`.`);
+    if (!options.wait) ctx.out(`Follow it with \`tollgate status\`. To keep new builds out of ${stage} meanwhile: \`tollgate stop --reason "..."\`.`);
   });
-  if (options.wait && !(await withAwsErrors(scope, () => waitForRollback(ctx, aws.codePipeline, pipelineName, started.pipelineExecutionId!)))) {
-    ctx.fail(`rollback execution ${started.pipelineExecutionId} did not succeed; \`tollgate status\` says where ${PROD_STAGE} stands`);
+  if (options.wait && !(await withAwsErrors(scope, () => waitForRollback(ctx, aws.codePipeline, pipelineName, stage, started.pipelineExecutionId!)))) {
+    ctx.fail(`rollback execution ${started.pipelineExecutionId} did not succeed; \`tollgate status\` says where ${stage} stands`);
   }
 }
 
 export function registerRollbackCommand(program: Command, ctx: CliContext): void {
   program
     .command('rollback')
-    .description(`Roll ${PROD_STAGE} back to the release before the one it runs now (RollbackStage, through the operator role), after showing both and asking`)
+    .description('Roll the promotion stage (Prod; the pipeline manifest names it) back to the release before the one it runs now (RollbackStage, through the operator role), after showing both and asking')
     .requiredOption('--reason <text>', 'why (printed with your identity)', parseReason)
     .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
     .option('--wait', 'wait until the rollback has ended, with progress on standard error; exit 1 unless it succeeded')

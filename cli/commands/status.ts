@@ -2,10 +2,10 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
-import { AccountEnvironment, TollgateConfig } from '../../cdk/config';
+import { TollgateConfig } from '../../cdk/config';
 import { duration } from '../../lambdas/shared/duration';
 import { type GateHealth, HEALTH_KEYS } from '../../lambdas/bake-gate/gate-state';
-import { Freeze, gateStateTableName, Halt } from '../../lambdas/shared/pipeline-controls';
+import { Freeze, Halt } from '../../lambdas/shared/pipeline-controls';
 import { CalendarVerdict, evaluateCalendar } from '../../lambdas/shared/release-calendar';
 import { AwsClients, PipelineConnection, alarmReaderCredentials, awsClients, connectToPipeline, describeError, withAwsErrors } from '../aws';
 import { isoSeconds } from '../../lambdas/shared/iso-time';
@@ -13,20 +13,17 @@ import { GATE_STALL_MINUTES, StatusVerdict, statusVerdict } from '../status-verd
 import { CliContext } from '../context';
 import { ControlView, ControlsView, readControls } from '../control-parameters';
 import {
-  ENTRY_CHECKS,
-  PROD_STAGE,
   PendingApproval,
   Revision,
   describeRevision,
   formatRevision,
   getPipelineState,
-  isBake,
-  isProdBake,
   lastSuccessfulRelease,
   pendingApprovals,
   prodPosition,
   recentExecutions,
 } from '../pipeline';
+import { PipelineManifest, readPipelineManifest } from '../pipeline-manifest';
 
 export interface StageReport {
   readonly name: string;
@@ -43,7 +40,10 @@ export interface BakeReport {
   /** The stage that holds the bake's approval: Dev (the dev bake, before Prod) or Prod (the prod bake). */
   readonly stage: string;
   readonly action: string;
-  /** `dev bake` or `prod bake`: a rejected prod bake fails Prod, which rolls it back. */
+  /**
+   * `prod bake` for a bake in the promotion stage (a rejection fails that stage, which rolls it back), `dev bake`
+   * for one before it: named by their place in the pipeline manifest, whatever the environments are called.
+   */
   readonly kind: 'dev bake' | 'prod bake';
   readonly executionId?: string;
   readonly startedAt?: string;
@@ -173,12 +173,15 @@ function waitingFor(a: PendingApproval, records: GateRecords): WaitingReason | u
   return waiting && (!a.since || Date.parse(waiting.at) >= a.since.getTime()) ? waiting : undefined;
 }
 
-function bakeReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], bake: TollgateConfig['bake'], records: GateRecords, now: Date): BakeReport[] {
+function bakeReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], manifest: PipelineManifest, records: GateRecords, now: Date): BakeReport[] {
+  const latency = manifest.document.alarmLatencyMinutes;
   return pendingApprovals(state)
-    .filter((a) => isBake(a.stageName, a.actionName))
-    .map((a) => {
-      const prod = isProdBake(a.stageName, a.actionName);
-      const minutes = prod ? bake.prodBakeMinutes : bake.minutes;
+    .flatMap((a) => {
+      const bake = manifest.bakeAt(a.stageName, a.actionName);
+      return bake ? [{ a, minutes: bake.minutes }] : [];
+    })
+    .map(({ a, minutes }) => {
+      const prod = manifest.isPromotionStageBake(a.stageName, a.actionName);
       const ends = a.since ? new Date(a.since.getTime() + minutes * 60_000) : undefined;
       return {
         stage: a.stageName,
@@ -188,7 +191,7 @@ function bakeReports(state: GetPipelineStateOutput, executions: PipelineExecutio
         startedAt: iso(a.since),
         bakeMinutes: minutes,
         endsAt: iso(ends),
-        earliestApprovalAt: ends && isoSeconds(new Date(ends.getTime() + bake.alarmLatencyMinutes * 60_000)),
+        earliestApprovalAt: ends && isoSeconds(new Date(ends.getTime() + latency * 60_000)),
         minutesLeft: ends ? Math.max(0, Math.ceil((ends.getTime() - now.getTime()) / 60_000)) : undefined,
         gateSummary: a.summary,
         commit: commitOf(executions, a.executionId),
@@ -197,9 +200,9 @@ function bakeReports(state: GetPipelineStateOutput, executions: PipelineExecutio
     });
 }
 
-function entryCheckReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], records: GateRecords): EntryCheckReport[] {
+function entryCheckReports(state: GetPipelineStateOutput, executions: PipelineExecutionSummary[], manifest: PipelineManifest, records: GateRecords): EntryCheckReport[] {
   return pendingApprovals(state)
-    .filter((a) => isBake(a.stageName, a.actionName, ENTRY_CHECKS))
+    .filter((a) => manifest.isEntryCheck(a.stageName, a.actionName))
     .map((a) => ({
       stage: a.stageName,
       action: a.actionName,
@@ -216,20 +219,16 @@ function commitOf(executions: PipelineExecutionSummary[], executionId: string | 
 }
 
 /**
- * Every environment's health alarms: the dev alarms the bake gate watches, and prod's health, which it checks
- * before prod and in the prod bake. An environment in the caller's account is read with the caller's
+ * Every alarm the bake gate watches, as the pipeline manifest lists them: each environment's health alarm and
+ * any others. An environment in the caller's account is read with the caller's
  * credentials; one in another account through the operator role and that account's read-only reader role.
  */
-async function alarmReports(connection: PipelineConnection): Promise<AlarmReport[]> {
-  const { config, identity, aws } = connection;
-  const watched: [string, AccountEnvironment][] = [
-    ['Dev-Service-Health', config.dev],
-    ...config.bake.extraAlarmNames.map((name): [string, AccountEnvironment] => [name, config.dev]),
-    [`${PROD_STAGE}-Service-Health`, config.prod],
-  ];
+async function alarmReports(connection: PipelineConnection, manifest: PipelineManifest): Promise<AlarmReport[]> {
+  const { identity, aws } = connection;
   const readerCredentials = alarmReaderCredentials(connection);
   return Promise.all(
-    watched.map(async ([name, env]): Promise<AlarmReport> => {
+    manifest.watchedAlarms.map(async ({ name, environment }): Promise<AlarmReport> => {
+      const env = { account: environment.account, region: environment.region };
       try {
         const cloudWatch =
           env.account !== identity.account
@@ -252,14 +251,14 @@ async function alarmReports(connection: PipelineConnection): Promise<AlarmReport
  * `recordHealth`) and why each pending approval waits. None of either is no error: an older gate writes no
  * waiting reasons.
  */
-async function gateRecords(clients: AwsClients, pipelineName: string): Promise<GateRecords> {
+async function gateRecords(clients: AwsClients, tableName: string): Promise<GateRecords> {
   try {
     const items: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await clients.dynamodb.send(
         new QueryCommand({
-          TableName: gateStateTableName(pipelineName),
+          TableName: tableName,
           KeyConditionExpression: 'pk = :pk',
           FilterExpression: 'begins_with(sk, :health) OR begins_with(sk, :waiting)',
           ExpressionAttributeValues: { ':pk': { S: HEALTH_KEYS.partition }, ':health': { S: 'health#' }, ':waiting': { S: HEALTH_KEYS.waitingPrefix } },
@@ -304,11 +303,12 @@ function gateHealthLine(health: GateHealthReport, now: Date): string {
 }
 
 async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Promise<StatusFacts> {
-  const { config, aws: clients } = connection;
+  const { config, aws: clients, identity } = connection;
   const { pipelineName } = config;
   const now = ctx.now();
   // One after the other: an unknown pipeline fails on the first call and leaves nothing in flight.
   const state = await getPipelineState(clients.codePipeline, pipelineName);
+  const manifest = await readPipelineManifest(clients.ssm, config, ctx.err, identity.arn.split(':')[1] || 'aws');
   const executions = await recentExecutions(clients.codePipeline, pipelineName);
   let controls: ControlsView | { error: string };
   try {
@@ -319,16 +319,16 @@ async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Pr
   const freezes = 'error' in controls ? [] : controls.freezes.state === 'set' ? controls.freezes.value : [];
   const activeFreezes = freezes.filter((f) => Date.parse(f.end) > now.getTime() && (!f.start || Date.parse(f.start) <= now.getTime()));
   const stages = stageReports(state, executions);
-  const position = prodPosition(state, executions);
+  const position = prodPosition(state, executions, manifest.promotionStage);
   const release = lastSuccessfulRelease(executions);
-  const [records, alarms] = await Promise.all([gateRecords(clients, pipelineName), alarmReports(connection)]);
+  const [records, alarms] = await Promise.all([gateRecords(clients, manifest.document.gateStateTableName), alarmReports(connection, manifest)]);
   return {
     pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: isoSeconds(now) },
     stages,
-    prodStageName: PROD_STAGE,
+    prodStageName: manifest.promotionStage,
     calendarTimezone: config.calendar.timezone,
-    bake: bakeReports(state, executions, config.bake, records, now),
-    entryChecks: entryCheckReports(state, executions, records),
+    bake: bakeReports(state, executions, manifest, records, now),
+    entryChecks: entryCheckReports(state, executions, manifest, records),
     gates: {
       halt: 'error' in controls ? { state: 'error', error: controls.error } : controls.halt,
       activeFreezes,

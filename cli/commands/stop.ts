@@ -7,13 +7,14 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
-import { TOPIC_ARN_HELP, announceProdChange, givenTopicArn, topicArn } from '../announce';
+import { TOPIC_ARN_HELP, announceProdChange, givenTopicArn } from '../announce';
 import { CallerIdentity, describeError } from '../aws';
 import { CliContext } from '../context';
 import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
 import { isoSeconds } from '../../lambdas/shared/iso-time';
-import { PROD_STAGE, beginProdChange, getPipelineState, isProdBake, pendingApprovals, recentExecutions } from '../pipeline';
+import { beginProdChange, getPipelineState, pendingApprovals, recentExecutions } from '../pipeline';
+import { PipelineManifest } from '../pipeline-manifest';
 import { Step, StepOutcome, failures, runSteps } from '../steps';
 
 interface StopOptions {
@@ -43,7 +44,7 @@ const ALREADY_STOPPED = new Set(['DuplicatedStopRequestException', 'PipelineExec
  * Rejects every approval that is waiting: the dev bake, the prod bake, and anything else that would let a build
  * through. A rejected prod bake fails Prod, whose onFailure rolls it back to the last successful release.
  */
-async function rejectPendingApprovals(client: CodePipelineClient, pipelineName: string, summary: string): Promise<string[]> {
+async function rejectPendingApprovals(client: CodePipelineClient, pipelineName: string, manifest: PipelineManifest, summary: string): Promise<string[]> {
   // Read the state again: an approval may have started since the command began.
   const pending = pendingApprovals(await getPipelineState(client, pipelineName));
   if (pending.length === 0) return ['none pending'];
@@ -60,9 +61,10 @@ async function rejectPendingApprovals(client: CodePipelineClient, pipelineName: 
           result: { status: 'Rejected', summary },
         }),
       );
+      const bake = manifest.isPromotionStageBake(approval.stageName, approval.actionName) ? manifest.bakeAt(approval.stageName, approval.actionName) : undefined;
       lines.push(
-        isProdBake(approval.stageName, approval.actionName)
-          ? `rejected ${name}, the prod bake: ${PROD_STAGE} fails and rolls back to the last successful release`
+        bake
+          ? `rejected ${name}, the ${bake.environment} bake: ${bake.stage} fails and rolls back to the last successful release`
           : `rejected ${name}`,
       );
     } catch (err) {
@@ -143,7 +145,7 @@ export interface StopSummary {
 const REPEAT = 'fix the cause and run the same command again (it is safe to repeat)';
 
 /** What `stop` achieved, decided from which of its steps were done. */
-export function stopSummary(outcomes: StopOutcomes, pipelineName: string): StopSummary {
+export function stopSummary(outcomes: StopOutcomes, pipelineName: string, stage: string): StopSummary {
   const halted = outcomes.halt.status === 'done';
   const closed = outcomes.transition.status === 'done';
   const all = [outcomes.halt, outcomes.transition, outcomes.approvals, ...(outcomes.abort ? [outcomes.abort] : []), outcomes.announce];
@@ -152,33 +154,34 @@ export function stopSummary(outcomes: StopOutcomes, pipelineName: string): StopS
     return {
       state: 'not stopped',
       complete: false,
-      message: `RELEASES ARE NOT STOPPED: ${failed}; ${REPEAT}, or close ${PROD_STAGE} by hand: aws codepipeline disable-stage-transition --pipeline-name ${pipelineName} --stage-name ${PROD_STAGE} --transition-type Inbound --reason "stop"`,
+      message: `RELEASES ARE NOT STOPPED: ${failed}; ${REPEAT}, or close ${stage} by hand: aws codepipeline disable-stage-transition --pipeline-name ${pipelineName} --stage-name ${stage} --transition-type Inbound --reason "stop"`,
     };
   }
   if (!closed) {
     return {
       state: 'partly stopped',
       complete: false,
-      message: `RELEASES ARE PARTLY STOPPED: the halt flag is set but the transition into ${PROD_STAGE} is still enabled, so a build the gate already let through can still enter ${PROD_STAGE}; ${failed}; ${REPEAT}`,
+      message: `RELEASES ARE PARTLY STOPPED: the halt flag is set but the transition into ${stage} is still enabled, so a build the gate already let through can still enter ${stage}; ${failed}; ${REPEAT}`,
     };
   }
   if (!halted) {
     return {
       state: 'partly stopped',
       complete: false,
-      message: `RELEASES ARE PARTLY STOPPED: the transition into ${PROD_STAGE} is disabled but the halt flag is not set, so the gate still approves bakes and a redeploy of the pipeline may open the transition again; ${failed}; ${REPEAT}`,
+      message: `RELEASES ARE PARTLY STOPPED: the transition into ${stage} is disabled but the halt flag is not set, so the gate still approves bakes and a redeploy of the pipeline may open the transition again; ${failed}; ${REPEAT}`,
     };
   }
   if (failed) {
     const untold = outcomes.announce.status === 'FAILED' ? '; the team was not told: tell them yourself' : '';
     return { state: 'stopped', complete: false, message: `RELEASES ARE STOPPED, but not every step was done: ${failed}; ${REPEAT}${untold}` };
   }
-  return { state: 'stopped', complete: true, message: `Releases to ${PROD_STAGE} are stopped: nothing reaches ${PROD_STAGE} until \`tollgate resume --reason "..."\`.` };
+  return { state: 'stopped', complete: true, message: `Releases to ${stage} are stopped: nothing reaches ${stage} until \`tollgate resume --reason "..."\`.` };
 }
 
 async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
   const given = givenTopicArn(options.topicArn);
-  const { config, aws, pipelineName, identity } = await beginProdChange(ctx, 'Stopping', options.reason);
+  const { aws, pipelineName, identity, manifest } = await beginProdChange(ctx, 'Stopping', options.reason);
+  const stage = manifest.promotionStage;
   const at = isoSeconds(ctx.now());
   const halt: Step = {
     name: `set halt flag ${haltParameterName(pipelineName)}`,
@@ -188,29 +191,30 @@ async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
     },
   };
   const transition: Step = {
-    name: `disable the transition into ${PROD_STAGE}`,
+    name: `disable the transition into ${stage}`,
     run: async () => {
       await aws.codePipeline.send(
-        new DisableStageTransitionCommand({ pipelineName, stageName: PROD_STAGE, transitionType: 'Inbound', reason: transitionReason(identity, options.reason) }),
+        new DisableStageTransitionCommand({ pipelineName, stageName: stage, transitionType: 'Inbound', reason: transitionReason(identity, options.reason) }),
       );
       return ['disabled'];
     },
   };
   const approvals: Step = {
     name: 'reject pending approvals (the bakes)',
-    run: () => rejectPendingApprovals(aws.codePipeline, pipelineName, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`.slice(0, APPROVAL_SUMMARY_MAX)),
+    run: () => rejectPendingApprovals(aws.codePipeline, pipelineName, manifest, `Rejected by tollgate stop (${identity.arn}): ${options.reason}`.slice(0, APPROVAL_SUMMARY_MAX)),
   };
   const abort: Step | undefined = options.abort
     ? { name: 'stop in-flight executions (abandon)', run: () => abortInFlight(aws.codePipeline, pipelineName, options.reason) }
     : undefined;
   // Last, so that it can say what was done; a failed announcement undoes nothing.
-  const announce = announceProdChange(aws, topicArn(config, given, identity.arn), { command: 'stop', pipelineName, by: identity.arn, reason: options.reason, at });
+  const announce = announceProdChange(aws, given ?? manifest.document.releaseTopic.arn, { command: 'stop', pipelineName, stage, by: identity.arn, reason: options.reason, at });
   const steps = [halt, transition, approvals, ...(abort ? [abort] : []), announce];
   const outcomes = await runSteps(ctx, steps, { continueAfterFailure: true });
   const outcome = (step: Step) => outcomes[steps.indexOf(step)];
   const summary = stopSummary(
     { halt: outcome(halt), transition: outcome(transition), approvals: outcome(approvals), abort: abort && outcome(abort), announce: outcome(announce) },
     pipelineName,
+    stage,
   );
   const still = summary.complete && !options.abort ? await readStillDeploying(aws.codePipeline, pipelineName) : undefined;
   ctx.report({ state: summary.state, complete: summary.complete, steps: outcomes, ...(still ? { stillDeploying: still } : {}) }, () => {
@@ -225,7 +229,7 @@ export function registerStopCommand(program: Command, ctx: CliContext): void {
   program
     .command('stop')
     .description(
-      `Stop releases to ${PROD_STAGE} (through the operator role): set the halt flag the bake gate honours, disable the transition into ${PROD_STAGE}, reject pending approvals (the bakes: a rejected prod bake rolls ${PROD_STAGE} back), announce it on the release topic; safe to repeat`,
+      'Stop releases to the promotion stage (Prod; the pipeline manifest names it) through the operator role: set the halt flag the bake gate honours, disable the transition into that stage, reject pending approvals (the bakes: a rejected bake in that stage rolls it back), announce it on the release topic; safe to repeat',
     )
     .requiredOption('--reason <text>', 'why; recorded with your identity in the halt flag, the transition, the rejections and the announcement', parseReason)
     .option('--abort', 'also stop and abandon every in-flight execution (deployments already started in CloudFormation still finish)')

@@ -15,7 +15,7 @@ import { WIDTH, evidenceLine } from '../../cli/plan/picture';
 import { readAssembly } from '../../cli/plan/assembly';
 import { PlanBake } from '../../cli/plan/bakes';
 import { promotionPlan, stageExposure } from '../../cli/plan/promotion';
-import { BAKE_APPROVALS, isBake, isProdBake } from '../../cli/pipeline';
+import { MANIFEST_METADATA_KEY, PipelineManifestDocument } from '../../lambdas/shared/pipeline-manifest';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../../cli/plan/timeline';
 import { createTollgateApp } from '../../cdk/tollgate';
 import { NOW, clearTollgateEnv, run } from '../cli-fixture';
@@ -24,7 +24,7 @@ import { expectGolden } from '../golden';
 const root = path.join(__dirname, '..', '..');
 let outdir: string;
 let report: PlanReport;
-let pipelineTemplate: { Resources: Record<string, { Type: string; Properties: any }> };
+let pipelineTemplate: { Resources: Record<string, { Type: string; Properties: any }>; Metadata: Record<string, unknown> };
 
 beforeAll(async () => {
   clearTollgateEnv();
@@ -109,10 +109,15 @@ describe('plan on the synthesized app', () => {
       { stage: 'Dev', action: 'Bake', environment: 'dev', minutes: 60, alarmLatencyMinutes: 3, evidence: { syntheticCoveragePercent: 90 }, promotesTo: 'Prod' },
       { stage: 'Prod', action: 'ProdBake', environment: 'prod', minutes: 30, alarmLatencyMinutes: 3, evidence: { syntheticCoveragePercent: 90 }, upstream: { approval: 'Dev/Bake', environment: 'dev' } },
     ]);
-    expect(report.bakes.map((b) => ({ stageName: b.stage, actionName: b.action }))).toEqual(BAKE_APPROVALS);
-    expect(report.bakes.every((b) => isBake(b.stage, b.action))).toBe(true);
-    expect(report.bakes.map((b) => isProdBake(b.stage, b.action))).toEqual([false, true]);
-    expect([isBake('Prod', 'Bake'), isBake('Dev', 'ProdBake'), isBake('Prod', 'ManualCheck')]).toEqual([false, false, false]);
+    // The gate's settings and the pipeline manifest (which status and stop read) name the same approvals.
+    const manifest = pipelineTemplate.Metadata[MANIFEST_METADATA_KEY] as PipelineManifestDocument;
+    expect(report.bakes.map((b) => ({ kind: 'bake', stage: b.stage, action: b.action, environment: b.environment, minutes: b.minutes }))).toEqual(
+      manifest.gateActions.filter((a) => a.kind === 'bake'),
+    );
+    expect(report.entryChecks.map((c) => ({ kind: 'entry-check', stage: c.stage, action: c.action, environment: c.environment }))).toEqual(
+      manifest.gateActions.filter((a) => a.kind === 'entry-check'),
+    );
+    expect(report.promotionStage).toBe(manifest.promotionStage);
     expect(report.lateStartMarginMinutes).toBe(20 + 30 + 3);
   });
 
@@ -172,8 +177,8 @@ describe('plan on the synthesized app', () => {
   });
 
   describe('an assembly whose gate was synthesized with other bake settings', () => {
-    /** A copy of the pipeline stack alone, its gate settings rewritten by `edit`. */
-    function pipelineOnly(edit: (settings: string) => string): string {
+    /** A copy of the pipeline stack alone, its gate settings rewritten by `edit`, its template metadata by `editMetadata`. */
+    function pipelineOnly(edit: (settings: string) => string, editMetadata: (metadata: Record<string, any>) => void = () => undefined): string {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-edited-'));
       const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
       manifest.artifacts = { 'Tollgate-Pipeline': manifest.artifacts['Tollgate-Pipeline'] };
@@ -182,6 +187,7 @@ describe('plan on the synthesized app', () => {
       const gate = Object.values(template.Resources).find((r: any) => r.Properties?.Environment?.Variables?.BAKE_GATE_SETTINGS) as any;
       const join = gate.Properties.Environment.Variables.BAKE_GATE_SETTINGS['Fn::Join'][1];
       join[join.length - 1] = edit(join[join.length - 1]);
+      editMetadata(template.Metadata);
       fs.writeFileSync(path.join(dir, 'Tollgate-Pipeline.template.json'), JSON.stringify(template));
       return dir;
     }
@@ -208,6 +214,32 @@ describe('plan on the synthesized app', () => {
       expect(edited.timeline.steps.filter((s) => s.kind === 'alarm latency').map((s) => [s.stage, s.minutes])).toEqual([
         ['Dev', 7],
         ['Prod', 7],
+      ]);
+    });
+
+    test('the promotion stage is the one the pipeline manifest names', async () => {
+      const dir = pipelineOnly((s) => s, (metadata) => (metadata[MANIFEST_METADATA_KEY].promotionStage = 'Dev'));
+      dirs.push(dir);
+      const result = await run('plan', '--dir', dir, '--json');
+      expect(result.code).toBe(0);
+      expect((JSON.parse(result.stdout) as { result: PlanReport }).result.promotionStage).toBe('Dev');
+    });
+
+    test('no pipeline manifest (a cdk.out from before manifests): one clear line, exit 2', async () => {
+      const dir = pipelineOnly((s) => s, (metadata) => delete metadata[MANIFEST_METADATA_KEY]);
+      dirs.push(dir);
+      const result = await run('plan', '--dir', dir);
+      expect(result.code).toBe(2);
+      expect(result.err).toEqual(["tollgate: no pipeline manifest in Tollgate-Pipeline's template metadata (tollgate:manifest): run `npm run synth` again"]);
+    });
+
+    test('an unreadable pipeline manifest: one clear line naming the field, exit 2', async () => {
+      const dir = pipelineOnly((s) => s, (metadata) => (metadata[MANIFEST_METADATA_KEY].promotionStage = 'Staging'));
+      dirs.push(dir);
+      const result = await run('plan', '--dir', dir);
+      expect(result.code).toBe(2);
+      expect(result.err).toEqual([
+        "tollgate: unreadable pipeline manifest: invalid configuration: manifest.promotionStage must be one of the stages (Source, Build, UpdatePipeline, Assets, Dev, Prod), got \"Staging\" (from Tollgate-Pipeline's template metadata (tollgate:manifest)); run `npm run synth` again",
       ]);
     });
 
