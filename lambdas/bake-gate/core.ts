@@ -365,6 +365,22 @@ class Findings {
     private readonly toleranceMinutes: number,
   ) {}
 
+  /**
+   * The value of an environment's read, or undefined when there is none to judge: not read at all (a rejection),
+   * or failed (a retry, or a rejection once it has failed for the tolerance).
+   */
+  environment<T>(name: string, read: Read<T> | undefined): T | undefined {
+    if (!read) {
+      this.rejections.push(`${name} was not read`);
+      return undefined;
+    }
+    if (!read.ok) {
+      this.failed(name, read);
+      return undefined;
+    }
+    return read.value;
+  }
+
   /** A failed read: retried while it is young, a rejection once it has failed for the tolerance. */
   failed(what: string, read: { readonly error: string; readonly failingSince: Date }): void {
     const failing = this.now.getTime() - read.failingSince.getTime();
@@ -468,16 +484,9 @@ function checkBakedEnvironment(
   read: Read<EnvironmentReading> | undefined,
   now: Date,
 ): void {
-  if (!read) {
-    f.rejections.push(`${env.name} was not read`);
-    return;
-  }
-  if (!read.ok) {
-    // The stage has just deployed the environment, so its role exists: a missing role is a failure too.
-    f.failed(`${env.name}`, read);
-    return;
-  }
-  const reading = read.value;
+  // The stage has just deployed the environment, so its role exists: a missing role is a failure too.
+  const reading = f.environment(env.name, read);
+  if (!reading) return;
   const byName = new Map(reading.alarms.map((a) => [a.name, a]));
   for (const name of env.alarmNames) {
     const alarm = byName.get(name);
@@ -537,15 +546,9 @@ function checkUpstream(f: Findings, upstream: EntryCheckSettings['upstream'], ap
     f.failed(`when ${env.name} ran this build`, span);
     return;
   }
-  if (!read) {
-    f.rejections.push(`${env.name} was not read`);
-    return;
-  }
-  if (!read.ok) {
-    f.failed(`${env.name}`, read);
-    return;
-  }
-  const byName = new Map(read.value.alarms.map((a) => [a.name, a]));
+  const reading = f.environment(env.name, read);
+  if (!reading) return;
+  const byName = new Map(reading.alarms.map((a) => [a.name, a]));
   for (const name of env.alarmNames) {
     const alarm = byName.get(name);
     if (!alarm) {
