@@ -1,7 +1,14 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  roots: ['<rootDir>/test', '<rootDir>/packages/tollgate-constructs/test'],
+  // The app imports the constructs package by name, as another team would; in tests that name means the package's
+  // TypeScript source (what `npm run synth` runs is its build in lib/, from the same source). Its pre-bundled
+  // handler in lib/assets/ is built before the tests (`pretest`).
+  moduleNameMapper: {
+    '^@tollgate/constructs$': '<rootDir>/packages/tollgate-constructs/src/index.ts',
+    '^@tollgate/constructs/lib/(.*)$': '<rootDir>/packages/tollgate-constructs/src/$1',
+  },
   testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   transform: {

@@ -21,8 +21,8 @@
  *    the moment the PutApprovalResult reject arrives (target ≤ 200 ms for the handler).
  * A target missed prints "NOT met".
  */
-import { AwsGateAdapter } from '../lambdas/bake-gate/adapter';
-import { createGate } from '../lambdas/bake-gate/index';
+import { AwsGateAdapter } from '@tollgate/constructs/lib/lambdas/bake-gate/adapter';
+import { createGate } from '@tollgate/constructs/lib/lambdas/bake-gate/index';
 import { gateSettings, serveBakingPipeline, withEnvironment } from '../test/bake-gate-fixtures';
 import { assumeRoleReply, CLOUDFORMATION_NS, epoch, FakeAwsEndpoint, json, publishReply, RecordedRequest, xml } from '../test/fake-aws-endpoint';
 

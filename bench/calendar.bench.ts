@@ -3,7 +3,7 @@
  * cold (holidays not yet computed), open, closed with the next opening past a holiday weekend, across the
  * holiday-heavy year end, and the worst case (a freeze outlasting the one-year search).
  */
-import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, evaluateCalendar, parseCalendarSettings } from '../lambdas/shared/release-calendar';
+import { CalendarSettings, DEFAULT_CALENDAR_SETTINGS, evaluateCalendar, parseCalendarSettings } from '@tollgate/constructs/lib/domain/release-calendar';
 
 function time(label: string, settings: CalendarSettings, iso: string, iterations: number): void {
   const at = new Date(iso);

@@ -1,6 +1,6 @@
-import type { MetricId } from '../lambdas/bake-gate/settings';
+import type { MetricId } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import { z } from 'zod';
-import { nonEmptyString, wholeNumber } from '../lambdas/shared/schema';
+import { nonEmptyString, wholeNumber } from '@tollgate/constructs/lib/domain/schema';
 
 /** The `bake` section of the `tollgate` context: how long dev bakes and what it must show. */
 export interface BakeConfig {

@@ -3,7 +3,7 @@
  * and the CLI read the same traffic shifts the CDK app deploys.
  */
 import { z } from 'zod';
-import { wholeNumber } from '../lambdas/shared/schema';
+import { wholeNumber } from '@tollgate/constructs/lib/domain/schema';
 
 /**
  * How CodeDeploy shifts an alias's traffic to a new Lambda version.

@@ -1,14 +1,14 @@
 import * as os from 'node:os';
 import { RESERVED_SANDBOX_NAMES, SANDBOX_NAME_PATTERN } from '../lambdas/shared/sandbox-tags';
 import { z } from 'zod';
-import { isJsonObject } from '../lambdas/shared/json';
-import { parseWithSchema } from '../lambdas/shared/schema';
+import { isJsonObject } from '@tollgate/constructs/lib/domain/json';
+import { parseWithSchema } from '@tollgate/constructs/lib/domain/schema';
 import { BakeConfig, bakeSchema, DEFAULT_BAKE_CONFIG } from './bake-config';
 import { type CanarySettings, canarySchema, DEFAULT_CANARY_SETTINGS } from './canary-settings';
-import { ConfigError } from '../lambdas/shared/config-error';
+import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { pipelineNameSchema } from './pipeline-name';
-import type { ReleaseSource } from './pipeline/release-pipeline';
-import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
+import type { ReleaseSource } from '@tollgate/constructs';
+import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
 
 // ConfigError lives in lambdas/shared so the calendar, which Lambdas bundle, can throw it without importing cdk/.
 export { ConfigError };
@@ -40,7 +40,7 @@ export interface TollgateConfig {
   readonly bake: BakeConfig;
   /** How releases reach the service: canary configurations and the tile server's size (the `canary` section). */
   readonly canary: CanarySettings;
-  /** When prod may be released to (the `calendar` section); see `lambdas/shared/release-calendar.ts`. */
+  /** When prod may be released to (the `calendar` section); see `@tollgate/constructs/lib/domain/release-calendar`. */
   readonly calendar: CalendarSettings;
   /** Who may assume the operator role `<pipelineName>-Operator` (the `operators` section). */
   readonly operators: OperatorsConfig;

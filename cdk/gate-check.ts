@@ -18,7 +18,7 @@ import { CliError } from '../cli/context';
 import { readParameter } from '../cli/control-parameters';
 import { readAssembly } from '../cli/plan/assembly';
 import { gateSettings } from '../cli/plan/bakes';
-import { ConfigError } from '../lambdas/shared/config-error';
+import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import {
   COMMIT_MESSAGE_ENV,
   DEFAULT_GATE_FLOOR,
@@ -30,7 +30,7 @@ import {
   parseGateFloor,
   WEAKEN_GATE_MARKER,
   weakenGateReason,
-} from '../lambdas/shared/gate-floor';
+} from '@tollgate/constructs/lib/domain/gate-floor';
 
 export interface GateCheckIo {
   readonly env: Record<string, string | undefined>;

@@ -4,7 +4,7 @@
  * under each service's length limit: a name that synthesizes but that IAM or SNS refuses would fail only at deploy.
  */
 import { z } from 'zod';
-import { operatorRoleName, overrideParameterName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+import { operatorRoleName, overrideParameterName, releaseEventsTopicName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 
 /** A name built from the pipeline name, and the most characters its service accepts. */
 interface DerivedName {

@@ -3,15 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
-import { alarmReaderRoleName, gateStateTableName, operatorRoleName, releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+import { alarmReaderRoleName, gateStateTableName, operatorRoleName, releaseEventsTopicName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
-import { manifestParameterName } from '../lambdas/shared/pipeline-manifest';
-import { BakeGate, BakeGateProps, GateEnvironmentProps } from './pipeline/bake-gate';
-import { OperatorRole } from './pipeline/operator-role';
-import { PipelineManifest } from './pipeline/pipeline-manifest';
-import { ReleasePipeline } from './pipeline/release-pipeline';
-import { GateAccess } from './service/service-stack';
-import { ServiceStage } from './service/service-stage';
+import { manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
+import { BakeGate, BakeGateProps, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleasePipeline } from '@tollgate/constructs';
+import { GateAccess } from './sample-service/service-stack';
+import { ServiceStage } from './sample-service/service-stage';
 
 export interface PipelineStackProps extends cdk.StackProps {
   readonly config: TollgateConfig;

@@ -9,8 +9,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { SANDBOX_TAG } from '../lambdas/shared/sandbox-tags';
 import { NodejsLambda } from './lambda-defaults';
-import { AlarmTopic } from './pipeline/alarm-topic';
-import { DeadLetters } from './pipeline/dead-letters';
+import { AlarmTopic, DeadLetters } from '@tollgate/constructs';
 
 export interface SandboxCleanerStackProps extends cdk.StackProps {
   /** The prod account: the cleaner refuses to delete anything when it finds itself running there. */

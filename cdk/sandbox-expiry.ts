@@ -1,4 +1,4 @@
-import { ConfigError } from '../lambdas/shared/config-error';
+import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { DEFAULT_SANDBOX_DAYS, MAX_SANDBOX_DAYS, expiryAfter, parseExpiry } from '../lambdas/shared/sandbox-tags';
 
 /**

@@ -5,7 +5,7 @@ import { loadConfig, resolveSandboxName, TollgateConfig } from './config';
 import { PipelineStack } from './pipeline-stack';
 import { SandboxCleanerStack } from './sandbox-cleaner-stack';
 import { resolveSandboxExpiry } from './sandbox-expiry';
-import { ServiceStage } from './service/service-stage';
+import { ServiceStage } from './sample-service/service-stage';
 
 export interface TollgateAppOptions {
   /** Passed to `cdk.App`; tests set `outdir` and context. */

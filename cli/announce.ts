@@ -5,7 +5,7 @@
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { TollgateConfig } from '../cdk/config';
-import { releaseEventsTopicName } from '../lambdas/shared/pipeline-controls';
+import { releaseEventsTopicName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { AwsClients, awsClients } from './aws';
 import { CliError } from './context';
 import { Step, StepOutcome, formatOutcome } from './steps';

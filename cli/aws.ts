@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { alarmReaderRoleName, operatorRoleName } from '../lambdas/shared/pipeline-controls';
+import { alarmReaderRoleName, operatorRoleName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { TollgateConfig } from '../cdk/config';
 import { loadAppConfig } from './app-config';
 import { CliError } from './context';

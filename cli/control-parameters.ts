@@ -1,5 +1,5 @@
 /**
- * The CLI's side of the run-time controls in SSM Parameter Store (see `lambdas/shared/pipeline-controls.ts`):
+ * The CLI's side of the run-time controls in SSM Parameter Store (see `@tollgate/constructs/lib/domain/pipeline-controls`):
  * reading and writing them in the deployment account, where the gate reads them. Callers pass the SSM client of
  * `connectToPipeline`, which has checked that the credentials are for that account.
  */
@@ -12,7 +12,7 @@ import {
   haltParameterName,
   parseFreezes,
   parseHalt,
-} from '../lambdas/shared/pipeline-controls';
+} from '@tollgate/constructs/lib/domain/pipeline-controls';
 
 /** An AWS call that failed: says what Tollgate was doing and what AWS answered (exit 1). */
 export function awsFailure(doing: string, err: unknown): Error {

@@ -1,4 +1,4 @@
-import { parseTimeInZone } from '../lambdas/shared/release-calendar';
+import { parseTimeInZone } from '@tollgate/constructs/lib/domain/release-calendar';
 import { CliError } from './context';
 
 /** Longest reason accepted by every command; calls with a shorter limit (StopPipelineExecution: 200) get it cut. */

@@ -1,11 +1,11 @@
 /**
- * The pipeline's shape as the pipeline stack describes it (`lambdas/shared/pipeline-manifest.ts`): the online
+ * The pipeline's shape as the pipeline stack describes it (`@tollgate/constructs/lib/domain/pipeline-manifest`): the online
  * commands read it from its SSM parameter, `plan` from the synthesized template's metadata. No command knows
  * a stage, action or alarm name of its own.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { TollgateConfig } from '../cdk/config';
-import { ConfigError } from '../lambdas/shared/config-error';
+import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import {
   alarmReaderRoleName,
   controlsHierarchy,
@@ -13,7 +13,7 @@ import {
   haltParameterName,
   operatorRoleName,
   releaseEventsTopicName,
-} from '../lambdas/shared/pipeline-controls';
+} from '@tollgate/constructs/lib/domain/pipeline-controls';
 import {
   BakeAction,
   GateAction,
@@ -24,7 +24,7 @@ import {
   manifestParameterName,
   parsePipelineManifest,
   parsePipelineManifestJson,
-} from '../lambdas/shared/pipeline-manifest';
+} from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { CliError } from './context';
 import { readParameter } from './control-parameters';
 import type { SynthesizedStack } from './plan/assembly';

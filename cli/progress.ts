@@ -3,7 +3,7 @@
  * spinner with the elapsed time, redrawn in place; elsewhere a heartbeat line every {@link HEARTBEAT_MS}
  * (`still deploying alice-Service: 2 min 30 s`); at the end one line with how long it took.
  */
-import { duration } from '../lambdas/shared/duration';
+import { duration } from '@tollgate/constructs/lib/domain/duration';
 import type { CliContext } from './context';
 
 export const HEARTBEAT_MS = 30_000;

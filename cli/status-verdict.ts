@@ -2,7 +2,7 @@
  * What `tollgate status` answers first: one verdict line (is anything reaching prod, and if not, why), then the
  * details, decided purely from the facts `status` gathered and the clock.
  */
-import { duration } from '../lambdas/shared/duration';
+import { duration } from '@tollgate/constructs/lib/domain/duration';
 import type { StatusFacts } from './commands/status';
 
 /** How long the gate may go without a completed check: its heartbeat alarm's five minutes. */

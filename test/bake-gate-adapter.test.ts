@@ -17,8 +17,8 @@ import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, Put
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AwsGateAdapter, childAlarmNames, ReaderRoleUnavailable } from '../lambdas/bake-gate/adapter';
-import type { PendingApproval } from '../lambdas/bake-gate/core';
+import { AwsGateAdapter, childAlarmNames, ReaderRoleUnavailable } from '@tollgate/constructs/lib/lambdas/bake-gate/adapter';
+import type { PendingApproval } from '@tollgate/constructs/lib/lambdas/bake-gate/core';
 import { gateSettings } from './bake-gate-fixtures';
 
 const base = gateSettings();

@@ -1,8 +1,8 @@
 /** Which run-time controls the gate believes (`judgeControls`), and the calendar it asks with them. */
-import { ControlParameter, judgeControls, judgementName } from '../lambdas/bake-gate/controls';
-import { calendarReleaseWindow } from '../lambdas/bake-gate/release-window';
-import { DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
-import { isOperatorSession } from '../lambdas/shared/pipeline-controls';
+import { ControlParameter, judgeControls, judgementName } from '@tollgate/constructs/lib/lambdas/bake-gate/controls';
+import { calendarReleaseWindow } from '@tollgate/constructs/lib/lambdas/bake-gate/release-window';
+import { DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
+import { isOperatorSession } from '@tollgate/constructs/lib/domain/pipeline-controls';
 
 const OPERATOR = 'arn:aws:sts::111111111111:assumed-role/Tollgate-Operator/alice@example.com';
 const OTHERS: [string, string | undefined][] = [

@@ -18,8 +18,8 @@ import {
   StageView,
   StateChange,
   upstreamSpan,
-} from '../lambdas/bake-gate/core';
-import { GateSettings } from '../lambdas/bake-gate/settings';
+} from '@tollgate/constructs/lib/lambdas/bake-gate/core';
+import { GateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import { gateSettings, withBake, withEnvironment } from './bake-gate-fixtures';
 
 const MIN = 60_000;

@@ -10,7 +10,7 @@ import {
   readFailed,
   readOk,
   rejectionsForAlarmEvent,
-} from '../lambdas/bake-gate/core';
+} from '@tollgate/constructs/lib/lambdas/bake-gate/core';
 import { gateSettings } from './bake-gate-fixtures';
 
 const MIN = 60_000;

@@ -2,7 +2,7 @@
  * What the bake gate's tests and benchmark share: the gate settings of a standard two-account release, and
  * the pipeline state of one build waiting in its bake, as the local fake endpoint serves it.
  */
-import { GateSettings } from '../lambdas/bake-gate/settings';
+import { GateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import { epoch, FakeAwsEndpoint, json } from './fake-aws-endpoint';
 
 /** The settings of one watched environment of the standard release. */

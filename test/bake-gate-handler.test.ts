@@ -1,10 +1,10 @@
-import { ApprovalOutcome, GatePort, PipelineControls, PipelineView, ReadDepth, ReaderRoleUnavailable } from '../lambdas/bake-gate/adapter';
-import { ActionRun, AlarmReading, Datapoint, DecidedApproval, EnvironmentReading, noReleaseCalendar, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery, StageView } from '../lambdas/bake-gate/core';
-import { Announcement, FailureUpdate, GateState } from '../lambdas/bake-gate/gate-state';
-import { createGate, gateFromEnvironment, GateLog } from '../lambdas/bake-gate/index';
-import { calendarReleaseWindow, RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from '../lambdas/bake-gate/release-window';
-import { GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings } from '../lambdas/bake-gate/settings';
-import { DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
+import { ApprovalOutcome, GatePort, PipelineControls, PipelineView, ReadDepth, ReaderRoleUnavailable } from '@tollgate/constructs/lib/lambdas/bake-gate/adapter';
+import { ActionRun, AlarmReading, Datapoint, DecidedApproval, EnvironmentReading, noReleaseCalendar, PendingApproval, ReleaseWindowProvider, ReleaseWindowQuery, StageView } from '@tollgate/constructs/lib/lambdas/bake-gate/core';
+import { Announcement, FailureUpdate, GateState } from '@tollgate/constructs/lib/lambdas/bake-gate/gate-state';
+import { createGate, gateFromEnvironment, GateLog } from '@tollgate/constructs/lib/lambdas/bake-gate/index';
+import { calendarReleaseWindow, RELEASE_CALENDAR_ENV, releaseWindowFromEnvironment } from '@tollgate/constructs/lib/lambdas/bake-gate/release-window';
+import { GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
+import { DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
 import { gateSettings, withBake, withEnvironment } from './bake-gate-fixtures';
 
 const MIN = 60_000;

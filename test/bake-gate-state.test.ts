@@ -1,4 +1,4 @@
-import { trackFailures } from '../lambdas/bake-gate/gate-state';
+import { trackFailures } from '@tollgate/constructs/lib/lambdas/bake-gate/gate-state';
 
 const NOW = new Date('2026-03-10T11:00:00Z');
 const EARLIER = new Date('2026-03-10T10:57:00Z');

@@ -4,10 +4,10 @@
  * errors really run. A failure the retries do not cure waits (retrying) until it has lasted the tolerance,
  * then rejects, saying what failed.
  */
-import { AwsGateAdapter } from '../lambdas/bake-gate/adapter';
-import { createGate } from '../lambdas/bake-gate/index';
-import { calendarReleaseWindow } from '../lambdas/bake-gate/release-window';
-import { DEFAULT_CALENDAR_SETTINGS } from '../lambdas/shared/release-calendar';
+import { AwsGateAdapter } from '@tollgate/constructs/lib/lambdas/bake-gate/adapter';
+import { createGate } from '@tollgate/constructs/lib/lambdas/bake-gate/index';
+import { calendarReleaseWindow } from '@tollgate/constructs/lib/lambdas/bake-gate/release-window';
+import { DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
 import { gateSettings, serveBakingPipeline } from './bake-gate-fixtures';
 import {
   assumeRoleReply,

@@ -1,7 +1,7 @@
 /** How `plan` and `status` ask the release calendar what the bake gate will do. */
 import { lateStartMarginMinutes } from '../cdk/bake-config';
 import { loadConfig } from '../cdk/config';
-import { evaluateCalendar } from '../lambdas/shared/release-calendar';
+import { evaluateCalendar } from '@tollgate/constructs/lib/domain/release-calendar';
 import { nextCalendarOpening } from '../cli/plan/calendar';
 
 const config = loadConfig();

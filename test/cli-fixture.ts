@@ -1,6 +1,6 @@
 /** Shared by the CLI tests: running `main`, and a pipeline with a build baking and a release in Prod. */
 import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExecutionStatus, StageState } from '@aws-sdk/client-codepipeline';
-import { PipelineManifestDocument, manifestParameterName } from '../lambdas/shared/pipeline-manifest';
+import { PipelineManifestDocument, manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { CliRun, runCli } from './cli-harness';
 import { FakeAwsEndpoint, STS_NS, assumeRoleReply, json, publishReply, xml } from './fake-aws-endpoint';
 

@@ -5,7 +5,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Freeze, parseFreezes, parseOverride } from '../lambdas/shared/pipeline-controls';
+import { Freeze, parseFreezes, parseOverride } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { expectGolden } from './golden';
 import { runCli, useCdkJson } from './cli-harness';
 

@@ -18,7 +18,7 @@ import { GetParameterCommand, GetParametersByPathCommand, ParameterNotFound, Put
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { StatusReport } from '../cli/commands/status';
-import { PipelineManifestDocument } from '../lambdas/shared/pipeline-manifest';
+import { PipelineManifestDocument } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { CALLER_ARN, EXECUTIONS, MANIFEST, MANIFEST_PARAMETER, NOW, clearTollgateEnv, manifestReply, pipelineState, run } from './cli-fixture';
 
 const codePipeline = mockClient(CodePipelineClient);

@@ -1,4 +1,4 @@
-import { duration } from '../lambdas/shared/duration';
+import { duration } from '@tollgate/constructs/lib/domain/duration';
 
 const S = 1_000;
 const MIN = 60 * S;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runGateCheck } from '../cdk/gate-check';
-import { GATE_SETTINGS_ENV, GateSettings } from '../lambdas/bake-gate/settings';
+import { GATE_SETTINGS_ENV, GateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import {
   COMMIT_MESSAGE_ENV,
   DEFAULT_GATE_FLOOR,
@@ -14,7 +14,7 @@ import {
   gateFloorParameterName,
   parseGateFloor,
   weakenGateReason,
-} from '../lambdas/shared/gate-floor';
+} from '@tollgate/constructs/lib/domain/gate-floor';
 import { gateSettings } from './bake-gate-fixtures';
 
 const bake = (settings: GateSettings, id: string) => settings.bakes.find((b) => `${b.stageName}/${b.actionName}` === id)!;

@@ -8,8 +8,8 @@ import {
   settingsChangeAnnouncement,
   settingsChangeOnColdStart,
   settingsFingerprint,
-} from '../lambdas/bake-gate/settings-change';
-import { GateSettings } from '../lambdas/bake-gate/settings';
+} from '@tollgate/constructs/lib/lambdas/bake-gate/settings-change';
+import { GateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import { gateSettings } from './bake-gate-fixtures';
 
 type Bake = GateSettings['bakes'][number];

@@ -1,6 +1,6 @@
 /** The pipeline manifest's schema: what the pipeline stack writes and the command line accepts. */
-import { ConfigError } from '../lambdas/shared/config-error';
-import { PipelineManifestDocument, parsePipelineManifest, parsePipelineManifestJson } from '../lambdas/shared/pipeline-manifest';
+import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
+import { PipelineManifestDocument, parsePipelineManifest, parsePipelineManifestJson } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { loadConfig } from '../cdk/config';
 import { preManifestShape } from '../cli/pipeline-manifest';
 import { MANIFEST } from './cli-fixture';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../lambdas/shared/config-error';
+import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { loadConfig } from '../cdk/config';
 import { DERIVED_NAMES, PIPELINE_NAME_MAX_LENGTH } from '../cdk/pipeline-name';
 

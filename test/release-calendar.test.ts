@@ -6,8 +6,8 @@ import {
   evaluateCalendar,
   parseCalendarSettings,
   parseTimeInZone,
-} from '../lambdas/shared/release-calendar';
-import { Freeze } from '../lambdas/shared/pipeline-controls';
+} from '@tollgate/constructs/lib/domain/release-calendar';
+import { Freeze } from '@tollgate/constructs/lib/domain/pipeline-controls';
 
 const at = (iso: string) => new Date(iso);
 const evaluate = (iso: string, settings: CalendarSettings = DEFAULT_CALENDAR_SETTINGS, freezes: Freeze[] = []) =>

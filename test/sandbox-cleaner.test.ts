@@ -1,5 +1,5 @@
 import { CleanerInput, StackDescription, decideDeletions } from '../lambdas/sandbox-cleaner/select';
-import { isoSeconds } from '../lambdas/shared/iso-time';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { expiryAfter, parseExpiry } from '../lambdas/shared/sandbox-tags';
 
 const NOW = new Date('2026-11-22T12:00:00Z');

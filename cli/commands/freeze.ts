@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { formatInZone } from '../../lambdas/shared/release-calendar';
-import { Freeze, freezesParameterName } from '../../lambdas/shared/pipeline-controls';
+import { formatInZone } from '@tollgate/constructs/lib/domain/release-calendar';
+import { Freeze, freezesParameterName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { loadAppConfig } from '../app-config';
 import { PipelineConnection, connectAsOperator, connectToPipeline } from '../aws';
 import { readRuntimeFreezes, writeParameter } from '../control-parameters';
-import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { CliContext, CliError, beforeAnyChange } from '../context';
 import { parseReason, parseTime } from '../options';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { formatInZone } from '../../lambdas/shared/release-calendar';
-import { Override, overrideParameterName, parseOverride } from '../../lambdas/shared/pipeline-controls';
+import { formatInZone } from '@tollgate/constructs/lib/domain/release-calendar';
+import { Override, overrideParameterName, parseOverride } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { TOPIC_ARN_HELP, announce, givenTopicArn, topicArn } from '../announce';
 import { loadAppConfig } from '../app-config';
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { lateStartMarginMinutes } from '../../cdk/bake-config';
-import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { haltParameterName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { loadAppConfig } from '../app-config';
 import { CliContext, CliError } from '../context';
 import { parseTime, parseWholeNumber } from '../options';

@@ -1,8 +1,8 @@
 import { EnableStageTransitionCommand } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
-import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { haltParameterName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { TOPIC_ARN_HELP, announceProdChange, givenTopicArn } from '../announce';
-import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { CliContext } from '../context';
 import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';

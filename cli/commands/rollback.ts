@@ -2,7 +2,7 @@ import { CodePipelineClient, GetPipelineExecutionCommand, RollbackStageCommand }
 import { Command } from 'commander';
 import { withAwsErrors } from '../aws';
 import { confirmChange } from '../confirm-change';
-import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { CliContext, CliError, beforeAnyChange } from '../context';
 import { parseReason } from '../options';
 import { startProgress } from '../progress';

@@ -1,7 +1,7 @@
 import { Stack } from '@aws-sdk/client-cloudformation';
 import { Command } from 'commander';
 import { ConfigError, TollgateConfig, resolveSandboxName } from '../../cdk/config';
-import { duration } from '../../lambdas/shared/duration';
+import { duration } from '@tollgate/constructs/lib/domain/duration';
 import { DEFAULT_SANDBOX_DAYS, MAX_SANDBOX_DAYS, expiryAfter } from '../../lambdas/shared/sandbox-tags';
 import { loadAppConfig } from '../app-config';
 import { AwsClients, CallerIdentity, awsClients, requireSandboxAccount, withAwsErrors } from '../aws';

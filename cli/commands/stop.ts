@@ -6,13 +6,13 @@ import {
   StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
-import { haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { haltParameterName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { TOPIC_ARN_HELP, announceProdChange, givenTopicArn } from '../announce';
 import { CallerIdentity, describeError } from '../aws';
 import { CliContext } from '../context';
 import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
-import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { beginProdChange, getPipelineState, pendingApprovals, recentExecutions } from '../pipeline';
 import { PipelineManifest } from '../pipeline-manifest';
 import { Step, StepOutcome, failures, runSteps } from '../steps';

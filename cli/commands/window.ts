@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { TollgateConfig } from '../../cdk/config';
-import { isoSeconds } from '../../lambdas/shared/iso-time';
-import { Freeze } from '../../lambdas/shared/pipeline-controls';
-import { evaluateCalendar, formatInZone } from '../../lambdas/shared/release-calendar';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
+import { Freeze } from '@tollgate/constructs/lib/domain/pipeline-controls';
+import { evaluateCalendar, formatInZone } from '@tollgate/constructs/lib/domain/release-calendar';
 import { loadAppConfig } from '../app-config';
 import { connectToPipeline } from '../aws';
 import { readRuntimeFreezes } from '../control-parameters';

@@ -2,8 +2,8 @@
  * The bake gate's bakes as the synthesized gate function is told them (its settings variable): where each
  * approval sits, how long it bakes, the alarm latency, and what evidence of traffic it requires.
  */
-import { GATE_SETTINGS_ENV, GateSettings, parseGateSettings } from '../../lambdas/bake-gate/settings';
-import { ConfigError } from '../../lambdas/shared/config-error';
+import { GATE_SETTINGS_ENV, GateSettings, parseGateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
+import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { CliError } from '../context';
 import { SynthesizedStack } from './assembly';
 import { renderValue } from './promotion';

@@ -1,6 +1,6 @@
 /** The release calendar as `plan` shows it: its settings, and the first time the bake gate would let a build into prod. */
 import { TollgateConfig } from '../../cdk/config';
-import { describeOpeningHours, evaluateCalendar } from '../../lambdas/shared/release-calendar';
+import { describeOpeningHours, evaluateCalendar } from '@tollgate/constructs/lib/domain/release-calendar';
 
 /** The calendar's settings in one line: days and hours, holidays, planned freezes. */
 export function calendarSettings(config: TollgateConfig): string {

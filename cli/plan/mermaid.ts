@@ -1,6 +1,6 @@
 /** `plan --mermaid`: the earliest path as a Mermaid gantt chart, one section per stage, in the calendar's local time. */
-import { duration } from '../../lambdas/shared/duration';
-import { formatInZone } from '../../lambdas/shared/release-calendar';
+import { duration } from '@tollgate/constructs/lib/domain/duration';
+import { formatInZone } from '@tollgate/constructs/lib/domain/release-calendar';
 import type { PlanReport } from '../commands/plan';
 import { localMoment } from '../status-verdict';
 import type { TimelineStep } from './timeline';

@@ -3,7 +3,7 @@
  * calendar's local time with human durations, then the stages and gates in detail; no line wider than
  * {@link WIDTH} columns.
  */
-import { duration } from '../../lambdas/shared/duration';
+import { duration } from '@tollgate/constructs/lib/domain/duration';
 import type { PlanReport } from '../commands/plan';
 import { localMoment } from '../status-verdict';
 import type { BakeEvidence, PlanBake, PlanEntryCheck } from './bakes';

@@ -4,7 +4,7 @@
  */
 import type { TrafficShift } from '../../cdk/canary-settings';
 import { CfnTemplate, Exposure, ExposureError, WatchedShift, describeExposure, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
-import { duration } from '../../lambdas/shared/duration';
+import { duration } from '@tollgate/constructs/lib/domain/duration';
 import { CliError } from '../context';
 import { SynthesizedStack } from './assembly';
 

@@ -1,4 +1,4 @@
-import { isoSeconds } from '../../lambdas/shared/iso-time';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import type { PlanBake, PlanEntryCheck } from './bakes';
 import { CalendarOpening } from './calendar';
 import { PlanStage, PromotionPlan, TrafficShiftPlan, describeShift } from './promotion';

@@ -1,7 +1,7 @@
 /**
  * The sample service's request handling as a pure function: a request and a store in, a response out.
  */
-import { isJsonObject } from '../shared/json';
+import { isJsonObject } from '@tollgate/constructs/lib/domain/json';
 
 export interface ItemStore {
   get(id: string): Promise<Record<string, unknown> | undefined>;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { describeError } from '../shared/aws-errors';
+import { describeError } from '@tollgate/constructs/lib/domain/aws-errors';
 import {
   type HookEvent,
   type HookSettings,

@@ -4,8 +4,8 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { isJsonObject, parseJson } from '../shared/json';
-import { checkWithSchema } from '../shared/schema';
+import { isJsonObject, parseJson } from '@tollgate/constructs/lib/domain/json';
+import { checkWithSchema } from '@tollgate/constructs/lib/domain/schema';
 
 /** The verdict CodeDeploy receives through `PutLifecycleEventHookExecutionStatus`. */
 export type LifecycleStatus = 'Succeeded' | 'Failed';

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudFormationClient, DeleteStackCommand, paginateDescribeStacks } from '@aws-sdk/client-cloudformation';
 import type { Context } from 'aws-lambda';
-import { describeError } from '../shared/aws-errors';
+import { describeError } from '@tollgate/constructs/lib/domain/aws-errors';
 import { StackDescription, StackVerdict, decideDeletions } from './select';
 
 export interface CleanupSettings {

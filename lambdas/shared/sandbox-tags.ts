@@ -2,7 +2,7 @@
  * The tags that make a CloudFormation stack a sandbox, shared by the CDK app that writes them, the CLI that
  * lists and renews sandboxes, and the cleaner that deletes expired ones. No CDK imports: the cleaner bundles it.
  */
-import { isoSeconds } from './iso-time';
+import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 
 /** The sandbox's name; only stacks carrying it are ever considered sandboxes. */
 export const SANDBOX_TAG = 'tollgate:sandbox';

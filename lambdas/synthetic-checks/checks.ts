@@ -3,7 +3,7 @@
  * is right. The requests go out through an injected `send` port and time comes from an injected clock, so every
  * failure is tested without a network, a timer or the Synthetics runtime.
  */
-import { isJsonObject } from '../shared/json';
+import { isJsonObject } from '@tollgate/constructs/lib/domain/json';
 
 /** One HTTP request of a check. The adapter signs it when `sign` is set and gives up after `timeoutMs`. */
 export interface CheckRequest {

@@ -3,10 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as codepipelineActions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { BakeGate, BakeGateProps } from '../../cdk/pipeline/bake-gate';
-import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
-import { parseGateSettings } from '../../lambdas/bake-gate/settings';
-import { DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '../../lambdas/shared/release-calendar';
+import { BakeGate, BakeGateProps } from '@tollgate/constructs';
+import { RELEASE_CALENDAR_ENV } from '@tollgate/constructs/lib/lambdas/bake-gate/release-window';
+import { parseGateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
+import { DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '@tollgate/constructs/lib/domain/release-calendar';
 import { sharedTollgate, synthesizeTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 

@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsLambda } from '../../cdk/lambda-defaults';
-import { CanaryDeployment } from '../../cdk/service/canary-deployment';
+import { CanaryDeployment } from '../../cdk/sample-service/canary-deployment';
 import { sharedTollgate, synthesizeTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 

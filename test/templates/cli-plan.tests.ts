@@ -15,7 +15,7 @@ import { WIDTH, evidenceLine } from '../../cli/plan/picture';
 import { readAssembly } from '../../cli/plan/assembly';
 import { PlanBake } from '../../cli/plan/bakes';
 import { promotionPlan, stageExposure } from '../../cli/plan/promotion';
-import { MANIFEST_METADATA_KEY, PipelineManifestDocument } from '../../lambdas/shared/pipeline-manifest';
+import { MANIFEST_METADATA_KEY, PipelineManifestDocument } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../../cli/plan/timeline';
 import { createTollgateApp } from '../../cdk/tollgate';
 import { NOW, clearTollgateEnv, run } from '../cli-fixture';

@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ReleasePipeline } from '../../cdk/pipeline/release-pipeline';
+import { ReleasePipeline } from '@tollgate/constructs';
 
 // The release pipeline alone in a bare stack, with one trivial stage: cheap, and what matters here is the Build step.
 function pipelineTemplate(gateCheck: boolean): Template {

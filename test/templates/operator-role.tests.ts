@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { OperatorRole, OperatorRoleProps } from '../../cdk/pipeline/operator-role';
+import { OperatorRole, OperatorRoleProps } from '@tollgate/constructs';
 import { addAwsSolutionsChecks, awsSolutionsFindings } from '../nag';
 
 const PIPELINE_ARN = 'arn:aws:codepipeline:us-east-1:111111111111:Tollgate';

@@ -3,7 +3,7 @@
  * action and alarm names, written as an SSM parameter (online) and as template metadata (`plan`, offline).
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { MANIFEST_METADATA_KEY, manifestParameterName, parsePipelineManifestJson } from '../../lambdas/shared/pipeline-manifest';
+import { MANIFEST_METADATA_KEY, manifestParameterName, parsePipelineManifestJson } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { MANIFEST } from '../cli-fixture';
 import { sharedTollgate } from '../fixture';
 

@@ -6,7 +6,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_CONFIG } from '../../cdk/config';
 import { PipelineStack } from '../../cdk/pipeline-stack';
-import { pinnedDevDependency } from '../../cdk/pipeline/pinned-tools';
+import { pinnedDevDependency } from '@tollgate/constructs';
 
 const root = path.join(__dirname, '..', '..');
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-pinning-'));

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as codepipelineActions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ReleasePipeline } from '../../cdk/pipeline/release-pipeline';
+import { ReleasePipeline } from '@tollgate/constructs';
 
 // The release pipeline alone in a bare stack with Dev and Prod stages: cheap, and the stages are what matters.
 function bareRelease(): { stack: cdk.Stack; release: ReleasePipeline } {

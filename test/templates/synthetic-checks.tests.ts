@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
-import { BundledCanaryCode, bundleCanaryScript } from '../../cdk/service/bundled-canary-code';
-import { ServiceStack } from '../../cdk/service/service-stack';
-import { ServiceStage } from '../../cdk/service/service-stage';
+import { BundledCanaryCode, bundleCanaryScript } from '../../cdk/sample-service/bundled-canary-code';
+import { ServiceStack } from '../../cdk/sample-service/service-stack';
+import { ServiceStage } from '../../cdk/sample-service/service-stage';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../../lambdas/shared/synthetic-checks';
 import { addAwsSolutionsChecks, awsSolutionsFindings } from '../nag';
 

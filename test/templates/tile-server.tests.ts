@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { TABLE_SCHEMA, tableSchemaVersion } from '../../cdk/service/table-schema';
-import { availabilityZonesWithoutLookup, TileServer, TileServerProps } from '../../cdk/service/tile-server';
+import { TABLE_SCHEMA, tableSchemaVersion } from '../../cdk/sample-service/table-schema';
+import { availabilityZonesWithoutLookup, TileServer, TileServerProps } from '../../cdk/sample-service/tile-server';
 import { sharedTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 

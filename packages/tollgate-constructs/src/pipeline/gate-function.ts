@@ -1,21 +1,30 @@
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { RELEASE_CALENDAR_ENV } from '../../lambdas/bake-gate/release-window';
-import { GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings } from '../../lambdas/bake-gate/settings';
-import { CalendarSettings } from '../../lambdas/shared/release-calendar';
-import { controlsHierarchy } from '../../lambdas/shared/pipeline-controls';
-import { NodejsLambda } from '../lambda-defaults';
+import { RELEASE_CALENDAR_ENV } from '../lambdas/bake-gate/release-window';
+import { GATE_SETTINGS_ENV, GATE_STATE_TABLE_ENV, GATE_TOPIC_ENV, GateSettings } from '../lambdas/bake-gate/settings';
+import { CalendarSettings } from '../domain/release-calendar';
+import { controlsHierarchy } from '../domain/pipeline-controls';
+import { functionDefaults, LAMBDA_RUNTIME } from '../function-defaults';
 import { DeadLetters } from './dead-letters';
+
+/**
+ * The gate's handler (`src/lambdas/bake-gate/index.ts`), bundled by the package's build into `lib/assets/bake-gate`
+ * and shipped in the package, so that an app using the construct synthesizes with no esbuild and no source. The
+ * path is from the package root, the same from `src/pipeline` (the package's own tests) and `lib/pipeline`.
+ */
+export const BAKE_GATE_ASSET = path.join(__dirname, '..', '..', 'lib', 'assets', 'bake-gate');
 
 export interface GateFunctionProps {
   /** The gated pipeline: the function reads its state and history and answers its gate-owned approvals. */
   readonly pipeline: codepipeline.Pipeline;
-  /** What the gate decides on: environments, bakes, entry checks, latencies (`lambdas/bake-gate/settings.ts`). */
+  /** What the gate decides on: environments, bakes, entry checks, latencies (`src/lambdas/bake-gate/settings.ts`). */
   readonly settings: GateSettings;
   /** Where the gate announces; it may publish there. */
   readonly topic: sns.ITopic;
@@ -42,7 +51,7 @@ export interface GateFunctionProps {
  * role of that name before deleting the first, which fails.
  */
 export class GateFunction {
-  readonly function: NodejsLambda;
+  readonly function: lambda.Function;
   /** The function's role; the environments' reader roles trust it. */
   readonly role: iam.Role;
   /** What still failed after Lambda's retries; {@link DeadLetters.pageOn} pages on its arrival. */
@@ -56,8 +65,11 @@ export class GateFunction {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
     this.deadLetters = new DeadLetters(scope, 'DeadLetters', { owner: 'the bake gate' });
-    this.function = new NodejsLambda(scope, 'Function', {
-      entry: 'lambdas/bake-gate/index.ts',
+    this.function = new lambda.Function(scope, 'Function', {
+      ...functionDefaults(scope, 'Function'),
+      runtime: LAMBDA_RUNTIME,
+      code: lambda.Code.fromAsset(BAKE_GATE_ASSET),
+      handler: 'index.handler',
       description: `Bake gate: approves or rejects the bakes of the pipeline (${settings.bakes.map((b) => `${b.stageName}/${b.actionName}`).join(', ')})`,
       role: this.role,
       // Room for the SDK's retries with backoff; the schedule starts the next check a minute later anyway.
@@ -74,6 +86,8 @@ export class GateFunction {
       // What still failed after the retries is kept, and its arrival pages (GateAlarms).
       deadLetterQueue: this.deadLetters.queue,
     });
+    // The role is ours, so the function gets no AWSLambdaBasicExecutionRole: it still needs to write its logs.
+    this.function.logGroup.grantWrite(this.role);
     this.grantGateCalls(scope, props);
   }
 

@@ -11,14 +11,14 @@
  * puts the old record back if the publish fails (so the next cold start tries again).
  *
  * Pure diff first, then a small adapter on DynamoDB Query/PutItem/DeleteItem and SNS Publish: the gate role
- * may Query, PutItem and DeleteItem on its table (`cdk/pipeline/bake-gate.ts`), not GetItem, so the record is
+ * may Query, PutItem and DeleteItem on its table (`src/pipeline/bake-gate.ts`), not GetItem, so the record is
  * read with a Query on its full key.
  */
 import { createHash } from 'node:crypto';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { bakeId, DEFAULT_GATE_FLOOR, describeFloor, floorWeakenings, GateFloor } from '../shared/gate-floor';
-import { isJsonObject } from '../shared/json';
+import { bakeId, DEFAULT_GATE_FLOOR, describeFloor, floorWeakenings, GateFloor } from '../../domain/gate-floor';
+import { isJsonObject } from '../../domain/json';
 import type { GateSettings } from './settings';
 
 /** The state table item that records the settings the gate last ran with. */

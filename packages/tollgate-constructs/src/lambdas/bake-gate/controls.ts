@@ -1,6 +1,6 @@
 /**
  * Which run-time controls the bake gate believes. Anyone in the deployment account with `ssm:PutParameter`
- * could write a control; only the operator role's sessions (see `cdk/pipeline/operator-role.ts`) should be able
+ * could write a control; only the operator role's sessions (see `src/pipeline/operator-role.ts`) should be able
  * to LOOSEN what the gate does. So a control that loosens counts only when the operator role last wrote it, as
  * SSM's `LastModifiedUser` says (DescribeParameters; GetParametersByPath does not return it):
  *
@@ -13,7 +13,7 @@
  * judged halt; the calendar (`release-window.ts`) sees only trusted overrides and freezes, plus the
  * judgements under {@link judgementName}.
  */
-import { freezesParameterName, Halt, haltParameterName, isOperatorSession, overrideParameterName, parseHalt } from '../shared/pipeline-controls';
+import { freezesParameterName, Halt, haltParameterName, isOperatorSession, overrideParameterName, parseHalt } from '../../domain/pipeline-controls';
 
 /** One parameter under `/tollgate/<pipelineName>/`, as GetParametersByPath and DescribeParameters report it. */
 export interface ControlParameter {

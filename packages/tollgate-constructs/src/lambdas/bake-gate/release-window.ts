@@ -1,11 +1,11 @@
 /**
  * The release calendar as the bake gate asks it: the one calendar implementation
- * (`lambdas/shared/release-calendar.ts`) with on-call's run-time freezes, and a break-glass override that
+ * (`src/domain/release-calendar.ts`) with on-call's run-time freezes, and a break-glass override that
  * opens the calendar for one execution. Alarms, bake and evidence are the gate's; this answers only "may prod
  * start now?".
  */
-import { CalendarSettings, evaluateCalendar, parseCalendarSettings } from '../shared/release-calendar';
-import { Freeze, freezesParameterName, overrideParameterName, parseFreezes, parseOverride } from '../shared/pipeline-controls';
+import { CalendarSettings, evaluateCalendar, parseCalendarSettings } from '../../domain/release-calendar';
+import { Freeze, freezesParameterName, overrideParameterName, parseFreezes, parseOverride } from '../../domain/pipeline-controls';
 import { judgementName } from './controls';
 import { noReleaseCalendar, ReleaseWindow, ReleaseWindowProvider } from './core';
 

@@ -4,7 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { GATE_METRICS, GATE_METRICS_NAMESPACE } from '../../lambdas/bake-gate/settings';
+import { GATE_METRICS, GATE_METRICS_NAMESPACE } from '../lambdas/bake-gate/settings';
 
 export interface GateAlarmsProps {
   /** The gate function watched. */

@@ -10,9 +10,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { describeError } from '../shared/aws-errors';
+import { describeError } from '../../domain/aws-errors';
 import { z } from 'zod';
-import { checkWithSchema } from '../shared/schema';
+import { checkWithSchema } from '../../domain/schema';
 import { AwsGateAdapter, GatePort, PipelineControls, ReadDepth, ReaderRoleUnavailable } from './adapter';
 import {
   ALARM_STATES,

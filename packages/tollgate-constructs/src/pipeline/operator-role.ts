@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { controlsHierarchy } from '../../lambdas/shared/pipeline-controls';
+import { controlsHierarchy } from '../domain/pipeline-controls';
 
 export interface OperatorRoleProps {
   /** Physical name of the role: the CLI builds its ARN from it, the gate trusts controls its sessions wrote. */

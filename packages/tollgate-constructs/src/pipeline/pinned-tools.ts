@@ -1,6 +1,6 @@
 /**
- * The exact versions of the tools that run with deploy rights in the pipeline, read from the repository's
- * package.json so the pipeline installs what `npm ci` installs for developers and tests. Both are exact
+ * The exact versions of the tools that run with deploy rights in the pipeline, read from the app's (the current
+ * directory's, where `cdk synth` runs) package.json so the pipeline installs what `npm ci` installs for developers and tests. Both are exact
  * devDependencies: `aws-cdk` for self-mutation, `cdk-assets` for asset publishing.
  */
 import * as fs from 'node:fs';
@@ -15,7 +15,7 @@ export const PIPELINE_BUILD_NODE_MAJOR = '22';
 const EXACT_VERSION = /^\d+\.\d+\.\d+$/;
 
 /** The exact version of `pkg` in package.json's devDependencies; throws unless it is an exact `x.y.z`. */
-export function pinnedDevDependency(pkg: string, packageJsonPath = path.join(__dirname, '..', '..', 'package.json')): string {
+export function pinnedDevDependency(pkg: string, packageJsonPath = path.join(process.cwd(), 'package.json')): string {
   const manifest = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8')) as { devDependencies?: Record<string, string> };
   const version = manifest.devDependencies?.[pkg];
   if (version === undefined || !EXACT_VERSION.test(version)) {

@@ -3,10 +3,10 @@
  * this file says, for every pending bake approval the gate owns (the dev bake before prod, the prod bake
  * after it), approve, reject or wait, and why, in words on-call reads in the execution's action summary.
  */
-import { duration } from '../shared/duration';
-import { isoSeconds } from '../shared/iso-time';
-import type { Halt } from '../shared/pipeline-controls';
-import type { CalendarVerdict } from '../shared/release-calendar';
+import { duration } from '../../domain/duration';
+import { isoSeconds } from '../../domain/iso-time';
+import type { Halt } from '../../domain/pipeline-controls';
+import type { CalendarVerdict } from '../../domain/release-calendar';
 
 export const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];

@@ -3,12 +3,12 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { GateBake, GateEntryCheck, GateEnvironment, GateSettings, MetricId } from '../../lambdas/bake-gate/settings';
-import { CalendarSettings } from '../../lambdas/shared/release-calendar';
-import { operatorRoleName } from '../../lambdas/shared/pipeline-controls';
-import { NodejsLambda } from '../lambda-defaults';
+import { GateBake, GateEntryCheck, GateEnvironment, GateSettings, MetricId } from '../lambdas/bake-gate/settings';
+import { CalendarSettings } from '../domain/release-calendar';
+import { operatorRoleName } from '../domain/pipeline-controls';
 import { AlarmTopic } from './alarm-topic';
 import { addGateApprovals, DEFAULT_BAKE_ACTION, DEFAULT_ENTRY_CHECK_ACTION, GateBakeProps, GateEntryCheckProps, longestBakeWait } from './gate-approvals';
 import { GateAlarms } from './gate-alarms';
@@ -75,7 +75,7 @@ export interface BakeGateProps {
    * Physical name of the operator role in this account (see `OperatorRole`): the gate trusts a control that
    * loosens (an override, a halt flag cleared, the freezes) only when a session of this role wrote it.
    *
-   * @default - `<pipelineName>-Operator` (`operatorRoleName` of `lambdas/shared/pipeline-controls.ts`)
+   * @default - `<pipelineName>-Operator` (`operatorRoleName` of `src/domain/pipeline-controls.ts`)
    */
   readonly operatorRoleName?: string;
   /**
@@ -127,7 +127,7 @@ export interface BakeGateProps {
 export class BakeGate extends Construct {
   /** The gate-owned approval actions, by `<stage>/<action>`. */
   readonly approvals: ReadonlyMap<string, actions.ManualApprovalAction>;
-  readonly function: NodejsLambda;
+  readonly function: lambda.Function;
   /** The gate function's role; the environments' reader roles trust it. */
   readonly role: iam.Role;
   /** Where rejections and gate failures are announced. */

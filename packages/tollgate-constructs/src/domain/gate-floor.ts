@@ -8,7 +8,7 @@
  * `tollgate gate-floor` all compare with {@link floorWeakenings}.
  */
 import { z } from 'zod';
-import type { GateBake, GateSettings } from '../bake-gate/settings';
+import type { GateBake, GateSettings } from '../lambdas/bake-gate/settings';
 import { parseJson } from './json';
 import { ConfigError } from './config-error';
 import { controlsHierarchy } from './pipeline-controls';

@@ -23,8 +23,8 @@ import { AttributeValue, DeleteItemCommand, DynamoDBClient, PutItemCommand, Quer
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { paginateDescribeParameters, paginateGetParametersByPath, type ParameterMetadata, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { describedCall, describeError } from '../shared/aws-errors';
-import { controlsHierarchy, type Halt } from '../shared/pipeline-controls';
+import { describedCall, describeError } from '../../domain/aws-errors';
+import { controlsHierarchy, type Halt } from '../../domain/pipeline-controls';
 import { type ControlParameter, judgeControls } from './controls';
 import {
   type ActionRun,

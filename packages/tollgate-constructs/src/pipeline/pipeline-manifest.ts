@@ -3,7 +3,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { controlsHierarchy, haltParameterName } from '../../lambdas/shared/pipeline-controls';
+import { controlsHierarchy, haltParameterName } from '../domain/pipeline-controls';
 import {
   MANIFEST_MAX_BYTES,
   MANIFEST_METADATA_KEY,
@@ -11,7 +11,7 @@ import {
   PipelineManifestDocument,
   manifestParameterName,
   parsePipelineManifest,
-} from '../../lambdas/shared/pipeline-manifest';
+} from '../domain/pipeline-manifest';
 import { BakeGate, BakeGateProps } from './bake-gate';
 import { DEFAULT_BAKE_ACTION, DEFAULT_ENTRY_CHECK_ACTION } from './gate-approvals';
 
@@ -35,7 +35,7 @@ export interface PipelineManifestProps {
 }
 
 /**
- * Describes the pipeline's shape for the `tollgate` command line (`lambdas/shared/pipeline-manifest.ts`): the
+ * Describes the pipeline's shape for the `tollgate` command line (`src/domain/pipeline-manifest.ts`): the
  * stages, the promotion stage, the gate's approvals, each environment's health alarm and reader role, the
  * controls, the release topic, the gate's table and the operator role. One document, written twice: as the SSM
  * parameter `/tollgate-manifest/<pipeline>` for the online commands, and as the stack's template metadata

@@ -164,7 +164,7 @@ export function operatorRoleName(pipelineName: string): string {
 
 /**
  * Name of the read-only role in each environment's account through which the gate (and `tollgate status`, through
- * the operator role) reads the environment's alarms (`cdk/service/alarm-reader-role.ts`).
+ * the operator role) reads the environment's alarms (`src/target/alarm-reader-role.ts`).
  */
 export function alarmReaderRoleName(pipelineName: string): string {
   return `${pipelineName}-AlarmReader`;

@@ -1,7 +1,7 @@
 /**
  * The pipeline manifest: what the pipeline stack tells the `tollgate` command line about the pipeline's shape,
  * so that no command has to know stage, action or alarm names. The pipeline stack writes it
- * (`cdk/pipeline/pipeline-manifest.ts`) in two places from one object:
+ * (`src/pipeline/pipeline-manifest.ts`) in two places from one object:
  *
  * - an SSM parameter, {@link manifestParameterName}, which the online commands (`status`, `stop`, `resume`,
  *   `rollback`) read in the deployment account: SSM is where they already read the controls, one GetParameter

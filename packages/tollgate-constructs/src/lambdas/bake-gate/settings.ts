@@ -3,9 +3,9 @@
  * and the function validates at cold start: a gate with settings it cannot read decides nothing.
  */
 import { z } from 'zod';
-import { ConfigError } from '../shared/config-error';
-import { parseJson } from '../shared/json';
-import { parseWithSchema } from '../shared/schema';
+import { ConfigError } from '../../domain/config-error';
+import { parseJson } from '../../domain/json';
+import { parseWithSchema } from '../../domain/schema';
 
 /** Name of the environment variable that carries {@link GateSettings} as JSON. */
 export const GATE_SETTINGS_ENV = 'BAKE_GATE_SETTINGS';
