@@ -6,7 +6,7 @@ import { AccountEnvironment, TollgateConfig } from './config';
 import { alarmReaderRoleName, gateStateTableName, operatorRoleName, releaseEventsTopicName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
 import { manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
-import { BakeGate, BakeGateProps, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleasePipeline } from '@tollgate/constructs';
+import { BakeGate, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleasePipeline } from '@tollgate/constructs';
 import { GateAccess } from './sample-service/service-stack';
 import { ServiceStage } from './sample-service/service-stage';
 
@@ -66,7 +66,6 @@ export class PipelineStack extends cdk.Stack {
     this.releasePipeline = new ReleasePipeline(this, 'Release', {
       pipelineName: config.pipelineName,
       source: config.repository,
-      stages: [this.devStage, this.prodStage],
       gateCheck: true,
     });
 
@@ -81,41 +80,32 @@ export class PipelineStack extends cdk.Stack {
         minimumCoveragePercent: bake.syntheticCoveragePercent,
       },
     });
-    const gateProps: BakeGateProps = {
-      pipeline: this.releasePipeline.codePipeline,
-      environments: [
-        { ...environment('dev', this.devStage, config.dev, bake.extraAlarmNames), minimumRequests: bake.minimumRequests },
-        environment('prod', this.prodStage, config.prod, []),
-      ],
-      bakes: [
-        {
-          stageName: this.devStage.stageName,
-          environment: 'dev',
-          bakeTime: cdk.Duration.minutes(bake.minutes),
-          maxHold: cdk.Duration.days(bake.maxHoldDays),
-          evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
-          allowNoTraffic: bake.allowNoTraffic,
-          promotion: { stageName: this.prodStage.stageName, environment: 'prod', lateStartMargin: cdk.Duration.minutes(lateStartMarginMinutes(bake)) },
-        },
-        {
-          stageName: this.prodStage.stageName,
-          actionName: PROD_BAKE_ACTION,
-          environment: 'prod',
-          bakeTime: cdk.Duration.minutes(bake.prodBakeMinutes),
-          evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
-          allowNoTraffic: bake.allowNoTraffic,
-          upstream: { stageName: this.devStage.stageName, environment: 'dev' },
-        },
-      ],
-      // However a build reaches Prod's door (a resume, a re-enabled transition), it is checked again there.
-      entryChecks: [
-        {
-          stageName: this.prodStage.stageName,
-          upstream: { stageName: this.devStage.stageName, environment: 'dev' },
-          environment: 'prod',
-          lateStartMargin: cdk.Duration.minutes(lateStartMarginMinutes(bake)),
-        },
-      ],
+    const lateStartMargin = cdk.Duration.minutes(lateStartMarginMinutes(bake));
+    this.releasePipeline.addGatedStage(this.devStage, {
+      environment: { ...environment('dev', this.devStage, config.dev, bake.extraAlarmNames), minimumRequests: bake.minimumRequests },
+      bake: {
+        bakeTime: cdk.Duration.minutes(bake.minutes),
+        maxHold: cdk.Duration.days(bake.maxHoldDays),
+        evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
+        allowNoTraffic: bake.allowNoTraffic,
+      },
+    });
+    this.releasePipeline.addGatedStage(this.prodStage, {
+      environment: environment('prod', this.prodStage, config.prod, []),
+      // However a build reaches Prod's door (a resume, a re-enabled transition), it is checked again there; the
+      // dev bake promotes to Prod with the same margin.
+      entryCheck: { lateStartMargin },
+      bake: {
+        actionName: PROD_BAKE_ACTION,
+        bakeTime: cdk.Duration.minutes(bake.prodBakeMinutes),
+        evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
+        allowNoTraffic: bake.allowNoTraffic,
+      },
+      // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline
+      // "Configure stage rollback": V2 pipelines roll a failed stage back to its last successful execution).
+      rollBackOnFailure: true,
+    });
+    this.bakeGate = this.releasePipeline.addBakeGate(this, 'BakeGate', {
       stateTableName: gateStateTableName(config.pipelineName),
       gateRoleName,
       readerRoleName,
@@ -124,8 +114,7 @@ export class PipelineStack extends cdk.Stack {
       readFailureTolerance: cdk.Duration.minutes(bake.readFailureToleranceMinutes),
       releaseCalendar: config.calendar,
       topicName: releaseEventsTopicName(config.pipelineName),
-    };
-    this.bakeGate = new BakeGate(this, 'BakeGate', gateProps);
+    });
 
     // On-call's changes (stop, resume, rollback, freeze, override) go through this role; the gate trusts
     // loosening controls only from its sessions.
@@ -144,16 +133,11 @@ export class PipelineStack extends cdk.Stack {
       pipeline: this.releasePipeline.codePipeline,
       pipelineName: config.pipelineName,
       bakeGate: this.bakeGate,
-      gate: gateProps,
       promotionStageName: this.prodStage.stageName,
       operatorRoleName: operatorRoleName(config.pipelineName),
       topicName: releaseEventsTopicName(config.pipelineName),
       stateTableName: gateStateTableName(config.pipelineName),
     });
-
-    // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline
-    // "Configure stage rollback": V2 pipelines roll a failed stage back to its last successful execution).
-    this.releasePipeline.rollBackOnFailure(this.prodStage.stageName);
   }
 }
 

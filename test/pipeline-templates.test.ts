@@ -14,3 +14,5 @@ import './templates/cli-plan.tests';
 import './templates/sandbox.tests';
 import './templates/gate-check-pipeline.tests';
 import './templates/stage-conditions.tests';
+// The constructs package's own suite, against a toy stage: a module too, so that it shares this group's aws-cdk-lib.
+import '../packages/tollgate-constructs/test/gated-release.tests';

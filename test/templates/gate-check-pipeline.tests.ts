@@ -9,7 +9,7 @@ function pipelineTemplate(gateCheck: boolean): Template {
   const stack = new cdk.Stack(app, 'Pipeline', { env: { account: '111111111111', region: 'us-east-1' } });
   const stage = new cdk.Stage(app, 'Dev', { env: { account: '222222222222', region: 'us-east-1' } });
   new sns.Topic(new cdk.Stack(stage, 'Service'), 'Topic');
-  new ReleasePipeline(stack, 'Release', {
+  const release = new ReleasePipeline(stack, 'Release', {
     pipelineName: 'Tollgate',
     source: { fullName: 'org/repo', branch: 'main', connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/abc' },
     stages: [stage],
@@ -17,6 +17,7 @@ function pipelineTemplate(gateCheck: boolean): Template {
     cdkAssetsCliVersion: '4.7.3',
     gateCheck,
   });
+  release.buildPipeline();
   return Template.fromStack(stack);
 }
 

@@ -21,6 +21,7 @@ function bareRelease(): { stack: cdk.Stack; release: ReleasePipeline } {
     cliVersion: '2.1148.1',
     cdkAssetsCliVersion: '4.7.3',
   });
+  release.buildPipeline();
   return { stack, release };
 }
 

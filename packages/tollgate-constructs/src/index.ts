@@ -6,6 +6,7 @@
  */
 // The pipeline.
 export * from './pipeline/release-pipeline';
+export * from './pipeline/gated-stage';
 export * from './pipeline/stage-conditions';
 export * from './pipeline/pinned-tools';
 export * from './pipeline/artifact-retention';

@@ -136,9 +136,12 @@ export class BakeGate extends Construct {
   readonly stateTable: dynamodb.TableV2;
   /** The ARN of the reader role in each environment, by environment name. */
   readonly readerRoleArns: ReadonlyMap<string, string>;
+  /** What the gate was built from: its environments, bakes and entry checks, as given or derived by `ReleasePipeline.addBakeGate`. */
+  readonly props: BakeGateProps;
 
   constructor(scope: Construct, id: string, props: BakeGateProps) {
     super(scope, id);
+    this.props = props;
     const stack = cdk.Stack.of(this);
     const { pipeline } = props;
     const environmentNames = new Set(props.environments.map((e) => e.name));

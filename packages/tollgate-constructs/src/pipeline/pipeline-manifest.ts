@@ -22,8 +22,12 @@ export interface PipelineManifestProps {
   readonly pipelineName: string;
   /** The pipeline's bake gate: every approval it owns is listed, and checked to be in the pipeline. */
   readonly bakeGate: BakeGate;
-  /** The props the bake gate was built with: its environments, bakes and entry checks. */
-  readonly gate: BakeGateProps;
+  /**
+   * What the bake gate was built from: its environments, bakes and entry checks.
+   *
+   * @default - `bakeGate.props`
+   */
+  readonly gate?: BakeGateProps;
   /** The stage `tollgate stop` closes the entrance of, `resume` opens again and `rollback` rolls back. */
   readonly promotionStageName: string;
   /** Physical name of the on-call operator role (see `OperatorRole`) in this stack's account. */
@@ -50,7 +54,8 @@ export class PipelineManifest extends Construct {
   constructor(scope: Construct, id: string, props: PipelineManifestProps) {
     super(scope, id);
     const stack = cdk.Stack.of(this);
-    const { pipeline, gate } = props;
+    const { pipeline } = props;
+    const gate = props.gate ?? props.bakeGate.props;
     const { pipelineName } = props;
     if (cdk.Token.isUnresolved(pipelineName) || cdk.Token.isUnresolved(stack.account) || cdk.Token.isUnresolved(stack.region)) {
       throw new Error('PipelineManifest: the pipeline needs a fixed name and its stack an explicit account and region');

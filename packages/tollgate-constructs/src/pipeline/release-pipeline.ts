@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 import { COMMIT_MESSAGE_ENV, GATE_CHECK_PIPELINE_ENV, GATE_FLOOR_PARAMETER_ENV, gateFloorParameterName } from '../domain/gate-floor';
 import { retainArtifacts } from './artifact-retention';
 import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
+import { BakeGate, BakeGateProps } from './bake-gate';
+import { GatedStage, GatedStageOptions, gateOwnedActions } from './gated-stage';
 import { StageConditionOverrides, StageConditions } from './stage-conditions';
 
 /** The Git repository a release pipeline builds. */
@@ -25,8 +27,13 @@ export interface ReleasePipelineProps {
   /** Physical name of the pipeline. */
   readonly pipelineName: string;
   readonly source: ReleaseSource;
-  /** The stages to deploy, in promotion order; each becomes a pipeline stage named after the stage id. */
-  readonly stages: cdk.Stage[];
+  /**
+   * Stages to deploy, in promotion order, ungated; each becomes a pipeline stage named after the stage id. Gated
+   * stages are added with {@link ReleasePipeline.addGatedStage}, after these.
+   *
+   * @default - none: add stages with `addGatedStage`
+   */
+  readonly stages?: cdk.Stage[];
   /**
    * The build: install, test and synthesize once; every stage deploys this one output.
    *
@@ -37,14 +44,14 @@ export interface ReleasePipelineProps {
    * The exact `aws-cdk` CLI version self-mutation installs; pinned, since npm's `latest` of `aws-cdk` is not
    * always a working 2.x (aws-cdk@3.0.0 was an accidental publish).
    *
-   * @default - devDependencies.aws-cdk of package.json
+   * @default - devDependencies.aws-cdk of the app's package.json (the directory `cdk synth` runs in)
    */
   readonly cliVersion?: string;
   /**
    * The exact `cdk-assets` version asset publishing installs; pinned, since that step holds the publishing
    * roles of every target account and must not run whatever npm's `latest` is that day.
    *
-   * @default - devDependencies.cdk-assets of package.json
+   * @default - devDependencies.cdk-assets of the app's package.json (the directory `cdk synth` runs in)
    */
   readonly cdkAssetsCliVersion?: string;
   /**
@@ -65,14 +72,17 @@ export interface ReleasePipelineProps {
  * {@link addStageConditions} gives any stage the V2 conditions CDK Pipelines cannot express.
  */
 export class ReleasePipeline extends Construct {
-  /** The underlying pipeline, already built: add stages to it (conditions through {@link addStageConditions}). */
+  /** The underlying pipeline, complete once {@link buildPipeline} ran: add stages to it (conditions through {@link addStageConditions}). */
   readonly codePipeline: codepipeline.Pipeline;
   private readonly stageConditions: StageConditionOverrides;
+  private readonly cdkPipeline: pipelines.CodePipeline;
+  private readonly branch: string;
+  private readonly gatedStages: GatedStage[] = [];
+  private built = false;
 
   constructor(scope: Construct, id: string, props: ReleasePipelineProps) {
     super(scope, id);
-    if (props.stages.length === 0) throw new Error('ReleasePipeline needs at least one stage to deploy');
-
+    this.branch = props.source.branch;
     this.codePipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineName: props.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
@@ -89,7 +99,7 @@ export class ReleasePipeline extends Construct {
     // project that never expires. Kept a year: these logs say what was built and published with deploy rights.
     const buildLogs = new logs.LogGroup(this, 'BuildLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: cdk.RemovalPolicy.RETAIN });
 
-    const cdkPipeline = new pipelines.CodePipeline(this, 'Release', {
+    this.cdkPipeline = new pipelines.CodePipeline(this, 'Release', {
       codePipeline: this.codePipeline,
       cliVersion: props.cliVersion ?? pinnedDevDependency('aws-cdk'),
       cdkAssetsCliVersion: props.cdkAssetsCliVersion ?? pinnedDevDependency('cdk-assets'),
@@ -105,15 +115,54 @@ export class ReleasePipeline extends Construct {
         logging: { cloudWatch: { logGroup: buildLogs } },
       },
     });
-    for (const stage of props.stages) cdkPipeline.addStage(stage);
-    cdkPipeline.buildPipeline();
+    for (const stage of props.stages ?? []) this.cdkPipeline.addStage(stage);
+    // A pipeline nobody built explicitly (no bake gate, no `stage()`) fails validation rather than synthesizing half.
+    this.node.addValidation({ validate: () => (this.built ? [] : ['ReleasePipeline: call buildPipeline() (or addBakeGate) after adding its stages']) });
+  }
+
+  /**
+   * Adds a stage, in promotion order, with the bake gate's part in it: what the gate watches in its environment,
+   * a bake after its deployments, an entry check before them, rollback on failure; and CDK Pipelines steps
+   * before and after its deployments. The gate's approvals are added by {@link addBakeGate}, once every stage is.
+   *
+   * @throws once the pipeline is built
+   */
+  addGatedStage(stage: cdk.Stage, options: GatedStageOptions = {}): pipelines.StageDeployment {
+    if (this.built) throw new Error(`ReleasePipeline: stage ${stage.stageName} added after the pipeline was built`);
+    const deployment = this.cdkPipeline.addStage(stage, { pre: options.pre, post: options.post });
+    this.gatedStages.push({ ...options, stageName: deployment.stageName });
+    return deployment;
+  }
+
+  /**
+   * Builds the pipeline (after this, no stage can be added) and adds the bake gate that owns the bakes and entry
+   * checks of the gated stages, in `scope` (the gate's resources' logical IDs follow its construct path).
+   */
+  addBakeGate(scope: Construct, id: string, props: Omit<BakeGateProps, 'pipeline' | 'environments' | 'bakes' | 'entryChecks'>): BakeGate {
+    this.buildPipeline();
+    return new BakeGate(scope, id, { pipeline: this.codePipeline, ...gateOwnedActions(this.gatedStages), ...props });
+  }
+
+  /** The stages added by {@link addGatedStage}, in promotion order, with their options. */
+  get gated(): readonly GatedStage[] {
+    return this.gatedStages;
+  }
+
+  /**
+   * Builds the CodePipeline from the stages added so far; idempotent. {@link addBakeGate} and {@link stage} call
+   * it; call it yourself before reading {@link codePipeline}'s stages when you add no bake gate.
+   */
+  buildPipeline(): void {
+    if (this.built) return;
+    this.built = true;
+    this.cdkPipeline.buildPipeline();
 
     // V2 trigger: only pushes to the release branch start an execution.
     this.codePipeline.addTrigger({
       providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
       gitConfiguration: {
         sourceAction: this.stage('Source').actions[0],
-        pushFilter: [{ branchesIncludes: [props.source.branch] }],
+        pushFilter: [{ branchesIncludes: [this.branch] }],
       },
     });
 
@@ -132,6 +181,7 @@ export class ReleasePipeline extends Construct {
       ],
       true,
     );
+    for (const gated of this.gatedStages) if (gated.rollBackOnFailure) this.rollBackOnFailure(gated.stageName);
   }
 
   /**
@@ -172,6 +222,7 @@ export class ReleasePipeline extends Construct {
 
   /** The pipeline stage of that name. */
   stage(name: string): codepipeline.IStage {
+    this.buildPipeline();
     const stage = this.codePipeline.stages.find((s) => s.stageName === name);
     if (!stage) {
       throw new Error(`pipeline has no stage ${name}; stages: ${this.codePipeline.stages.map((s) => s.stageName).join(', ')}`);
