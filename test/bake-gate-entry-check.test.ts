@@ -92,6 +92,7 @@ describe('the entry check at Prod', () => {
 });
 
 describe('decisions by hand', () => {
+  const ROLES = { gateRoleName: 'Tollgate-BakeGate', operatorRoleName: 'Tollgate-Operator' };
   const decided = (updatedBy: string | undefined, status = 'Succeeded', extra: Partial<DecidedApproval> = {}): DecidedApproval => ({
     pipelineExecutionId: 'exec-1',
     stageName: 'Dev',
@@ -104,26 +105,32 @@ describe('decisions by hand', () => {
   });
 
   it("tells the gate's own sessions from anyone else's", () => {
-    expect(decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Tollgate-BakeGate/Tollgate-Pipeline-BakeGateFunction')], 'Tollgate-BakeGate')).toEqual([]);
-    expect(decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Admin/alice')], 'Tollgate-BakeGate')).toEqual([
+    expect(decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Tollgate-BakeGate/Tollgate-Pipeline-BakeGateFunction')], ROLES)).toEqual([]);
+    expect(decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Admin/alice')], ROLES)).toEqual([
       { pipelineExecutionId: 'exec-1', stageName: 'Dev', actionName: 'Bake', actionExecutionId: 'ae-1', status: 'Succeeded', by: 'arn:aws:sts::111111111111:assumed-role/Admin/alice', at: at(30) },
     ]);
     // A role whose name only starts like the gate's is someone else.
-    expect(decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Tollgate-BakeGateX/mallory')], 'Tollgate-BakeGate')).toHaveLength(1);
-    expect(decidedByHand([decided('arn:aws:iam::111111111111:user/bob', 'Failed')], 'Tollgate-BakeGate').map((d) => d.status)).toEqual(['Failed']);
+    expect(decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Tollgate-BakeGateX/mallory')], ROLES)).toHaveLength(1);
+    expect(decidedByHand([decided('arn:aws:iam::111111111111:user/bob', 'Failed')], ROLES).map((d) => d.status)).toEqual(['Failed']);
+  });
+
+  it("leaves out tollgate stop's rejections (the operator role announces them itself), not the operator role's approvals", () => {
+    const operator = 'arn:aws:sts::111111111111:assumed-role/Tollgate-Operator/alice';
+    expect(decidedByHand([decided(operator, 'Failed')], ROLES)).toEqual([]);
+    expect(decidedByHand([decided(operator, 'Succeeded')], ROLES).map((d) => d.by)).toEqual([operator]);
   });
 
   it('ignores what is not a decision: still waiting, no decider recorded, no action execution', () => {
     expect(
       decidedByHand(
         [decided('arn:aws:iam::111111111111:user/bob', 'InProgress'), decided(undefined), decided('arn:aws:iam::111111111111:user/bob', 'Succeeded', { actionExecutionId: undefined })],
-        'Tollgate-BakeGate',
+        ROLES,
       ),
     ).toEqual([]);
   });
 
   it("notes a decision by hand in the build's later summaries", () => {
-    const byHand = decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Admin/alice')], 'Tollgate-BakeGate');
+    const byHand = decidedByHand([decided('arn:aws:sts::111111111111:assumed-role/Admin/alice')], ROLES);
     expect(verdictOf(world(at(200), { decidedByHand: byHand })).summary).toBe(
       'entry check passed: dev clean since its bake started; Prod-Service-Health OK; NOTE: Dev/Bake was approved by hand by arn:aws:sts::111111111111:assumed-role/Admin/alice',
     );

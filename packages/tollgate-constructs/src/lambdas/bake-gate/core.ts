@@ -284,15 +284,23 @@ export interface DecidedApproval {
   readonly at?: Date;
 }
 
+/** `arn:<partition>:sts::<account>:assumed-role/<roleName>/…`: a session of that role. */
+function sessionOf(roleName: string): RegExp {
+  return new RegExp(`^arn:[^:]+:sts::\\d{12}:assumed-role/${roleName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`);
+}
+
 /**
  * The decided gate-owned approvals that someone other than the gate decided: any `updatedBy` that is not a
- * session of the gate's own role (`arn:<partition>:sts::<account>:assumed-role/<gateRoleName>/...`).
+ * session of the gate's own role. A rejection by the operator role is `tollgate stop`, which announces itself,
+ * so it is not one; anything else the operator role decides (an approval in the console) is.
  */
-export function decidedByHand(decided: readonly DecidedApproval[], gateRoleName: string): HandDecision[] {
-  const gateSession = new RegExp(`^arn:[^:]+:sts::\\d{12}:assumed-role/${gateRoleName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`);
+export function decidedByHand(decided: readonly DecidedApproval[], roles: { readonly gateRoleName: string; readonly operatorRoleName?: string }): HandDecision[] {
+  const gateSession = sessionOf(roles.gateRoleName);
+  const operatorSession = roles.operatorRoleName ? sessionOf(roles.operatorRoleName) : undefined;
   return decided.flatMap((d) => {
     if ((d.status !== 'Succeeded' && d.status !== 'Failed') || !d.updatedBy || !d.actionExecutionId || !d.pipelineExecutionId) return [];
     if (gateSession.test(d.updatedBy)) return [];
+    if (d.status === 'Failed' && operatorSession?.test(d.updatedBy)) return [];
     return [{ pipelineExecutionId: d.pipelineExecutionId, stageName: d.stageName, actionName: d.actionName, actionExecutionId: d.actionExecutionId, status: d.status, by: d.updatedBy, at: d.at }];
   });
 }

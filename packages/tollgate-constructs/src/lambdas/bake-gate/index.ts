@@ -204,7 +204,7 @@ export function createGate(deps: GateDependencies): Gate {
     const [view, stateRead] = await Promise.all([port.readPipeline(), settle(port.readState(), now)]);
     const state = stateRead.ok ? stateRead.value : EMPTY_GATE_STATE;
     // Approvals of the gate's that someone else decided: announced once (remembered), noted in later summaries.
-    const byHand = decidedByHand(view.decided, settings.gateRoleName);
+    const byHand = decidedByHand(view.decided, settings);
     const handAnnouncements: Announcement[] = [];
     let bookkeepingFailure: unknown;
     if (stateRead.ok) {
