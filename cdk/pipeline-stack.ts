@@ -67,6 +67,8 @@ export class PipelineStack extends cdk.Stack {
       pipelineName: config.pipelineName,
       source: config.repository,
       gateCheck: true,
+      // Before each stack's deployment, fail on a change that replaces or removes a stateful resource unannounced.
+      replacementGuard: { allowListFile: 'tollgate-allow-replace.json' },
     });
 
     // One gate owns both bakes: dev's before prod, and prod's after it, which fails (and so rolls back) Prod.

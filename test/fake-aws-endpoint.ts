@@ -1,7 +1,7 @@
 /**
  * A local stand-in for the AWS endpoints Tollgate calls, on 127.0.0.1, speaking each service's wire
- * protocol as the installed SDK clients expect it: STS, SNS and CloudFormation the query protocol with XML
- * answers and errors, CloudWatch AWS JSON 1.0 (query-compatible errors), DynamoDB AWS JSON 1.0, CodePipeline and SSM
+ * protocol as the installed SDK clients expect it: STS, SNS and CloudFormation (DescribeStacks, DescribeChangeSet)
+ * the query protocol with XML answers and errors, CloudWatch AWS JSON 1.0 (query-compatible errors), DynamoDB AWS JSON 1.0, CodePipeline and SSM
  * AWS JSON 1.1.
  * Point the SDK at it with `AWS_ENDPOINT_URL`, so retries, timeouts and error parsing really run.
  */
@@ -179,4 +179,21 @@ export function publishReply(): Reply {
 /** Seconds since the epoch, as the AWS JSON protocols write timestamps. */
 export function epoch(date: Date): number {
   return date.getTime() / 1000;
+}
+
+/** A value in the query protocol's XML: objects as elements, arrays as `<member>` lists. */
+export function toQueryXml(value: unknown): string {
+  if (Array.isArray(value)) return value.map((v) => `<member>${toQueryXml(v)}</member>`).join('');
+  if (value && typeof value === 'object') {
+    return Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `<${k}>${toQueryXml(v)}</${k}>`)
+      .join('');
+  }
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** One page of a DescribeChangeSet answer (`Changes` in the API's shape; `NextToken` when more pages follow). */
+export function describeChangeSetReply(page: { StackName: string; ChangeSetId: string; Status: string; StatusReason?: string; Changes: readonly unknown[]; NextToken?: string }): Reply {
+  return xml('DescribeChangeSet', toQueryXml({ ChangeSetName: 'PipelineChange', ...page, ExecutionStatus: 'AVAILABLE' }), CLOUDFORMATION_NS);
 }

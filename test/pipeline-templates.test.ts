@@ -14,5 +14,6 @@ import './templates/cli-plan.tests';
 import './templates/sandbox.tests';
 import './templates/gate-check-pipeline.tests';
 import './templates/stage-conditions.tests';
+import './templates/replacement-guard.tests';
 // The constructs package's own suite, against a toy stage: a module too, so that it shares this group's aws-cdk-lib.
 import '../packages/tollgate-constructs/test/gated-release.tests';

@@ -61,8 +61,10 @@ describe('the bake', () => {
     const dev = stages().find((s) => s.Name === 'Dev')!;
     expect(dev.Actions.map((a: Json) => [a.Name, a.RunOrder])).toEqual([
       ['Prepare', 1],
-      ['Deploy', 2],
-      ['Bake', 3],
+      // The replacement guard judges the change set Prepare created before Deploy executes it.
+      ['ReplacementGuard-Dev-Service', 2],
+      ['Deploy', 3],
+      ['Bake', 4],
     ]);
     expect(bakeAction()).toMatchObject({
       ActionTypeId: { Category: 'Approval', Owner: 'AWS', Provider: 'Manual' },
@@ -81,8 +83,9 @@ describe('the prod bake', () => {
   test('opens the Prod stage with the gate-owned entry check beside Prepare, and ends it with the prod bake', () => {
     expect(prod().Actions.map((a: Json) => [a.Name, a.RunOrder])).toEqual([
       ['Prepare', 1],
-      ['Deploy', 2],
-      ['ProdBake', 3],
+      ['ReplacementGuard-Prod-Service', 2],
+      ['Deploy', 3],
+      ['ProdBake', 4],
       // Beside Prepare, which only creates a change set: Deploy waits for both, so nothing deploys unchecked.
       ['EntryCheck', 1],
     ]);

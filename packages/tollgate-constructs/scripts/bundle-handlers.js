@@ -7,19 +7,27 @@ const path = require('node:path');
 const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
+// Lambda handlers: the runtime provides the AWS SDK v3 and Smithy.
 const handlers = { 'bake-gate': 'src/lambdas/bake-gate/index.ts' };
+// The replacement guard runs in CodeBuild, which provides no SDK: its bundle carries it.
+const selfContained = { 'replacement-guard': 'src/lambdas/replacement-guard/index.ts' };
 
-for (const [name, entry] of Object.entries(handlers)) {
+function bundle(name, entry, options) {
   esbuild.buildSync({
     entryPoints: [path.join(root, entry)],
     outfile: path.join(root, 'lib', 'assets', name, 'index.js'),
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node24',
     minify: true,
-    sourcemap: true,
-    external: ['@aws-sdk/*', '@smithy/*'],
     logLevel: 'error',
+    ...options,
   });
+}
+
+for (const [name, entry] of Object.entries(handlers)) {
+  bundle(name, entry, { target: 'node24', sourcemap: true, external: ['@aws-sdk/*', '@smithy/*'] });
+}
+for (const [name, entry] of Object.entries(selfContained)) {
+  bundle(name, entry, { target: 'node22', legalComments: 'none' });
 }

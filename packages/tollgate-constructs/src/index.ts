@@ -10,6 +10,7 @@ export * from './pipeline/gated-stage';
 export * from './pipeline/stage-conditions';
 export * from './pipeline/pinned-tools';
 export * from './pipeline/artifact-retention';
+export * from './pipeline/replacement-guard';
 // The bake gate and its parts.
 export * from './pipeline/bake-gate';
 export * from './pipeline/gate-approvals';

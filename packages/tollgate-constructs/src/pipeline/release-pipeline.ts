@@ -11,6 +11,7 @@ import { retainArtifacts } from './artifact-retention';
 import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
 import { BakeGate, BakeGateProps } from './bake-gate';
 import { GatedStage, GatedStageOptions, gateOwnedActions } from './gated-stage';
+import { ReplacementGuard } from './replacement-guard';
 import { StageConditionOverrides, StageConditions } from './stage-conditions';
 
 /** The Git repository a release pipeline builds. */
@@ -63,6 +64,14 @@ export interface ReleasePipelineProps {
    * @default false
    */
   readonly gateCheck?: boolean;
+  /**
+   * Guard every gated stage's stacks against replacing or removing stateful resources: a step between CDK
+   * Pipelines' Prepare and Deploy judges the change set (see {@link ReplacementGuard}); announced on the bake
+   * gate's topic when there is one.
+   *
+   * @default - no guard
+   */
+  readonly replacementGuard?: { readonly allowListFile?: string };
 }
 
 /**
@@ -78,6 +87,8 @@ export class ReleasePipeline extends Construct {
   private readonly cdkPipeline: pipelines.CodePipeline;
   private readonly branch: string;
   private readonly gatedStages: GatedStage[] = [];
+  /** The replacement guard, when {@link ReleasePipelineProps.replacementGuard} asks for one. */
+  readonly replacementGuard?: ReplacementGuard;
   private built = false;
 
   constructor(scope: Construct, id: string, props: ReleasePipelineProps) {
@@ -115,6 +126,13 @@ export class ReleasePipeline extends Construct {
         logging: { cloudWatch: { logGroup: buildLogs } },
       },
     });
+    if (props.replacementGuard) {
+      this.replacementGuard = new ReplacementGuard(this, 'ReplacementGuard', {
+        pipelineName: props.pipelineName,
+        cloudAssembly: this.cdkPipeline.cloudAssemblyFileSet,
+        allowListFile: props.replacementGuard.allowListFile,
+      });
+    }
     for (const stage of props.stages ?? []) this.cdkPipeline.addStage(stage);
     // A pipeline nobody built explicitly (no bake gate, no `stage()`) fails validation rather than synthesizing half.
     this.node.addValidation({ validate: () => (this.built ? [] : ['ReleasePipeline: call buildPipeline() (or addBakeGate) after adding its stages']) });
@@ -129,7 +147,7 @@ export class ReleasePipeline extends Construct {
    */
   addGatedStage(stage: cdk.Stage, options: GatedStageOptions = {}): pipelines.StageDeployment {
     if (this.built) throw new Error(`ReleasePipeline: stage ${stage.stageName} added after the pipeline was built`);
-    const deployment = this.cdkPipeline.addStage(stage, { pre: options.pre, post: options.post });
+    const deployment = this.cdkPipeline.addStage(stage, { pre: options.pre, post: options.post, stackSteps: this.replacementGuard?.stackSteps(stage) });
     this.gatedStages.push({ ...options, stageName: deployment.stageName });
     return deployment;
   }
@@ -140,7 +158,9 @@ export class ReleasePipeline extends Construct {
    */
   addBakeGate(scope: Construct, id: string, props: Omit<BakeGateProps, 'pipeline' | 'environments' | 'bakes' | 'entryChecks'>): BakeGate {
     this.buildPipeline();
-    return new BakeGate(scope, id, { pipeline: this.codePipeline, ...gateOwnedActions(this.gatedStages), ...props });
+    const gate = new BakeGate(scope, id, { pipeline: this.codePipeline, ...gateOwnedActions(this.gatedStages), ...props });
+    this.replacementGuard?.announceOn(gate.topic);
+    return gate;
   }
 
   /** The stages added by {@link addGatedStage}, in promotion order, with their options. */
