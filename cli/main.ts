@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerFreezeCommand } from './commands/freeze';
+import { registerGuardCommand } from './commands/guard';
 import { registerOverrideCommand } from './commands/override';
 import { registerPlanCommand } from './commands/plan';
 import { registerResumeCommand } from './commands/resume';
@@ -32,6 +33,7 @@ function buildProgram(ctx: CliContext, stdout: (line: string) => void): Command 
   registerWindowCommand(program, ctx);
   registerFreezeCommand(program, ctx);
   registerOverrideCommand(program, ctx);
+  registerGuardCommand(program, ctx);
   for (const command of leafCommands(program)) {
     if (!command.options.some((o) => o.long === '--json')) command.option('--json', JSON_HELP);
   }

@@ -26,6 +26,7 @@ const COMMANDS = [
   'freeze lift',
   'freeze list',
   'override',
+  'guard',
 ];
 
 test.each(COMMANDS)('%s --help: exit 0, a usage line, and --json among the options', async (command) => {
@@ -50,6 +51,7 @@ test.each([
   [['freeze', 'list'], 0],
   [['override', '--execution', EXECUTION, '--reason', 'hotfix'], 0],
   [['plan', '--dir', '/nonexistent/cdk.out'], 2],
+  [['guard', '--assembly', '/nonexistent/cdk.out'], 2],
   [['sandbox', 'list'], 2],
   [['stop'], 2],
 ])('%j --json: one envelope on stdout, exit %i', async (args, code) => {
