@@ -1,7 +1,8 @@
-import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeChangeSetCommand, DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ChangeSetUnreadable, consumptionParameterName, describeChangeSetTree, readConsumption, recordConsumption } from '@tollgate/constructs/lib/lambdas/replacement-guard/adapter';
+import { Change } from '@tollgate/constructs/lib/domain/replacement-guard';
 import { NESTED_CHANGE_SET_ID, functionReplaced, nestedStackModified, queueMadeFifo, tableKeySchemaChanged } from './replacement-guard-fixtures';
 
 const cfnMock = mockClient(CloudFormationClient);
@@ -9,6 +10,8 @@ const ssmMock = mockClient(SSMClient);
 const cfn = new CloudFormationClient({ region: 'us-east-1' });
 const ssm = new SSMClient({ region: 'us-east-1' });
 const PARENT_ID = 'arn:aws:cloudformation:us-east-1:333333333333:changeSet/PipelineChange/1';
+/** The fixtures as the SDK types them (its enums are string literal unions). */
+const sdk = (...changes: Change[]) => changes as DescribeChangeSetCommandOutput['Changes'];
 const entry = { stack: 'Prod-Service', logicalId: 'ItemsTable5AAC2C46', reason: 'new key schema' };
 
 beforeEach(() => {
@@ -20,11 +23,11 @@ describe('describeChangeSetTree', () => {
   test('reads every page (NextToken) and the nested stacks\' change sets by ChangeSetId', async () => {
     cfnMock
       .on(DescribeChangeSetCommand, { ChangeSetName: 'PipelineChange', StackName: 'Prod-Service', NextToken: undefined })
-      .resolves({ StackName: 'Prod-Service', ChangeSetId: PARENT_ID, Status: 'CREATE_COMPLETE', Changes: [functionReplaced, nestedStackModified], NextToken: 'page-2' })
+      .resolves({ StackName: 'Prod-Service', ChangeSetId: PARENT_ID, Status: 'CREATE_COMPLETE', Changes: sdk(functionReplaced, nestedStackModified), NextToken: 'page-2' })
       .on(DescribeChangeSetCommand, { ChangeSetName: 'PipelineChange', StackName: 'Prod-Service', NextToken: 'page-2' })
-      .resolves({ StackName: 'Prod-Service', ChangeSetId: PARENT_ID, Status: 'CREATE_COMPLETE', Changes: [queueMadeFifo] })
+      .resolves({ StackName: 'Prod-Service', ChangeSetId: PARENT_ID, Status: 'CREATE_COMPLETE', Changes: sdk(queueMadeFifo) })
       .on(DescribeChangeSetCommand, { ChangeSetName: NESTED_CHANGE_SET_ID })
-      .resolves({ StackName: 'Prod-Service-Storage', ChangeSetId: NESTED_CHANGE_SET_ID, Status: 'CREATE_COMPLETE', Changes: [tableKeySchemaChanged] });
+      .resolves({ StackName: 'Prod-Service-Storage', ChangeSetId: NESTED_CHANGE_SET_ID, Status: 'CREATE_COMPLETE', Changes: sdk(tableKeySchemaChanged) });
     const tree = await describeChangeSetTree(cfn, 'PipelineChange', 'Prod-Service');
     expect(tree.changes.map((c) => c.ResourceChange?.LogicalResourceId)).toEqual(['ApiHandler5E7490E8', 'StorageNestedStackStorageNestedStackResource9A1B2C3D', 'JobsQueue0B1C5E7A']);
     expect(tree.nested).toEqual([{ stackName: 'Prod-Service-Storage', changeSetId: NESTED_CHANGE_SET_ID, changes: [tableKeySchemaChanged], nested: [] }]);
