@@ -79,6 +79,7 @@ export class ReleasePipeline extends Construct {
   private readonly branch: string;
   private readonly gatedStages: GatedStage[] = [];
   private built = false;
+  private releaseSource?: pipelines.CodePipelineSource;
 
   constructor(scope: Construct, id: string, props: ReleasePipelineProps) {
     super(scope, id);
@@ -143,6 +144,14 @@ export class ReleasePipeline extends Construct {
     return new BakeGate(scope, id, { pipeline: this.codePipeline, ...gateOwnedActions(this.gatedStages), ...props });
   }
 
+  /**
+   * The repository checkout the Build step starts from: the input of a stage's `pre` or `post` step that needs
+   * the source (e.g. integration tests run from the repository against a deployed stage).
+   */
+  get source(): pipelines.CodePipelineSource {
+    return this.releaseSource!;
+  }
+
   /** The stages added by {@link addGatedStage}, in promotion order, with their options. */
   get gated(): readonly GatedStage[] {
     return this.gatedStages;
@@ -193,6 +202,7 @@ export class ReleasePipeline extends Construct {
       connectionArn: props.source.connectionArn,
       triggerOnPush: true,
     });
+    this.releaseSource = source;
     const commands = props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'];
     const env = { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' };
     if (!props.gateCheck) return new pipelines.CodeBuildStep('Build', { input: source, commands, primaryOutputDirectory: 'cdk.out', env });
