@@ -175,7 +175,7 @@ describe('plan on the synthesized app', () => {
     const result = await run('plan', '--dir', outdir, ...args.split(' '));
     expect(result.code).toBe(0);
     expect(`${result.stdout}\n`).toBe(chart);
-    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 06:58, 2026-11-23 09:00\n {2}entry check :milestone/);
+    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 07:08, 2026-11-23 09:00\n {2}entry check :milestone/);
   });
 
   describe('an assembly whose gate was synthesized with other bake settings', () => {
