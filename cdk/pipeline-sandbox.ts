@@ -120,6 +120,11 @@ export class PipelineSandbox extends Construct {
     });
 
     this.pre = props.settings.recreate ? [this.recreateStep(props)] : [];
+    NagSuppressions.addResourceSuppressions(
+      this.testsRole,
+      [{ id: 'AwsSolutions-IAM5', reason: "CDK Pipelines' grants on the artifact bucket and the build's log streams use wildcards within those resources only." }],
+      true,
+    );
   }
 
   /**
@@ -174,11 +179,6 @@ export class PipelineSandbox extends Construct {
         resources: ['*'],
         conditions: { ArnEquals: { 'aws:SourceArn': cdk.Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: ruleName }) } },
       }),
-    );
-    NagSuppressions.addResourceSuppressions(
-      this.testsRole,
-      [{ id: 'AwsSolutions-IAM5', reason: "CDK Pipelines' grants on the artifact bucket and the build's log streams use wildcards within those resources only." }],
-      true,
     );
     return rule;
   }
