@@ -55,6 +55,17 @@ async function main(): Promise<void> {
     if (result.code !== 0) throw new Error(`plan exited ${result.code}: ${result.err.join(' ')}`);
   }
   console.log(`plan on the synthesized app (offline, in process): median ${median(planTimes).toFixed(1)} ms over ${RUNS} runs`);
+  // What the pipeline's Sandbox stage adds to a release, by plan's own timeline (its estimates), for a push on a
+  // Monday morning, when the calendar holds nothing back: every Sandbox minute is a minute later in prod.
+  const monday = await run('plan', '--dir', outdir, '--json', '--pushed-at', '2026-11-23T14:00:00Z');
+  const { timeline } = (JSON.parse(monday.stdout) as { result: { timeline: { pushedAt: string; releasedAt?: string; steps: { stage: string; what: string; minutes: number }[] } } }).result;
+  const sandboxSteps = timeline.steps.filter((st) => st.stage === 'Sandbox');
+  const sandboxMinutes = sandboxSteps.reduce((sum, st) => sum + st.minutes, 0);
+  const toProd = timeline.releasedAt ? (Date.parse(timeline.releasedAt) - Date.parse(timeline.pushedAt)) / 60_000 : NaN;
+  console.log(
+    `pipeline Sandbox stage: +${sandboxMinutes} min per release (${sandboxSteps.map((st) => `${st.what} ~${st.minutes} min`).join(' + ')}); ` +
+      `push to released ${toProd} min on a Monday morning, ${toProd - sandboxMinutes} min without it`,
+  );
   const coldTimes: number[] = [];
   for (let i = 0; i < 3; i++) {
     const start = process.hrtime.bigint();

@@ -44,6 +44,23 @@ export interface TollgateConfig {
   readonly calendar: CalendarSettings;
   /** Who may assume the operator role `<pipelineName>-Operator` (the `operators` section). */
   readonly operators: OperatorsConfig;
+  /** The pipeline's own sandbox stage before Dev (the `pipelineSandbox` section). */
+  readonly pipelineSandbox: PipelineSandboxConfig;
+}
+
+/**
+ * The pipeline's Sandbox stage: every execution deploys the release as `Pipeline-Service` in the sandbox account
+ * and runs the integration tests against it before Dev.
+ */
+export interface PipelineSandboxConfig {
+  /**
+   * Delete `Pipeline-Service` before each deployment (clean state, about 15 minutes more per release: the tile
+   * server's VPC, endpoints and load balancer are created again) instead of updating the one kept from the last
+   * execution (the default: a release's changes deploy as an update, as they will to dev and prod).
+   */
+  readonly recreate: boolean;
+  /** Run the synthetic checks canary there too (about $52 a month). */
+  readonly syntheticChecks: boolean;
 }
 
 /** On-call: who may change the run-time controls, through the operator role. */
@@ -74,6 +91,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   canary: DEFAULT_CANARY_SETTINGS,
   calendar: DEFAULT_CALENDAR_SETTINGS,
   operators: { principals: ['arn:aws:iam::111111111111:root'] },
+  pipelineSandbox: { recreate: false, syntheticChecks: false },
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -131,6 +149,12 @@ export const tollgateSchema = z
           .array(matching(PRINCIPAL_ARN, 'must be an IAM role, user or account root ARN like arn:aws:iam::111111111111:role/OnCall'), { error: PRINCIPALS })
           .min(1, PRINCIPALS)
           .optional(),
+      })
+      .prefault({}),
+    pipelineSandbox: z
+      .strictObject({
+        recreate: z.boolean({ error: 'must be true or false' }).default(ex.pipelineSandbox.recreate),
+        syntheticChecks: z.boolean({ error: 'must be true or false' }).default(ex.pipelineSandbox.syntheticChecks),
       })
       .prefault({}),
   })

@@ -16,6 +16,16 @@ interface DerivedName {
 /** A CodePipeline execution ID (a UUID): the longest part of an override parameter's name besides the pipeline's. */
 const EXECUTION_ID = '00000000-0000-0000-0000-000000000000';
 
+/** The role the Sandbox stage's integration tests run as (CodeBuild, deployment account). */
+export function sandboxTestsRoleName(pipelineName: string): string {
+  return `${pipelineName}-SbxTests`;
+}
+
+/** The role in the sandbox account the tests assume to sign the API's writes. */
+export function sandboxTestInvokerRoleName(pipelineName: string): string {
+  return `${pipelineName}-SbxInvoke`;
+}
+
 /**
  * Every name the release system derives from the pipeline name. The role names are those `cdk/pipeline-stack.ts`
  * gives the bake gate, the alarm readers and on-call's operator role; test/pipeline-stack.test.ts checks every role and topic name in the
@@ -28,6 +38,8 @@ export const DERIVED_NAMES: readonly DerivedName[] = [
   { what: 'IAM role', name: (p) => `${p}-BakeGate`, maxLength: 64 },
   { what: 'IAM role', name: (p) => `${p}-AlarmReader`, maxLength: 64 },
   { what: 'IAM role', name: operatorRoleName, maxLength: 64 },
+  { what: 'IAM role', name: (p) => sandboxTestsRoleName(p), maxLength: 64 },
+  { what: 'IAM role', name: (p) => sandboxTestInvokerRoleName(p), maxLength: 64 },
   // SNS API reference, CreateTopic.Name: 1-256 of [A-Za-z0-9_-].
   { what: 'SNS topic', name: releaseEventsTopicName, maxLength: 256 },
   // SSM API reference, PutParameter.Name: 2048 including 1037 reserved, so 1011; [a-zA-Z0-9_.-] and `/`.

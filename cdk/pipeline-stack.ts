@@ -1,5 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { lateStartMarginMinutes } from './bake-config';
 import { AccountEnvironment, TollgateConfig } from './config';
@@ -7,6 +8,7 @@ import { alarmReaderRoleName, gateStateTableName, operatorRoleName, releaseEvent
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
 import { manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { BakeGate, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleasePipeline } from '@tollgate/constructs';
+import { PipelineSandbox } from './pipeline-sandbox';
 import { GateAccess } from './sample-service/service-stack';
 import { ServiceStage } from './sample-service/service-stage';
 
@@ -23,6 +25,8 @@ export const PROD_BAKE_ACTION = 'ProdBake';
  */
 export class PipelineStack extends cdk.Stack {
   readonly releasePipeline: ReleasePipeline;
+  /** The pipeline's own sandbox before Dev, `Pipeline-Service` in the sandbox account, and its integration tests. */
+  readonly pipelineSandbox: PipelineSandbox;
   readonly devStage: ServiceStage;
   readonly prodStage: ServiceStage;
   readonly bakeGate: BakeGate;
@@ -71,6 +75,19 @@ export class PipelineStack extends cdk.Stack {
       replacementGuard: { allowListFile: 'tollgate-allow-replace.json' },
     });
 
+    // First the release's own sandbox: deployed and tested against its real endpoints before Dev. Ungated (the
+    // gate watches no alarms there): a failed test fails the stage, and the release stops before Dev.
+    this.pipelineSandbox = new PipelineSandbox(this, 'PipelineSandbox', {
+      pipelineName: config.pipelineName,
+      deployment,
+      sandbox: config.sandbox,
+      releaseAccounts: [config.dev.account, config.prod.account, deployment.account],
+      canary: config.canary,
+      settings: config.pipelineSandbox,
+      source: this.releasePipeline.source,
+    });
+    this.releasePipeline.addGatedStage(this.pipelineSandbox.stage, { pre: this.pipelineSandbox.pre, post: [this.pipelineSandbox.tests] });
+
     // One gate owns both bakes: dev's before prod, and prod's after it, which fails (and so rolls back) Prod.
     const environment = (name: string, stage: ServiceStage, env: AccountEnvironment, extraAlarmNames: readonly string[]): GateEnvironmentProps => ({
       name,
@@ -117,6 +134,15 @@ export class PipelineStack extends cdk.Stack {
       releaseCalendar: config.calendar,
       topicName: releaseEventsTopicName(config.pipelineName),
     });
+
+    this.pipelineSandbox.announceFailuresOn(this.releasePipeline.codePipeline, this.bakeGate.topic);
+    // A stage in another region than the pipeline (the sandbox's region defaults to dev's, not the pipeline's) gets
+    // a CodePipeline support stack there with an artifact replication bucket.
+    for (const support of Object.values(this.releasePipeline.codePipeline.crossRegionSupport)) {
+      NagSuppressions.addResourceSuppressions(support.replicationBucket, [
+        { id: 'AwsSolutions-S1', reason: "CodePipeline's artifact replication bucket holds only build artifacts, encrypted with the pipeline key; CloudTrail records access." },
+      ], true);
+    }
 
     // On-call's changes (stop, resume, rollback, freeze, override) go through this role; the gate trusts
     // loosening controls only from its sessions.

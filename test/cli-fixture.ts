@@ -15,7 +15,7 @@ export const PIPELINE = 'Tollgate';
 export const MANIFEST: PipelineManifestDocument = {
   schemaVersion: 1,
   pipelineName: PIPELINE,
-  stages: ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod'],
+  stages: ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Prod'],
   promotionStage: 'Prod',
   gateActions: [
     { kind: 'bake', stage: 'Dev', action: 'Bake', environment: 'dev', minutes: 60 },
@@ -120,6 +120,10 @@ export function pipelineState(overrides: { prodTransitionDisabled?: boolean; pip
     stageStates: [
       stage('Source', e3, 'Succeeded'),
       stage('Build', e3, 'Succeeded'),
+      stage('Sandbox', e3, 'Succeeded', [
+        { actionName: 'Pipeline-Service.Deploy', latestExecution: { status: 'Succeeded', lastStatusChange: minutesAgo(35) } },
+        { actionName: 'IntegrationTests', latestExecution: { status: 'Succeeded', lastStatusChange: minutesAgo(28) } },
+      ]),
       stage('Dev', e3, 'InProgress', [
         { actionName: 'Deploy', latestExecution: { status: 'Succeeded', lastStatusChange: minutesAgo(20) } },
         { actionName: 'Bake', latestExecution: { status: 'InProgress', token: 'token-e3', lastStatusChange: minutesAgo(20), summary: 'waiting: 40 min of bake left' } },

@@ -311,3 +311,50 @@ test('the goals: what counts as done or failed', () => {
     'failed',
   ]);
 });
+
+describe('sandbox test', () => {
+  const JEST = path.join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+  const outputs = [
+    { OutputKey: 'ApiUrl', OutputValue: 'https://abc123.execute-api.us-east-1.amazonaws.com' },
+    { OutputKey: 'TileServerUrl', OutputValue: 'http://tiles-1.us-east-1.elb.amazonaws.com' },
+  ];
+  const withOutputs = { ...aliceStack, Outputs: outputs };
+
+  test("runs the integration tests' jest config against the endpoints in the stack's outputs", async () => {
+    cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [devStack, withOutputs, bobStack] });
+    const result = await run('sandbox', 'test', '--name', 'alice');
+    expect(result.code).toBe(0);
+    expect(runAttached).toHaveBeenCalledWith(
+      {
+        file: process.execPath,
+        args: [JEST, '-c', 'jest.integration.config.js'],
+        cwd: PROJECT_ROOT,
+        env: { API_URL: outputs[0].OutputValue, TILE_SERVER_URL: outputs[1].OutputValue, AWS_REGION: 'us-east-1' },
+      },
+      { stdoutToStderr: false },
+    );
+    expect(result.out[result.out.length - 1]).toBe('Sandbox alice passes the integration tests.');
+  });
+
+  test('a failing test: exit 1, and the --json envelope says so; jest prints to standard error', async () => {
+    cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [withOutputs] });
+    runAttached.mockResolvedValue(1);
+    const result = await run('sandbox', 'test', '--name', 'alice', '--json');
+    expect(result.code).toBe(1);
+    expect(runAttached.mock.calls[0][1]).toEqual({ stdoutToStderr: true });
+    const envelope = JSON.parse(result.stdout) as { command: string; result: { passed: boolean; exitCode: number; stackName: string } };
+    expect(envelope.command).toBe('sandbox test');
+    expect(envelope.result).toMatchObject({ passed: false, exitCode: 1, stackName: 'alice-Service' });
+  });
+
+  test('no stack, or one without the outputs: one line, exit 2, no jest', async () => {
+    cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [devStack, aliceStack] });
+    const missingOutputs = await run('sandbox', 'test', '--name', 'alice');
+    expect(missingOutputs.code).toBe(2);
+    expect(missingOutputs.err).toEqual(['tollgate: alice-Service in account 444444444444 region us-east-1 has no output ApiUrl; redeploy it (`tollgate sandbox deploy --name alice`)']);
+    const none = await run('sandbox', 'test', '--name', 'dave');
+    expect(none.code).toBe(2);
+    expect(none.err).toEqual(['tollgate: sandbox dave has no stack dave-Service in account 444444444444 region us-east-1; deploy it first (`tollgate sandbox deploy --name dave`)']);
+    expect(runAttached).not.toHaveBeenCalled();
+  });
+});

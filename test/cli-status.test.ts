@@ -63,11 +63,14 @@ test('--json reports each stage with its execution and commit', async () => {
   expect(report.stages.map((s) => [s.name, s.status, s.executionId?.slice(0, 2)])).toEqual([
     ['Source', 'Succeeded', 'e3'],
     ['Build', 'Succeeded', 'e3'],
+    ['Sandbox', 'Succeeded', 'e3'],
     ['Dev', 'InProgress', 'e3'],
     ['Prod', 'Succeeded', 'e2'],
   ]);
-  expect(report.stages[2].revision).toMatchObject({ commitId: '3333333333333333333333333333333333333333', message: 'Add the tile cache' });
-  expect(report.stages[3].revision).toMatchObject({ message: 'Faster search' });
+  // The pipeline sandbox's deployment and its integration tests, as their actions.
+  expect(report.stages[2].actions.map((a) => [a.name, a.status])).toEqual([['Pipeline-Service.Deploy', 'Succeeded'], ['IntegrationTests', 'Succeeded']]);
+  expect(report.stages[3].revision).toMatchObject({ commitId: '3333333333333333333333333333333333333333', message: 'Add the tile cache' });
+  expect(report.stages[4].revision).toMatchObject({ message: 'Faster search' });
 });
 
 const devBake = {
@@ -111,8 +114,8 @@ test('a build in its prod bake is reported too, with the prod bake\'s own length
   const result = await run('status');
   expect(result.out).toEqual(
     expect.arrayContaining([
-      '          Bake pending: 40 min of 60 min dev bake left (ends 2026-11-22T11:10:00Z); gate: waiting: 40 min of bake left',
-      '          ProdBake pending: 18 min of 30 min prod bake left (ends 2026-11-22T10:48:00Z); gate: waiting: 18 min of prod bake left',
+      '           Bake pending: 40 min of 60 min dev bake left (ends 2026-11-22T11:10:00Z); gate: waiting: 40 min of bake left',
+      '           ProdBake pending: 18 min of 30 min prod bake left (ends 2026-11-22T10:48:00Z); gate: waiting: 18 min of prod bake left',
     ]),
   );
   // Each bake under its own stage.
@@ -238,6 +241,6 @@ describe("the gate's own health", () => {
     dynamodb.on(QueryCommand).rejects(Object.assign(new Error('not authorized to perform dynamodb:Query'), { name: 'AccessDeniedException' }));
     const report = await statusJson();
     expect(report.gateHealth).toEqual({ error: 'AccessDeniedException: not authorized to perform dynamodb:Query' });
-    expect(report.stages).toHaveLength(4);
+    expect(report.stages).toHaveLength(5);
   });
 });

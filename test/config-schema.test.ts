@@ -66,8 +66,12 @@ describe.each<[string, [ConfigSources, string][]]>([
     [{ context: { operators: { principals: 'arn:aws:iam::111111111111:root' } } }, 'operators.principals must be a non-empty list of IAM ARNs, got "arn:aws:iam::111111111111:root" (from cdk.json)'],
     [{ context: { operators: { principals: ['*'] } } }, 'operators.principals[0] must be an IAM role, user or account root ARN like arn:aws:iam::111111111111:role/OnCall, got "*" (from cdk.json)'],
   ]],
+  ['pipelineSandbox', [
+    [{ context: { pipelineSandbox: { recreate: 'yes' } } }, 'pipelineSandbox.recreate must be true or false, got "yes" (from cdk.json)'],
+    [{ context: { pipelineSandbox: { recrate: true } } }, 'pipelineSandbox.recrate is not a known setting (recreate, syntheticChecks), got true (from cdk.json)'],
+  ]],
   ['pipelineName', [
-    [{ context: { pipelineNmae: 'Shop' } }, 'pipelineNmae is not a known setting (pipelineName, deployment, dev, prod, sandbox, repository, bake, canary, calendar, operators), got "Shop" (from cdk.json)'],
+    [{ context: { pipelineNmae: 'Shop' } }, 'pipelineNmae is not a known setting (pipelineName, deployment, dev, prod, sandbox, repository, bake, canary, calendar, operators, pipelineSandbox), got "Shop" (from cdk.json)'],
     [{ context: { pipelineName: 7 } }, 'pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got 7 (from cdk.json)'],
     [{ context: { pipelineName: 'Shop' }, env: { TOLLGATE_PIPELINE_NAME: 'a.b' } }, 'pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got "a.b" (from TOLLGATE_PIPELINE_NAME)'],
   ]],

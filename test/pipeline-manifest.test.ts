@@ -28,7 +28,7 @@ test('the default app\'s manifest is valid, as an object and as the parameter\'s
 
 test.each<[string, (m: any) => void, string]>([
   ['a newer schema version', (m) => (m.schemaVersion = 2), 'manifest.schemaVersion must be one of 1, got 2'],
-  ['a promotion stage that is no stage', (m) => (m.promotionStage = 'Staging'), 'manifest.promotionStage must be one of the stages (Source, Build, UpdatePipeline, Assets, Dev, Prod), got "Staging"'],
+  ['a promotion stage that is no stage', (m) => (m.promotionStage = 'Staging'), 'manifest.promotionStage must be one of the stages (Source, Build, UpdatePipeline, Assets, Sandbox, Dev, Prod), got "Staging"'],
   ['an action in no stage', (m) => (m.gateActions[1].stage = 'Production'), 'manifest.gateActions[1].stage must be one of the stages'],
   ['an action of an unknown environment', (m) => (m.gateActions[0].environment = 'qa'), 'manifest.gateActions[0].environment must be one of the environments (dev, prod), got "qa"'],
   ['the same action twice', (m) => m.gateActions.push({ ...m.gateActions[0] }), 'manifest.gateActions[3].action must be unique in its stage (Dev/Bake twice)'],
@@ -48,8 +48,8 @@ test('JSON that is not JSON is one line too', () => {
   expect(() => parsePipelineManifestJson('{"schemaVersion":', 'p')).toThrow('invalid configuration: manifest must be JSON, got "{\\"schemaVersion\\":" (from p)');
 });
 
-test('the shape of a pipeline from before manifests is the default app\'s, and valid', () => {
+test('the shape of a pipeline from before manifests is the default app\'s without the later Sandbox stage, and valid', () => {
   const config = loadConfig({ context: undefined, env: {} });
   const shape: PipelineManifestDocument = preManifestShape(config);
-  expect(parse(shape)).toEqual(MANIFEST);
+  expect(parse(shape)).toEqual({ ...MANIFEST, stages: MANIFEST.stages.filter((stage) => stage !== 'Sandbox') });
 });

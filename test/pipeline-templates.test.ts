@@ -12,6 +12,7 @@ import './templates/assembly-invariants.tests';
 import './templates/sandbox-cleaner-stack.tests';
 import './templates/cli-plan.tests';
 import './templates/sandbox.tests';
+import './templates/pipeline-sandbox.tests';
 import './templates/gate-check-pipeline.tests';
 import './templates/stage-conditions.tests';
 import './templates/replacement-guard.tests';

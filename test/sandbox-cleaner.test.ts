@@ -86,6 +86,8 @@ describe('the sandbox cleaner keeps', () => {
       { stackName: 'Prod-Service', tags: [{ Key: 'tollgate:sandbox', Value: 'Prod' }, { Key: 'tollgate:expires', Value: '2020-01-01T00:00:00Z' }] },
       'malformed tollgate:sandbox tag "Prod"',
     ],
+    // Even with an expiry someone added by hand: only the pipeline recreates or removes its own sandbox.
+    ["the release pipeline's sandbox, Pipeline-Service", sandboxStack('Pipeline', '2020-01-01T00:00:00Z'), "the release pipeline's sandbox: the pipeline keeps it"],
     [
       'a tagged stack whose name is not the sandbox\'s',
       { ...sandboxStack('alice', '2020-01-01T00:00:00Z'), stackName: 'Dev-Service' },

@@ -5,6 +5,7 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
@@ -69,6 +70,22 @@ export interface ServiceStackProps extends cdk.StackProps {
    * @default - true for dev and prod, false for sandboxes
    */
   readonly syntheticChecks?: boolean;
+  /**
+   * A role in this account that integration tests elsewhere assume to sign the API's writes: HTTP APIs take no
+   * resource policy, so a caller in another account needs a role here ("cross-account IAM authorization for
+   * API Gateway HTTP APIs", AWS Knowledge Center). Trusted by exactly one role ARN.
+   *
+   * @default - none
+   */
+  readonly integrationTestInvoker?: IntegrationTestInvokerProps;
+}
+
+/** {@link ServiceStackProps.integrationTestInvoker}: the role integration tests assume to write to the API. */
+export interface IntegrationTestInvokerProps {
+  /** Physical name of the role here (fixed, so the caller can name it before it exists). */
+  readonly roleName: string;
+  /** The exact ARN of the role that may assume it (the tests' CodeBuild role). */
+  readonly trustedRoleArn: string;
 }
 
 /**
@@ -96,6 +113,12 @@ export class ServiceStack extends cdk.Stack {
   readonly tileServer: TileServer;
   /** In ALARM while any of {@link alarms} is: the environment's health, `<stage>-Service-Health`. */
   readonly healthAlarm: cloudwatch.CompositeAlarm;
+  /** The API's endpoint, `ApiUrl`: what integration tests read (`envFromCfnOutputs`). */
+  readonly apiUrlOutput: cdk.CfnOutput;
+  /** The tile server's load balancer URL, `TileServerUrl`. */
+  readonly tileServerUrlOutput: cdk.CfnOutput;
+  /** The role integration tests in another account assume to sign writes, when asked for. */
+  readonly integrationTestInvoker?: iam.Role;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -203,9 +226,21 @@ export class ServiceStack extends cdk.Stack {
     }).alarm;
     if (props.gateAccess) this.grantGateAccess(props.gateAccess);
 
-    new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    this.apiUrlOutput = new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.healthAlarm.alarmName });
-    new cdk.CfnOutput(this, 'TileServerUrl', { value: tileServerUrl });
+    this.tileServerUrlOutput = new cdk.CfnOutput(this, 'TileServerUrl', { value: tileServerUrl });
+    if (props.integrationTestInvoker) {
+      this.integrationTestInvoker = new iam.Role(this, 'IntegrationTestInvoker', {
+        roleName: props.integrationTestInvoker.roleName,
+        assumedBy: new iam.ArnPrincipal(props.integrationTestInvoker.trustedRoleArn),
+        description: 'Integration tests of the release pipeline sign the API writes with this role',
+        maxSessionDuration: cdk.Duration.hours(1),
+      });
+      this.itemWriteRoute.grantInvoke(this.integrationTestInvoker);
+      NagSuppressions.addResourceSuppressions(this.integrationTestInvoker, [
+        { id: 'AwsSolutions-IAM5', reason: 'execute-api:Invoke on the one write route, PUT /items/*, of this API only; the wildcards are its stage and item id.' },
+      ], true);
+    }
     if (this.syntheticChecks) new cdk.CfnOutput(this, 'SyntheticChecksCanaryName', { value: this.syntheticChecks.canaryName });
 
     // Only the reads are public; the write route has an IAM authorizer and needs no suppression.

@@ -5,7 +5,7 @@ import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbo
 import type { CanarySettings } from '../canary-settings';
 import { SERVICE_BOUNDARY_POLICY_NAME } from '../permissions-boundary';
 import { inheritAspects } from '../stage-aspects';
-import { EnvironmentKind, GateAccess, ServiceStack } from './service-stack';
+import { EnvironmentKind, GateAccess, IntegrationTestInvokerProps, ServiceStack } from './service-stack';
 
 export interface ServiceStageProps extends cdk.StageProps {
   /** Sandbox, dev or prod: the same code, with sandboxes disposable. */
@@ -41,6 +41,19 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - true for dev and prod, false for sandboxes
    */
   readonly syntheticChecks?: boolean;
+  /**
+   * The sandbox's name in its tags and stack names (`<name>-Service`), when it differs from the stage id: the
+   * pipeline's Sandbox stage deploys `Pipeline-Service`, tagged `tollgate:sandbox=Pipeline`.
+   *
+   * @default - the stage id
+   */
+  readonly sandboxName?: string;
+  /**
+   * A role integration tests in another account assume to write to the API.
+   *
+   * @default - none
+   */
+  readonly integrationTestInvoker?: IntegrationTestInvokerProps;
 }
 
 /**
@@ -56,8 +69,12 @@ export class ServiceStage extends cdk.Stage {
     const sandbox = props.environmentKind === 'sandbox';
     if (sandbox && !props.owner) throw new Error(`ServiceStage ${id}: a sandbox needs an owner`);
     // Stack tags (what DescribeStacks shows the sandbox cleaner); CloudFormation copies them to resources.
-    const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: id, [OWNER_TAG]: props.owner! } : {};
+    const name = props.sandboxName ?? id;
+    const tags: Record<string, string> = sandbox ? { [SANDBOX_TAG]: name, [OWNER_TAG]: props.owner! } : {};
     this.service = new ServiceStack(this, 'Service', {
+      // The cleaner and `sandbox list` know a sandbox's stacks by `<tag>-…`; by default the stage id names both.
+      stackName: props.sandboxName ? `${props.sandboxName}-Service` : undefined,
+      integrationTestInvoker: props.integrationTestInvoker,
       environmentKind: props.environmentKind,
       canary: props.canary,
       gateAccess: props.gateAccess,

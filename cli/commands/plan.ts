@@ -22,6 +22,7 @@ interface PlanOptions {
   readonly dir: string;
   readonly buildMinutes: number;
   readonly deployMinutes: number;
+  readonly testsMinutes: number;
 }
 
 /** Everything `plan` works out; `--json` prints exactly this. */
@@ -53,7 +54,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const config = loadAppConfig();
   const stacks = readAssembly(options.dir);
   const promotion = promotionPlan(stacks, config.pipelineName);
-  const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes };
+  const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes, testsMinutes: options.testsMinutes };
   const margin = lateStartMarginMinutes(config.bake);
   const pipelineStack = stacks.find((st) => st.stackName === promotion.pipelineStack);
   if (!pipelineStack) throw new CliError(`no stack ${promotion.pipelineStack} in ${options.dir}: run \`npm run synth\` again`);
@@ -94,6 +95,7 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
     .option('--dir <cdk.out>', 'the cloud assembly to read', path.join(PROJECT_ROOT, 'cdk.out'))
     .option('--build-minutes <minutes>', 'estimate for source, build, self-update and assets', minutes('--build-minutes'), DEFAULT_ESTIMATES.buildMinutes)
     .option('--deploy-minutes <minutes>', 'estimate for one CloudFormation deployment, before traffic shifting', minutes('--deploy-minutes'), DEFAULT_ESTIMATES.deployMinutes)
+    .option('--tests-minutes <minutes>', "estimate for one CodeBuild action of a release stage (the Sandbox stage's integration tests)", minutes('--tests-minutes'), DEFAULT_ESTIMATES.testsMinutes)
     .option('--pushed-at <time>', 'when the commit is pushed: an ISO-8601 time, or a local time in the calendar\'s zone (default: now)')
     .option('--mermaid', 'print the earliest path as a Mermaid gantt chart instead (for docs and pull requests)')
     .action((options: PlanOptions) => {

@@ -12,6 +12,7 @@ import { startProgress } from '../progress';
 import { PROJECT_ROOT } from '../project';
 import { cdkCommandLine } from '../sandbox/cdk-invocation';
 import { withRefCheckout } from '../sandbox/checkout';
+import { integrationTestsCommandLine, serviceEndpoints } from '../sandbox/integration-tests';
 import { runAttached } from '../sandbox/process';
 import { SandboxSummary, deleteStack, deleted, listSandboxes, retagStack, sandboxStacks, updated, waitForStacks } from '../sandbox/stacks';
 
@@ -94,6 +95,38 @@ async function runCdk(ctx: CliContext, action: 'deploy' | 'diff', name: string, 
   }
 }
 
+/** What `sandbox test` ran and how it ended. */
+export interface SandboxTestResult {
+  readonly sandbox: string;
+  readonly stackName: string;
+  readonly apiUrl: string;
+  readonly tileServerUrl: string;
+  readonly passed: boolean;
+  /** jest's exit code. */
+  readonly exitCode: number;
+}
+
+/**
+ * The pipeline Sandbox stage's integration tests against your sandbox: its endpoints from its stack's outputs
+ * (DescribeStacks), signed with your credentials. Exit 1 when a test fails; 2 when there is nothing to test.
+ */
+async function integrationTests(ctx: CliContext, name: string, { config, clients, where }: Session): Promise<void> {
+  const stackName = `${name}-Service`;
+  const stack = (await sandboxStacks(clients.cloudFormation, name)).find((s) => s.StackName === stackName);
+  if (!stack) throw new CliError(`sandbox ${name} has no stack ${stackName} in ${where}; deploy it first (\`tollgate sandbox deploy --name ${name}\`)`);
+  busy([stack]);
+  const endpoints = serviceEndpoints(stack);
+  if ('missing' in endpoints) throw new CliError(`${stackName} in ${where} has no output ${endpoints.missing}; redeploy it (\`tollgate sandbox deploy --name ${name}\`)`);
+  ctx.out(`Testing sandbox ${name}: API ${endpoints.apiUrl}, tile server ${endpoints.tileServerUrl}`);
+  const exitCode = await runAttached(integrationTestsCommandLine({ ...endpoints, projectDir: PROJECT_ROOT, region: config.sandbox.region }), { stdoutToStderr: ctx.json });
+  const result: SandboxTestResult = { sandbox: name, stackName, ...endpoints, passed: exitCode === 0, exitCode };
+  if (exitCode !== 0) ctx.setExitCode(1);
+  ctx.report(result, () => {
+    if (result.passed) ctx.out(`Sandbox ${name} passes the integration tests.`);
+    else ctx.err(`tollgate: the integration tests failed against sandbox ${name} (jest exit ${exitCode}); its output above names the failed tests`);
+  });
+}
+
 function printSandboxes(ctx: CliContext, sandboxes: SandboxSummary[], now: Date, where: string): void {
   if (sandboxes.length === 0) {
     ctx.out(`No sandboxes in ${where}.`);
@@ -165,7 +198,7 @@ async function list(ctx: CliContext, { config, clients, identity, where }: Sessi
 export function registerSandboxCommand(program: Command, ctx: CliContext): void {
   const sandbox = program
     .command('sandbox')
-    .description('Personal sandboxes of the whole service in the sandbox account: deploy, diff, list, renew, destroy (never in prod)');
+    .description('Personal sandboxes of the whole service in the sandbox account: deploy, diff, test, list, renew, destroy (never in prod)');
   const nameOption = '--name <name>';
   const nameHelp = 'sandbox name, [a-z][a-z0-9-]{0,19} (default: your OS user name, normalized)';
   const daysHelp = `lifetime in days from now, 1-${MAX_SANDBOX_DAYS} (default ${DEFAULT_SANDBOX_DAYS})`;
@@ -191,6 +224,11 @@ export function registerSandboxCommand(program: Command, ctx: CliContext): void 
     .option(nameOption, nameHelp)
     .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
     .action((options: { name?: string; yes?: boolean }) => forSandbox(options.name, (name, session) => destroy(ctx, name, options, session)));
+  sandbox
+    .command('test')
+    .description("Run the pipeline Sandbox stage's integration tests (test/integration) against your sandbox's endpoints, read from its stack's outputs")
+    .option(nameOption, nameHelp)
+    .action((options: { name?: string }) => forSandbox(options.name, (name, session) => integrationTests(ctx, name, session)));
   sandbox
     .command('list')
     .description('Every sandbox in the sandbox account: name, owner, age, expiry and what the cleaner will do')

@@ -47,7 +47,7 @@ export function evidenceLine(evidence: BakeEvidence): string {
 }
 
 /** Steps whose minutes are estimates, marked `~`. */
-const ESTIMATED: readonly TimelineStep['kind'][] = ['build', 'deploy'];
+const ESTIMATED: readonly TimelineStep['kind'][] = ['build', 'deploy', 'tests'];
 
 /** The earliest path as a table: when (local time), stage, step, what, how long. */
 function timelineLines(report: PlanReport): string[] {
@@ -115,6 +115,10 @@ function stageFacts(stage: PlanStage, bakes: readonly PlanBake[], entryChecks: r
       const alarms = s.alarms.length > 0 ? `, ${s.rollbackOnAlarm ? 'rolls back' : 'stops'} on ${s.alarms.join(', ')}` : '';
       facts.push([1, `ECS ${s.service}: ${s.strategy}${alarms}${s.circuitBreakerRollback ? ', circuit breaker rolls back' : ''}${s.bakeTimeMinutes ? `, bake ${minutes(s.bakeTimeMinutes)}` : ''}`]);
     }
+  }
+  // A release stage's own CodeBuild steps (the Sandbox stage's integration tests): a failure stops the release there.
+  if (stage.deploys.length > 0) {
+    for (const a of stage.actions.filter((ac) => ac.provider === 'CodeBuild')) facts.push([0, `then CodeBuild ${a.name}; a failure stops the release in ${stage.name}`]);
   }
   for (const a of stage.approvals.filter((ap) => ap.name !== entry?.action)) {
     const bake = bakes.find((b) => b.stage === stage.name && b.action === a.name);

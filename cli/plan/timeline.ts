@@ -9,12 +9,17 @@ export interface DurationEstimates {
   readonly buildMinutes: number;
   /** One stage's CloudFormation deployment, before any traffic shifting. */
   readonly deployMinutes: number;
+  /**
+   * One CodeBuild action of a release stage, e.g. the Sandbox stage's integration tests: provisioning, `npm ci`,
+   * the jest run.
+   */
+  readonly testsMinutes: number;
 }
 
-export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5 };
+export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5, testsMinutes: 5 };
 
 /** What a step of the earliest path is; `build` and `deploy` take estimated minutes, `traffic` is the shift of the slowest deployment group. */
-export type StepKind = 'build' | 'deploy' | 'traffic' | 'bake' | 'alarm latency' | 'calendar' | 'entry check';
+export type StepKind = 'build' | 'deploy' | 'tests' | 'traffic' | 'bake' | 'alarm latency' | 'calendar' | 'entry check';
 
 export interface TimelineStep {
   readonly kind: StepKind;
@@ -61,6 +66,13 @@ function deployParts(stage: PlanStage, estimates: DurationEstimates): Part[] {
   const deploy: Part = { order, kind: 'deploy', what: stage.deploys.map((d) => d.stackName).join(', '), minutes: estimates.deployMinutes };
   if (!slowest || slowest.totalMinutes === 0) return [deploy];
   return [deploy, { order, kind: 'traffic', what: describeShift(slowest.shift), minutes: slowest.totalMinutes }];
+}
+
+/** The stage's CodeBuild actions (a stage's `pre` and `post` steps, such as integration tests), each an estimate. */
+function codeBuildParts(stage: PlanStage, estimates: DurationEstimates): Part[] {
+  return stage.actions
+    .filter((a) => a.provider === 'CodeBuild')
+    .map((a) => ({ order: a.runOrder, kind: 'tests' as const, what: a.name, minutes: estimates.testsMinutes }));
 }
 
 function bakeParts(stage: PlanStage, options: TimelineOptions): Part[] {
@@ -113,7 +125,7 @@ export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions):
     if (entry) step(stage.name, 'entry check', entryCheckWhat(entry), 0);
     // Within a stage, actions run by run order: a bake approval follows the stage's deployments; a stable sort
     // keeps the canary after its deployment and the alarm latency after its bake.
-    const parts = [...(stage.deploys.length > 0 ? deployParts(stage, options.estimates) : []), ...bakeParts(stage, options)];
+    const parts = [...(stage.deploys.length > 0 ? deployParts(stage, options.estimates) : []), ...codeBuildParts(stage, options.estimates), ...bakeParts(stage, options)];
     for (const part of parts.sort((a, b) => a.order - b.order)) step(stage.name, part.kind, part.what, part.minutes);
   }
   return { pushedAt: isoSeconds(pushedAt), steps, reachesProdAt, releasedAt: isoSeconds(t) };

@@ -3,11 +3,13 @@ import { CommandLine } from './cdk-invocation';
 
 /**
  * Runs a long command with the terminal handed over (its progress, colours and prompts reach the person
- * directly) and resolves to its exit code.
+ * directly) and resolves to its exit code. `stdoutToStderr` sends its standard output to our standard error
+ * (with `--json`, standard output carries only the envelope).
  */
-export function runAttached(command: CommandLine): Promise<number> {
+export function runAttached(command: CommandLine, options: { readonly stdoutToStderr?: boolean } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command.file, command.args, { cwd: command.cwd, env: { ...process.env, ...command.env }, stdio: 'inherit' });
+    const stdio = options.stdoutToStderr ? (['inherit', process.stderr, 'inherit'] as const) : 'inherit';
+    const child = spawn(command.file, command.args, { cwd: command.cwd, env: { ...process.env, ...command.env }, stdio: stdio as never });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });

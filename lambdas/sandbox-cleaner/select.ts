@@ -1,4 +1,4 @@
-import { EXPIRES_TAG, SANDBOX_TAG, isSandboxName, parseExpiry } from '../shared/sandbox-tags';
+import { EXPIRES_TAG, PIPELINE_SANDBOX_NAME, SANDBOX_TAG, isSandboxName, parseExpiry } from '../shared/sandbox-tags';
 
 /** A stack as CloudFormation's DescribeStacks reports it, reduced to what the decision reads. */
 export interface StackDescription {
@@ -52,6 +52,7 @@ function verdict(stack: StackDescription, now: Date): StackVerdict {
   }
   const sandbox = tags.get(SANDBOX_TAG);
   if (sandbox === undefined) return keep(stackName, `not a sandbox: no ${SANDBOX_TAG} tag`);
+  if (sandbox === PIPELINE_SANDBOX_NAME) return keep(stackName, "the release pipeline's sandbox: the pipeline keeps it", sandbox);
   if (!isSandboxName(sandbox)) return keep(stackName, `malformed ${SANDBOX_TAG} tag ${JSON.stringify(sandbox)}`);
   // Sandbox stacks are named <sandbox>-<stack>: a tag on a stack of another name is a mistake, not a licence.
   if (!stackName.startsWith(`${sandbox}-`)) return keep(stackName, `name does not belong to sandbox ${sandbox}`, sandbox);

@@ -11,6 +11,15 @@ export const OWNER_TAG = 'tollgate:owner';
 /** When the sandbox may be deleted: an ISO-8601 UTC instant, e.g. `2026-12-01T09:30:00Z`. */
 export const EXPIRES_TAG = 'tollgate:expires';
 
+/**
+ * The release pipeline's own sandbox (its Sandbox stage, stack `Pipeline-Service`): tagged like a personal one, owned
+ * by {@link PIPELINE_SANDBOX_OWNER}, without an expiry (the pipeline keeps it), and capitalized so that no
+ * personal sandbox name (lower case) can ever be it.
+ */
+export const PIPELINE_SANDBOX_NAME = 'Pipeline';
+/** The owner tag of the pipeline's sandbox. */
+export const PIPELINE_SANDBOX_OWNER = 'pipeline';
+
 /** Lifetime of a sandbox deployed or renewed without `--days`. */
 export const DEFAULT_SANDBOX_DAYS = 7;
 /** Longest lifetime one deploy or renewal grants: a sandbox is for iterating, not for keeping. */

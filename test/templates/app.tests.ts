@@ -32,6 +32,7 @@ test('the app synthesizes the pipeline, dev, prod, the named sandbox and the san
   const stacks = listAssemblyStacks(result.outdir);
   expect(stacks.map((s) => `${s.stackName} ${s.environment}`).sort()).toEqual([
     'Dev-Service aws://222222222222/us-east-1',
+    'Pipeline-Service aws://444444444444/us-east-1',
     'Prod-Service aws://333333333333/us-east-1',
     'Tollgate-Pipeline aws://111111111111/us-east-1',
     'Tollgate-SandboxCleaner aws://444444444444/us-east-1',

@@ -57,7 +57,7 @@ function bakeAction(template = pipeline) {
 
 describe('the bake', () => {
   test('sits between the dev deployment and Prod, held by one manual approval', () => {
-    expect(stages().map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod']);
+    expect(stages().map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Prod']);
     const dev = stages().find((s) => s.Name === 'Dev')!;
     expect(dev.Actions.map((a: Json) => [a.Name, a.RunOrder])).toEqual([
       ['Prepare', 1],
@@ -212,7 +212,7 @@ describe('the gate function', () => {
   });
 
   test('is invoked when a bake approval of this pipeline starts', () => {
-    const rule = flat(resources(pipeline, 'AWS::Events::Rule').find((r) => r.EventPattern?.source?.[0] === 'aws.codepipeline'));
+    const rule = flat(resources(pipeline, 'AWS::Events::Rule').find((r) => r.EventPattern?.source?.[0] === 'aws.codepipeline' && r.EventPattern?.detail?.state?.[0] === 'STARTED'));
     expect(rule.EventPattern).toEqual({
       source: ['aws.codepipeline'],
       'detail-type': ['CodePipeline Action Execution State Change'],

@@ -135,11 +135,11 @@ describe('plan on the synthesized app', () => {
   });
 
   test('a commit pushed on a Sunday waits in the bake for Monday 09:00 New York before it reaches prod', () => {
-    // Sunday 10:30Z + 20 min build + 5 min dev + 60 min bake + 3 min alarm latency = Sunday 11:58Z: the
-    // calendar opens Monday 09:00-05:00.
+    // Sunday 10:30Z + 20 min build + 5 min sandbox deploy + 5 min integration tests + 5 min dev + 60 min bake +
+    // 3 min alarm latency = Sunday 12:08Z: the calendar opens Monday 09:00-05:00.
     expect(report.timeline.steps.find((s) => s.kind === 'calendar')).toMatchObject({
       stage: 'Prod',
-      startsAt: '2026-11-22T11:58:00Z',
+      startsAt: '2026-11-22T12:08:00Z',
       endsAt: '2026-11-23T14:00:00Z',
       what: 'wait for the release calendar: Sunday',
     });
@@ -158,10 +158,12 @@ describe('plan on the synthesized app', () => {
     expectGolden('plan', result.out);
   });
 
-  test('--build-minutes and --deploy-minutes change the estimated steps, marked ~', async () => {
-    const result = await run('plan', '--dir', outdir, '--build-minutes', '12', '--deploy-minutes', '3');
-    expect(result.out.filter((line) => /~\d+ min$/.test(line)).map((line) => line.match(/  (build|deploy)  .*~(\d+) min$/)?.slice(1))).toEqual([
+  test('--build-minutes, --deploy-minutes and --tests-minutes change the estimated steps, marked ~', async () => {
+    const result = await run('plan', '--dir', outdir, '--build-minutes', '12', '--deploy-minutes', '3', '--tests-minutes', '7');
+    expect(result.out.filter((line) => /~\d+ min$/.test(line)).map((line) => line.match(/  (build|deploy|tests)  .*~(\d+) min$/)?.slice(1))).toEqual([
       ['build', '12'],
+      ['deploy', '3'],
+      ['tests', '7'],
       ['deploy', '3'],
       ['deploy', '3'],
     ]);
@@ -173,7 +175,7 @@ describe('plan on the synthesized app', () => {
     const result = await run('plan', '--dir', outdir, ...args.split(' '));
     expect(result.code).toBe(0);
     expect(`${result.stdout}\n`).toBe(chart);
-    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 06:58, 2026-11-23 09:00\n {2}entry check :milestone/);
+    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 07:08, 2026-11-23 09:00\n {2}entry check :milestone/);
   });
 
   describe('an assembly whose gate was synthesized with other bake settings', () => {
@@ -239,7 +241,7 @@ describe('plan on the synthesized app', () => {
       const result = await run('plan', '--dir', dir);
       expect(result.code).toBe(2);
       expect(result.err).toEqual([
-        "tollgate: unreadable pipeline manifest: invalid configuration: manifest.promotionStage must be one of the stages (Source, Build, UpdatePipeline, Assets, Dev, Prod), got \"Staging\" (from Tollgate-Pipeline's template metadata (tollgate:manifest)); run `npm run synth` again",
+        "tollgate: unreadable pipeline manifest: invalid configuration: manifest.promotionStage must be one of the stages (Source, Build, UpdatePipeline, Assets, Sandbox, Dev, Prod), got \"Staging\" (from Tollgate-Pipeline's template metadata (tollgate:manifest)); run `npm run synth` again",
       ]);
     });
 
@@ -358,7 +360,7 @@ describe('reading traffic shifting and conditions from templates', () => {
     const timeline = earliestTimeline(plan, {
       now: NOW,
       bakes,
-      estimates: { buildMinutes: 10, deployMinutes: 5 },
+      estimates: { buildMinutes: 10, deployMinutes: 5, testsMinutes: 5 },
       prodStage: 'Prod',
       nextOpening: (at) => ({ at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] }),
     });
@@ -384,6 +386,6 @@ describe('reading traffic shifting and conditions from templates', () => {
   });
 
   test('reads the real assembly format, nested stage assemblies included', () => {
-    expect(readAssembly(outdir).map((s) => s.stackName).sort()).toEqual(['Dev-Service', 'Prod-Service', 'Tollgate-Pipeline', 'Tollgate-SandboxCleaner', 'alice-Service']);
+    expect(readAssembly(outdir).map((s) => s.stackName).sort()).toEqual(['Dev-Service', 'Pipeline-Service', 'Prod-Service', 'Tollgate-Pipeline', 'Tollgate-SandboxCleaner', 'alice-Service']);
   });
 });

@@ -29,13 +29,14 @@ const projects = Object.entries(template.findResources('AWS::CodeBuild::Project'
 });
 const commandsOf = (spec: BuildSpec) => Object.values(spec.phases ?? {}).flatMap((phase) => phase.commands ?? []);
 
-test('the pipeline has the projects CDK Pipelines creates: build, self-mutation, asset publishing, and the replacement guards', () => {
+test('the pipeline has the projects CDK Pipelines creates: build, self-mutation, asset publishing, the replacement guards and the sandbox tests', () => {
   expect(projects.map((p) => p.id).sort()).toEqual([
     expect.stringMatching(/^ReleaseAssetsDockerAsset/),
     expect.stringMatching(/^ReleaseAssetsFileAsset/),
     expect.stringMatching(/^ReleasePipelineBuildCdkBuildProject/),
     expect.stringMatching(/^ReleasePipelineDevReplacementGuardDevService/),
     expect.stringMatching(/^ReleasePipelineProdReplacementGuardProdService/),
+    expect.stringMatching(/^ReleasePipelineSandboxIntegrationTests/),
     expect.stringMatching(/^ReleaseUpdatePipelineSelfMutation/),
   ]);
 });

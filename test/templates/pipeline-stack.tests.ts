@@ -26,12 +26,13 @@ describe('the release pipeline', () => {
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2', Name: 'Tollgate', ExecutionMode: 'SUPERSEDED' });
   });
 
-  test('promotes in order: source, build, self-update, assets, dev (with its bake), prod', () => {
+  test('promotes in order: source, build, self-update, assets, the pipeline sandbox, dev (with its bake), prod', () => {
     expect(pipelineProperties().Stages.map((s: { Name: string }) => s.Name)).toEqual([
       'Source',
       'Build',
       'UpdatePipeline',
       'Assets',
+      'Sandbox',
       'Dev',
       'Prod',
     ]);
@@ -167,6 +168,7 @@ describe('stage conditions', () => {
       ['Build', undefined, undefined, undefined],
       ['UpdatePipeline', undefined, undefined, undefined],
       ['Assets', undefined, undefined, undefined],
+      ['Sandbox', undefined, undefined, undefined],
       ['Dev', undefined, undefined, undefined],
       ['Prod', undefined, undefined, { Result: 'ROLLBACK' }],
     ]);
@@ -182,7 +184,7 @@ describe('stage conditions', () => {
     // The L2's own rendering of the stages, without overrides.
     const own = cdk.Stack.of(resource).resolve(resource.stages) as Record<string, unknown>[];
     expect(own.map((s) => [s.name, s.beforeEntry, s.onSuccess, s.onFailure])).toEqual(
-      ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod'].map((name) => [name, undefined, undefined, undefined]),
+      ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Prod'].map((name) => [name, undefined, undefined, undefined]),
     );
   });
 

@@ -90,6 +90,7 @@ export class ReleasePipeline extends Construct {
   /** The replacement guard, when {@link ReleasePipelineProps.replacementGuard} asks for one. */
   readonly replacementGuard?: ReplacementGuard;
   private built = false;
+  private releaseSource?: pipelines.CodePipelineSource;
 
   constructor(scope: Construct, id: string, props: ReleasePipelineProps) {
     super(scope, id);
@@ -163,6 +164,14 @@ export class ReleasePipeline extends Construct {
     return gate;
   }
 
+  /**
+   * The repository checkout the Build step starts from: the input of a stage's `pre` or `post` step that needs
+   * the source (e.g. integration tests run from the repository against a deployed stage).
+   */
+  get source(): pipelines.CodePipelineSource {
+    return this.releaseSource!;
+  }
+
   /** The stages added by {@link addGatedStage}, in promotion order, with their options. */
   get gated(): readonly GatedStage[] {
     return this.gatedStages;
@@ -213,6 +222,7 @@ export class ReleasePipeline extends Construct {
       connectionArn: props.source.connectionArn,
       triggerOnPush: true,
     });
+    this.releaseSource = source;
     const commands = props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'];
     const env = { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' };
     if (!props.gateCheck) return new pipelines.CodeBuildStep('Build', { input: source, commands, primaryOutputDirectory: 'cdk.out', env });
