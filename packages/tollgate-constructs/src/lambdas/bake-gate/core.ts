@@ -377,7 +377,7 @@ class Findings {
    * The value of an environment's read, or undefined when there is none to judge: not read at all (a rejection),
    * or failed (a retry, or a rejection once it has failed for the tolerance).
    */
-  environment<T>(name: string, read: Read<T> | undefined): T | undefined {
+  valueOf<T>(name: string, read: Read<T> | undefined): T | undefined {
     if (!read) {
       this.rejections.push(`${name} was not read`);
       return undefined;
@@ -493,20 +493,14 @@ function checkBakedEnvironment(
   now: Date,
 ): void {
   // The stage has just deployed the environment, so its role exists: a missing role is a failure too.
-  const reading = f.environment(env.name, read);
+  const reading = f.valueOf(env.name, read);
   if (!reading) return;
-  const byName = new Map(reading.alarms.map((a) => [a.name, a]));
-  for (const name of env.alarmNames) {
-    const alarm = byName.get(name);
-    if (!alarm) {
-      f.rejections.push(`${name} does not exist in ${env.name}`);
-      continue;
-    }
+  for (const alarm of watchedAlarms(f, env, reading)) {
     const fired = alarmDuring(alarm, { start, end: now }, now);
     if (fired) f.rejections.push(fired);
-    else if (!alarm.actionsEnabled) f.rejections.push(`${name} has its actions disabled`);
-    else if (alarm.state !== 'OK') f.evidence.push(`${name} is ${alarm.state}, not OK (${alarm.reason})`);
-    else f.notes.push(`${name} OK, no ALARM since ${clock(start, now)}`);
+    else if (!alarm.actionsEnabled) f.rejections.push(`${alarm.name} has its actions disabled`);
+    else if (alarm.state !== 'OK') f.evidence.push(`${alarm.name} is ${alarm.state}, not OK (${alarm.reason})`);
+    else f.notes.push(`${alarm.name} OK, no ALARM since ${clock(start, now)}`);
   }
   for (const change of reading.configurationChanges.filter((c) => c.at >= start)) {
     f.rejections.push(`${change.alarmName} changed at ${clock(change.at, now)} during the bake (${change.summary})`);
@@ -517,6 +511,16 @@ function checkBakedEnvironment(
     f.rejections.push(`${stack.name} was updated outside the pipeline at ${clock(stack.lastUpdatedAt, now)}, during the bake`);
   }
   if (!bake.allowNoTraffic) checkEvidence(f, env, reading, start, now);
+}
+
+/** The environment's watched alarms as read; each one that does not exist is a rejection. */
+function watchedAlarms(f: Findings, env: EnvironmentSettings, reading: EnvironmentReading): AlarmReading[] {
+  const byName = new Map(reading.alarms.map((a) => [a.name, a]));
+  return env.alarmNames.flatMap((name) => {
+    const alarm = byName.get(name);
+    if (!alarm) f.rejections.push(`${name} does not exist in ${env.name}`);
+    return alarm ? [alarm] : [];
+  });
 }
 
 /** Evidence that the environment served traffic: synthetic check runs over the time, and requests served. */
@@ -544,26 +548,12 @@ function checkEvidence(f: Findings, env: EnvironmentSettings, reading: Environme
 /** An earlier environment that still ran this build: an ALARM there while it did rejects this bake too. */
 function checkUpstream(f: Findings, upstream: EntryCheckSettings['upstream'], approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
   const env = environmentOf(upstream.environment, settings);
-  const span = inputs.upstreamSpans?.get(approval.pipelineExecutionId);
-  const read = inputs.environments.get(env.name);
-  if (!span) {
-    f.rejections.push(`when ${env.name} ran this build was not read`);
-    return;
-  }
-  if (!span.ok) {
-    f.failed(`when ${env.name} ran this build`, span);
-    return;
-  }
-  const reading = f.environment(env.name, read);
+  const span = f.valueOf(`when ${env.name} ran this build`, inputs.upstreamSpans?.get(approval.pipelineExecutionId));
+  if (!span) return;
+  const reading = f.valueOf(env.name, inputs.environments.get(env.name));
   if (!reading) return;
-  const byName = new Map(reading.alarms.map((a) => [a.name, a]));
-  for (const name of env.alarmNames) {
-    const alarm = byName.get(name);
-    if (!alarm) {
-      f.rejections.push(`${name} does not exist in ${env.name}`);
-      continue;
-    }
-    const fired = alarmDuring(alarm, span.value, inputs.now);
+  for (const alarm of watchedAlarms(f, env, reading)) {
+    const fired = alarmDuring(alarm, span, inputs.now);
     if (fired) f.rejections.push(`${fired}, while ${env.name} still ran this build`);
   }
 }
