@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const sandboxMinutes = sandboxSteps.reduce((sum, st) => sum + st.minutes, 0);
   const toProd = timeline.releasedAt ? (Date.parse(timeline.releasedAt) - Date.parse(timeline.pushedAt)) / 60_000 : NaN;
   console.log(
-    `pipeline Sandbox stage: +${sandboxMinutes} min per release (${sandboxSteps.map((st) => `${st.what} ~${st.minutes} min`).join(' + ')}); ` +
+    `pipeline Sandbox stage: +${sandboxMinutes} min per release (${sandboxSteps.map((st) => `${st.kind} ${st.what} ~${st.minutes} min`).join(' + ')}); ` +
       `push to released ${toProd} min on a Monday morning, ${toProd - sandboxMinutes} min without it`,
   );
   const coldTimes: number[] = [];

@@ -23,6 +23,7 @@ interface PlanOptions {
   readonly buildMinutes: number;
   readonly deployMinutes: number;
   readonly testsMinutes: number;
+  readonly guardMinutes: number;
 }
 
 /** Everything `plan` works out; `--json` prints exactly this. */
@@ -54,7 +55,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const config = loadAppConfig();
   const stacks = readAssembly(options.dir);
   const promotion = promotionPlan(stacks, config.pipelineName);
-  const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes, testsMinutes: options.testsMinutes };
+  const estimates = { buildMinutes: options.buildMinutes, deployMinutes: options.deployMinutes, testsMinutes: options.testsMinutes, guardMinutes: options.guardMinutes };
   const margin = lateStartMarginMinutes(config.bake);
   const pipelineStack = stacks.find((st) => st.stackName === promotion.pipelineStack);
   if (!pipelineStack) throw new CliError(`no stack ${promotion.pipelineStack} in ${options.dir}: run \`npm run synth\` again`);
@@ -96,6 +97,7 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
     .option('--build-minutes <minutes>', 'estimate for source, build, self-update and assets', minutes('--build-minutes'), DEFAULT_ESTIMATES.buildMinutes)
     .option('--deploy-minutes <minutes>', 'estimate for one CloudFormation deployment, before traffic shifting', minutes('--deploy-minutes'), DEFAULT_ESTIMATES.deployMinutes)
     .option('--tests-minutes <minutes>', "estimate for one CodeBuild action of a release stage (the Sandbox stage's integration tests)", minutes('--tests-minutes'), DEFAULT_ESTIMATES.testsMinutes)
+    .option('--guard-minutes <minutes>', 'estimate for one replacement guard step, between a stack\'s Prepare and Deploy', minutes('--guard-minutes'), DEFAULT_ESTIMATES.guardMinutes)
     .option('--pushed-at <time>', 'when the commit is pushed: an ISO-8601 time, or a local time in the calendar\'s zone (default: now)')
     .option('--mermaid', 'print the earliest path as a Mermaid gantt chart instead (for docs and pull requests)')
     .action((options: PlanOptions) => {

@@ -11,6 +11,7 @@ function taskName(step: TimelineStep): string {
   const name = {
     build: `build ~${takes}`,
     deploy: `deploy ${step.what} ~${takes}`,
+    guard: `guard ${step.what} ~${takes}`,
     tests: `${step.what} ~${takes}`,
     traffic: `canary ${takes}`,
     bake: `${step.what} ${takes}`,

@@ -3,6 +3,7 @@
  * calendar's local time with human durations, then the stages and gates in detail; no line wider than
  * {@link WIDTH} columns.
  */
+import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/pipeline/replacement-guard';
 import { duration } from '@tollgate/constructs/lib/domain/duration';
 import type { PlanReport } from '../commands/plan';
 import { localMoment } from '../status-verdict';
@@ -47,7 +48,7 @@ export function evidenceLine(evidence: BakeEvidence): string {
 }
 
 /** Steps whose minutes are estimates, marked `~`. */
-const ESTIMATED: readonly TimelineStep['kind'][] = ['build', 'deploy', 'tests'];
+const ESTIMATED: readonly TimelineStep['kind'][] = ['build', 'deploy', 'guard', 'tests'];
 
 /** The earliest path as a table: when (local time), stage, step, what, how long. */
 function timelineLines(report: PlanReport): string[] {
@@ -116,9 +117,12 @@ function stageFacts(stage: PlanStage, bakes: readonly PlanBake[], entryChecks: r
       facts.push([1, `ECS ${s.service}: ${s.strategy}${alarms}${s.circuitBreakerRollback ? ', circuit breaker rolls back' : ''}${s.bakeTimeMinutes ? `, bake ${minutes(s.bakeTimeMinutes)}` : ''}`]);
     }
   }
-  // A release stage's own CodeBuild steps (the Sandbox stage's integration tests): a failure stops the release there.
+  // A release stage's own CodeBuild steps (replacement guards, the Sandbox stage's integration tests): a failure stops the release there.
   if (stage.deploys.length > 0) {
-    for (const a of stage.actions.filter((ac) => ac.provider === 'CodeBuild')) facts.push([0, `then CodeBuild ${a.name}; a failure stops the release in ${stage.name}`]);
+    for (const a of stage.actions.filter((ac) => ac.provider === 'CodeBuild')) {
+      const guard = a.name.includes(REPLACEMENT_GUARD_STEP_PREFIX);
+      facts.push([0, guard ? `before deploying, CodeBuild ${a.name}: a stateful replacement stops the release in ${stage.name}` : `then CodeBuild ${a.name}; a failure stops the release in ${stage.name}`]);
+    }
   }
   for (const a of stage.approvals.filter((ap) => ap.name !== entry?.action)) {
     const bake = bakes.find((b) => b.stage === stage.name && b.action === a.name);

@@ -1,4 +1,5 @@
 import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
+import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/pipeline/replacement-guard';
 import type { PlanBake, PlanEntryCheck } from './bakes';
 import { CalendarOpening } from './calendar';
 import { PlanStage, PromotionPlan, TrafficShiftPlan, describeShift } from './promotion';
@@ -14,12 +15,17 @@ export interface DurationEstimates {
    * the jest run.
    */
   readonly testsMinutes: number;
+  /**
+   * One replacement guard step, between a stack's Prepare and Deploy: CodeBuild's provisioning and one
+   * DescribeChangeSet (the guard's own decision takes under a millisecond, `npm run bench`).
+   */
+  readonly guardMinutes: number;
 }
 
-export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5, testsMinutes: 5 };
+export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5, testsMinutes: 5, guardMinutes: 2 };
 
 /** What a step of the earliest path is; `build` and `deploy` take estimated minutes, `traffic` is the shift of the slowest deployment group. */
-export type StepKind = 'build' | 'deploy' | 'tests' | 'traffic' | 'bake' | 'alarm latency' | 'calendar' | 'entry check';
+export type StepKind = 'build' | 'deploy' | 'guard' | 'tests' | 'traffic' | 'bake' | 'alarm latency' | 'calendar' | 'entry check';
 
 export interface TimelineStep {
   readonly kind: StepKind;
@@ -61,18 +67,27 @@ type Part = Pick<TimelineStep, 'kind' | 'what' | 'minutes'> & { readonly order: 
 
 /** The stage's deployment (an estimate) and then its slowest traffic shift, each a step. */
 function deployParts(stage: PlanStage, estimates: DurationEstimates): Part[] {
-  const order = Math.min(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder));
+  // The Deploy action's run order (the last of the stack's actions): a guard between Prepare and Deploy comes first.
+  const order = Math.max(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder));
   const slowest = stage.deploys.flatMap((d) => d.trafficShifts).reduce<TrafficShiftPlan | undefined>((a, b) => (a && a.totalMinutes >= b.totalMinutes ? a : b), undefined);
   const deploy: Part = { order, kind: 'deploy', what: stage.deploys.map((d) => d.stackName).join(', '), minutes: estimates.deployMinutes };
   if (!slowest || slowest.totalMinutes === 0) return [deploy];
   return [deploy, { order, kind: 'traffic', what: describeShift(slowest.shift), minutes: slowest.totalMinutes }];
 }
 
-/** The stage's CodeBuild actions (a stage's `pre` and `post` steps, such as integration tests), each an estimate. */
+/**
+ * The stage's CodeBuild actions, each an estimate: the replacement guards (between Prepare and Deploy) and the
+ * stage's other steps, such as integration tests.
+ */
 function codeBuildParts(stage: PlanStage, estimates: DurationEstimates): Part[] {
   return stage.actions
     .filter((a) => a.provider === 'CodeBuild')
-    .map((a) => ({ order: a.runOrder, kind: 'tests' as const, what: a.name, minutes: estimates.testsMinutes }));
+    .map((a) => {
+      // `<stack>.ReplacementGuard-<stack>` or `ReplacementGuard-<stack>`: the guard's `what` is the stack it guards.
+      const guarded = a.name.split(REPLACEMENT_GUARD_STEP_PREFIX)[1];
+      if (guarded !== undefined) return { order: a.runOrder, kind: 'guard' as const, what: guarded, minutes: estimates.guardMinutes };
+      return { order: a.runOrder, kind: 'tests' as const, what: a.name, minutes: estimates.testsMinutes };
+    });
 }
 
 function bakeParts(stage: PlanStage, options: TimelineOptions): Part[] {

@@ -81,6 +81,7 @@ describe('plan on the synthesized app', () => {
     const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => [s.kind, s.what, s.minutes]);
     // Dev shifts all traffic at once: no traffic step.
     expect(devSteps).toEqual([
+      ['guard', 'Dev-Service', 2],
       ['deploy', 'Dev-Service', 5],
       ['bake', 'dev bake in approval Bake', 60],
       ['alarm latency', "for the alarms to judge the bake's last minutes", 3],
@@ -96,12 +97,13 @@ describe('plan on the synthesized app', () => {
     const prodSteps = report.timeline.steps.filter((s) => s.stage === 'Prod' && s.kind !== 'calendar').map((s) => [s.kind, s.what, s.minutes]);
     expect(prodSteps).toEqual([
       ['entry check', 'dev clean since its bake, prod healthy, calendar open, nothing halted', 0],
+      ['guard', 'Prod-Service', 2],
       ['deploy', 'Prod-Service', 5],
       ['traffic', 'canary 10 % for 10 min, then all', 10],
       ['bake', 'prod bake in approval ProdBake', 30],
       ['alarm latency', "for the alarms to judge the bake's last minutes", 3],
     ]);
-    expect(Date.parse(report.timeline.releasedAt!) - Date.parse(report.timeline.reachesProdAt!)).toBe((15 + 30 + 3) * 60_000);
+    expect(Date.parse(report.timeline.releasedAt!) - Date.parse(report.timeline.reachesProdAt!)).toBe((2 + 15 + 30 + 3) * 60_000);
   });
 
   test('the bakes come from the synthesized gate, evidence required by default, and are the approvals status and stop know', () => {
@@ -135,11 +137,11 @@ describe('plan on the synthesized app', () => {
   });
 
   test('a commit pushed on a Sunday waits in the bake for Monday 09:00 New York before it reaches prod', () => {
-    // Sunday 10:30Z + 20 min build + 5 min sandbox deploy + 5 min integration tests + 5 min dev + 60 min bake +
-    // 3 min alarm latency = Sunday 12:08Z: the calendar opens Monday 09:00-05:00.
+    // Sunday 10:30Z + 20 min build + 2 min sandbox guard + 5 min sandbox deploy + 5 min integration tests + 2 min
+    // dev guard + 5 min dev + 60 min bake + 3 min alarm latency = Sunday 12:12Z: the calendar opens Monday 09:00-05:00.
     expect(report.timeline.steps.find((s) => s.kind === 'calendar')).toMatchObject({
       stage: 'Prod',
-      startsAt: '2026-11-22T12:08:00Z',
+      startsAt: '2026-11-22T12:12:00Z',
       endsAt: '2026-11-23T14:00:00Z',
       what: 'wait for the release calendar: Sunday',
     });
@@ -158,13 +160,16 @@ describe('plan on the synthesized app', () => {
     expectGolden('plan', result.out);
   });
 
-  test('--build-minutes, --deploy-minutes and --tests-minutes change the estimated steps, marked ~', async () => {
-    const result = await run('plan', '--dir', outdir, '--build-minutes', '12', '--deploy-minutes', '3', '--tests-minutes', '7');
-    expect(result.out.filter((line) => /~\d+ min$/.test(line)).map((line) => line.match(/  (build|deploy|tests)  .*~(\d+) min$/)?.slice(1))).toEqual([
+  test('--build-minutes, --deploy-minutes, --tests-minutes and --guard-minutes change the estimated steps, marked ~', async () => {
+    const result = await run('plan', '--dir', outdir, '--build-minutes', '12', '--deploy-minutes', '3', '--tests-minutes', '7', '--guard-minutes', '1');
+    expect(result.out.filter((line) => /~\d+ min$/.test(line)).map((line) => line.match(/  (build|deploy|guard|tests)  .*~(\d+) min$/)?.slice(1))).toEqual([
       ['build', '12'],
+      ['guard', '1'],
       ['deploy', '3'],
       ['tests', '7'],
+      ['guard', '1'],
       ['deploy', '3'],
+      ['guard', '1'],
       ['deploy', '3'],
     ]);
   });
@@ -175,7 +180,7 @@ describe('plan on the synthesized app', () => {
     const result = await run('plan', '--dir', outdir, ...args.split(' '));
     expect(result.code).toBe(0);
     expect(`${result.stdout}\n`).toBe(chart);
-    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 07:08, 2026-11-23 09:00\n {2}entry check :milestone/);
+    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 07:12, 2026-11-23 09:00\n {2}entry check :milestone/);
   });
 
   describe('an assembly whose gate was synthesized with other bake settings', () => {
@@ -360,7 +365,7 @@ describe('reading traffic shifting and conditions from templates', () => {
     const timeline = earliestTimeline(plan, {
       now: NOW,
       bakes,
-      estimates: { buildMinutes: 10, deployMinutes: 5, testsMinutes: 5 },
+      estimates: { buildMinutes: 10, deployMinutes: 5, testsMinutes: 5, guardMinutes: 2 },
       prodStage: 'Prod',
       nextOpening: (at) => ({ at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] }),
     });

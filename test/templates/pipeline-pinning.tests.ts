@@ -37,6 +37,7 @@ test('the pipeline has the projects CDK Pipelines creates: build, self-mutation,
     expect.stringMatching(/^ReleasePipelineDevReplacementGuardDevService/),
     expect.stringMatching(/^ReleasePipelineProdReplacementGuardProdService/),
     expect.stringMatching(/^ReleasePipelineSandboxIntegrationTests/),
+    expect.stringMatching(/^ReleasePipelineSandboxPipelineServiceReplacementGuardPipelineService/),
     expect.stringMatching(/^ReleaseUpdatePipelineSelfMutation/),
   ]);
 });

@@ -20,12 +20,13 @@ describe("the pipeline's Sandbox stage", () => {
     return pipelines[0].Properties.Stages as PipelineStageJson[];
   };
 
-  test('comes after Assets and before Dev: deploy, then the integration tests', () => {
+  test('comes after Assets and before Dev: prepare, the replacement guard, deploy, then the integration tests', () => {
     expect(stages().map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', SANDBOX_STAGE_NAME, 'Dev', 'Prod']);
     const actions = stages().find((s) => s.Name === SANDBOX_STAGE_NAME)!.Actions;
     const ordered = [...actions].sort((a, b) => a.RunOrder - b.RunOrder).map((a) => [a.ActionTypeId.Provider, a.Name]);
     expect(ordered).toEqual([
       ['CloudFormation', 'Pipeline-Service.Prepare'],
+      ['CodeBuild', 'Pipeline-Service.ReplacementGuard-Pipeline-Service'],
       ['CloudFormation', 'Pipeline-Service.Deploy'],
       ['CodeBuild', INTEGRATION_TESTS_ACTION],
     ]);

@@ -35,14 +35,14 @@ describe('replacement guard in the pipeline', () => {
     expect(JSON.parse(String(guard.configuration.EnvironmentVariables))).toContainEqual({ name: 'GUARD_EXECUTION_ID', type: 'PLAINTEXT', value: '#{codepipeline.PipelineExecutionId}' });
   });
 
-  test('the step assumes the CDK deploy role of each stage account, and may record consumption only under its prefix', () => {
+  test('the step assumes the CDK deploy role of each stage account (the pipeline sandbox, dev and prod), and may record consumption only under its prefix', () => {
     const deployRole = (account: string) =>
       Match.objectLike({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/cdk-hnb659fds-deploy-role-${account}-us-east-1`]] });
     synthesized.pipeline.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           { Action: ['ssm:GetParameter', 'ssm:PutParameter'], Effect: 'Allow', Resource: 'arn:aws:ssm:us-east-1:111111111111:parameter/tollgate/Tollgate/allow-replace/*' },
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: [deployRole('222222222222'), deployRole('333333333333')] },
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: [deployRole('222222222222'), deployRole('333333333333'), deployRole('444444444444')] },
           Match.objectLike({ Action: 'sns:Publish', Resource: Match.objectLike({ Ref: Match.stringLikeRegexp('BakeGateTopic') }) }),
         ]),
       },

@@ -19,6 +19,9 @@ export const GUARD_ASSEMBLY_DIR = 'tollgate-replacement-guard';
 /** CDK Pipelines' Prepare creates, and Deploy executes, a change set of this name (aws-cdk-lib 2.276 `CodePipeline`). */
 export const PIPELINE_CHANGE_SET_NAME = 'PipelineChange';
 
+/** How a guard step's name starts (`ReplacementGuard-<stack name>`): how `plan` tells the guard from other CodeBuild steps. */
+export const REPLACEMENT_GUARD_STEP_PREFIX = 'ReplacementGuard-';
+
 export interface ReplacementGuardProps {
   /** Physical name of the pipeline: consumed allow-list entries are kept under `/tollgate/<pipelineName>/allow-replace/`. */
   readonly pipelineName: string;
@@ -71,7 +74,7 @@ export class ReplacementGuard extends Construct {
       const qualifier = stack.synthesizer.bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
       const deployRoleArn = `arn:${cdk.Aws.PARTITION}:iam::${stack.account}:role/cdk-${qualifier}-deploy-role-${stack.account}-${stack.region}`;
       this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [deployRoleArn] }));
-      const step = new pipelines.CodeBuildStep(`ReplacementGuard-${stack.stackName}`, {
+      const step = new pipelines.CodeBuildStep(`${REPLACEMENT_GUARD_STEP_PREFIX}${stack.stackName}`, {
         input: this.props.cloudAssembly,
         commands: [`node ${GUARD_ASSEMBLY_DIR}/index.js`],
         role: this.role,
