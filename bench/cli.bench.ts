@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTollgateApp } from '../cdk/tollgate';
 import { decideDeletions, StackDescription } from '../lambdas/sandbox-cleaner/select';
+import type { Timeline } from '../cli/plan/timeline';
 import { NOW, clearTollgateEnv, run, serveHealthyPipeline, useEndpoint } from '../test/cli-fixture';
 import { FakeAwsEndpoint } from '../test/fake-aws-endpoint';
 
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   // What the pipeline's Sandbox stage adds to a release, by plan's own timeline (its estimates), for a push on a
   // Monday morning, when the calendar holds nothing back: every Sandbox minute is a minute later in prod.
   const monday = await run('plan', '--dir', outdir, '--json', '--pushed-at', '2026-11-23T14:00:00Z');
-  const { timeline } = (JSON.parse(monday.stdout) as { result: { timeline: { pushedAt: string; releasedAt?: string; steps: { stage: string; what: string; minutes: number }[] } } }).result;
+  const { timeline } = (JSON.parse(monday.stdout) as { result: { timeline: Timeline } }).result;
   const sandboxSteps = timeline.steps.filter((st) => st.stage === 'Sandbox');
   const sandboxMinutes = sandboxSteps.reduce((sum, st) => sum + st.minutes, 0);
   const toProd = timeline.releasedAt ? (Date.parse(timeline.releasedAt) - Date.parse(timeline.pushedAt)) / 60_000 : NaN;

@@ -22,7 +22,8 @@ export function synthesizeTollgate(context: Record<string, unknown> = {}, option
     env: {},
     userName: () => 'alice',
     ...options,
-    appProps: { outdir, context: { ...readCdkJsonContext(), ...context } },
+    // `cdk synth` turns on construct paths in templates (`aws:cdk:path`), which plan names resources by.
+    appProps: { outdir, context: { ...readCdkJsonContext(), 'aws:cdk:enable-path-metadata': true, ...context } },
     // Before the stages exist: CDK Pipelines synthesizes Dev and Prod while the pipeline stack is built.
     configureApp: addAwsSolutionsChecks,
   });

@@ -17,7 +17,7 @@ import { PlanBake } from '../../cli/plan/bakes';
 import { promotionPlan, stageExposure } from '../../cli/plan/promotion';
 import { MANIFEST_METADATA_KEY, PipelineManifestDocument } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../../cli/plan/timeline';
-import { createTollgateApp } from '../../cdk/tollgate';
+import { sharedTollgate } from '../fixture';
 import { NOW, clearTollgateEnv, run } from '../cli-fixture';
 import { expectGolden } from '../golden';
 
@@ -28,11 +28,8 @@ let pipelineTemplate: { Resources: Record<string, { Type: string; Properties: an
 
 beforeAll(async () => {
   clearTollgateEnv();
-  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-plan-'));
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
-  // `cdk synth` turns on the construct paths (`aws:cdk:path`) that plan names resources by.
-  const context = { ...cdkJson.context, sandbox: 'alice', 'aws:cdk:enable-path-metadata': true };
-  createTollgateApp({ appProps: { outdir, context }, env: {} }).app.synth();
+  // The shared app's cloud assembly, written as `cdk synth` writes it (construct paths on).
+  outdir = sharedTollgate().app.synth().directory;
   const result = await run('plan', '--dir', outdir, '--json');
   expect(result.err).toEqual([]);
   expect(result.code).toBe(0);
@@ -40,7 +37,6 @@ beforeAll(async () => {
   report = (JSON.parse(result.stdout) as { command: string; result: PlanReport }).result;
   pipelineTemplate = JSON.parse(fs.readFileSync(path.join(outdir, 'Tollgate-Pipeline.template.json'), 'utf8'));
 });
-afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 describe('plan on the synthesized app', () => {
   test('lists the pipeline stages exactly as the pipeline template orders them', () => {
