@@ -1,6 +1,7 @@
 import type { MetricId } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import { z } from 'zod';
 import { nonEmptyString, wholeNumber } from '@tollgate/constructs/lib/domain/schema';
+import { waveBakeMinutesSchema } from './prod-waves';
 
 /** The `bake` section of the `tollgate` context: how long dev bakes and what it must show. */
 export interface BakeConfig {
@@ -45,6 +46,8 @@ export interface BakeConfig {
    * out; bake plus hold is at most CodePipeline's 60 days.
    */
   readonly maxHoldDays: number;
+  /** One bake per prod wave, in wave order (Amazon's practice: longest after the first wave); needs `prod.waves`. */
+  readonly waveBakeMinutes?: readonly number[];
 }
 
 export const DEFAULT_BAKE_CONFIG: BakeConfig = {
@@ -94,6 +97,7 @@ export const bakeSchema = z
     prodBakeMinutes: wholeNumber(1, 1440).default(d.prodBakeMinutes),
     evidenceGraceMinutes: wholeNumber(0, 10_080).default(d.evidenceGraceMinutes),
     maxHoldDays: wholeNumber(0, 60).default(d.maxHoldDays),
+    waveBakeMinutes: waveBakeMinutesSchema,
   })
   .superRefine(({ minutes, maxHoldDays }, ctx) => {
     if (minutes + maxHoldDays * 1440 > MAX_APPROVAL_MINUTES) {
@@ -103,8 +107,8 @@ export const bakeSchema = z
 
 /**
  * The gate's late-start margin: how long before the release window closes it stops promoting a baked build,
- * because prod's deployment and bake would not end inside the window.
+ * because prod's deployment and bake (`bakeMinutes`: a wave's own) would not end inside the window.
  */
-export function lateStartMarginMinutes(bake: BakeConfig): number {
-  return bake.prodDeployMinutes + bake.prodBakeMinutes + bake.alarmLatencyMinutes;
+export function lateStartMarginMinutes(bake: BakeConfig, bakeMinutes: number = bake.prodBakeMinutes): number {
+  return bake.prodDeployMinutes + bakeMinutes + bake.alarmLatencyMinutes;
 }

@@ -7,6 +7,7 @@ import { BakeConfig, bakeSchema, DEFAULT_BAKE_CONFIG } from './bake-config';
 import { type CanarySettings, canarySchema, DEFAULT_CANARY_SETTINGS } from './canary-settings';
 import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { pipelineNameSchema } from './pipeline-name';
+import { checkWaves, ProdWave, resolveProdWaves, wavesSchema } from './prod-waves';
 import type { ReleaseSource } from '@tollgate/constructs';
 import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
 
@@ -28,7 +29,13 @@ export interface TollgateConfig {
   /** Where the pipeline runs. */
   readonly deployment: AccountEnvironment;
   readonly dev: AccountEnvironment;
+  /** Prod's account; its region unless `prod.waves` lists the targets (see {@link prodWaves}). */
   readonly prod: AccountEnvironment;
+  /**
+   * The waves a release reaches in prod, in order, each baked before the next (`prod.waves`,
+   * `bake.waveBakeMinutes`); without `prod.waves`, one wave: the stage `Prod` with the one target `prod`.
+   */
+  readonly prodWaves: readonly ProdWave[];
   /**
    * Where personal sandboxes go: an account of their own, never dev's, prod's or the deployment account, so
    * that anyone who may deploy a sandbox holds no deploy rights where releases run. The region defaults to dev's.
@@ -81,6 +88,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   deployment: { account: '111111111111', region: 'us-east-1' },
   dev: { account: '222222222222', region: 'us-east-1' },
   prod: { account: '333333333333', region: 'us-east-1' },
+  prodWaves: resolveProdWaves({ account: '333333333333', region: 'us-east-1' }, DEFAULT_BAKE_CONFIG.prodBakeMinutes),
   sandbox: { account: '444444444444', region: 'us-east-1' },
   repository: {
     fullName: 'example-org/tollgate',
@@ -126,7 +134,10 @@ export const tollgateSchema = z
     pipelineName: pipelineNameSchema.default(ex.pipelineName),
     deployment: environmentSchema(ex.deployment),
     dev: environmentSchema(ex.dev),
-    prod: environmentSchema(ex.prod),
+    /** With `waves`, the targets in order; a target's account defaults to `account`. */
+    prod: z
+      .strictObject({ account: account.default(ex.prod.account), region: region.default(ex.prod.region), waves: wavesSchema(account, region) })
+      .prefault({}),
     /** The region defaults to dev's. */
     sandbox: z.strictObject({ account: account.default(ex.sandbox.account), region: region.optional() }).prefault({}),
     repository: z
@@ -162,10 +173,13 @@ export const tollgateSchema = z
     checkSandboxAccountIsItsOwn(config, ctx);
     checkCertificatesAreLocal(config, ctx);
     checkFreezesFitHold(config, ctx);
+    checkWaves(config.prod.waves, config.bake.waveBakeMinutes, ctx);
   })
   .transform(
-    ({ sandbox, operators, ...config }): TollgateConfig => ({
+    ({ sandbox, operators, prod: { waves, ...prod }, ...config }): TollgateConfig => ({
       ...config,
+      prod,
+      prodWaves: resolveProdWaves({ ...prod, waves }, config.bake.prodBakeMinutes, config.bake.waveBakeMinutes),
       sandbox: { account: sandbox.account, region: sandbox.region ?? config.dev.region },
       operators: { principals: [...new Set(operators.principals ?? [`arn:aws:iam::${config.deployment.account}:root`])] },
     }),
@@ -244,7 +258,7 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
 }
 
 type Issues = z.core.$RefinementCtx;
-type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators'> & { readonly sandbox: { readonly account: string } };
+type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators' | 'prodWaves'> & { readonly sandbox: { readonly account: string } };
 
 /**
  * Developers deploy sandboxes with their own credentials: an account shared with dev, prod or the pipeline would
@@ -253,7 +267,9 @@ type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators'> & { readonly sandbox
  */
 function checkSandboxAccountIsItsOwn(config: Parsed, ctx: Issues): void {
   const account = config.sandbox.account;
-  const owner = (['deployment', 'dev', 'prod'] as const).find((name) => config[name].account === account);
+  const owner =
+    (['deployment', 'dev', 'prod'] as const).find((name) => config[name].account === account) ??
+    (config.prod.waves?.flat().some((target) => target.account === account) ? 'prod' : undefined);
   if (owner === undefined) return;
   const whose = owner === 'deployment' ? 'the deployment account' : `${owner}'s account`;
   ctx.addIssue({

@@ -9,6 +9,7 @@ import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/sha
 import { manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { BakeGate, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleasePipeline } from '@tollgate/constructs';
 import { PipelineSandbox } from './pipeline-sandbox';
+import { isSingleProd, ProdTarget, ProdWave, targetEnvironmentName, targetStageId } from './prod-waves';
 import { GateAccess } from './sample-service/service-stack';
 import { ServiceStage } from './sample-service/service-stage';
 
@@ -28,7 +29,10 @@ export class PipelineStack extends cdk.Stack {
   /** The pipeline's own sandbox before Dev, `Pipeline-Service` in the sandbox account, and its integration tests. */
   readonly pipelineSandbox: PipelineSandbox;
   readonly devStage: ServiceStage;
+  /** Prod's first target (the only one without prod.waves). */
   readonly prodStage: ServiceStage;
+  /** Every prod target's service stage, wave by wave. */
+  readonly prodTargets: readonly { readonly wave: ProdWave; readonly target: ProdTarget; readonly stage: ServiceStage }[];
   readonly bakeGate: BakeGate;
   readonly operatorRole: OperatorRole;
   /** The pipeline's shape for the `tollgate` command line. */
@@ -61,12 +65,20 @@ export class PipelineStack extends cdk.Stack {
       canary: config.canary,
       gateAccess: gateAccess(config.dev, [...bake.extraAlarmNames]),
     });
-    this.prodStage = new ServiceStage(this, 'Prod', {
-      env: config.prod,
-      environmentKind: 'prod',
-      canary: config.canary,
-      gateAccess: gateAccess(config.prod, []),
-    });
+    // Prod: one service stage per target, wave by wave (without prod.waves, the one stage `Prod`).
+    this.prodTargets = config.prodWaves.flatMap((wave) =>
+      wave.targets.map((target) => ({
+        wave,
+        target,
+        stage: new ServiceStage(this, targetStageId(wave, target), {
+          env: { account: target.account, region: target.region },
+          environmentKind: 'prod',
+          canary: config.canary,
+          gateAccess: gateAccess(target, []),
+        }),
+      })),
+    );
+    this.prodStage = this.prodTargets[0].stage;
     this.releasePipeline = new ReleasePipeline(this, 'Release', {
       pipelineName: config.pipelineName,
       source: config.repository,
@@ -81,14 +93,14 @@ export class PipelineStack extends cdk.Stack {
       pipelineName: config.pipelineName,
       deployment,
       sandbox: config.sandbox,
-      releaseAccounts: [config.dev.account, config.prod.account, deployment.account],
+      releaseAccounts: [...new Set([config.dev.account, config.prod.account, ...config.prodWaves.flatMap((w) => w.targets.map((t) => t.account)), deployment.account])],
       canary: config.canary,
       settings: config.pipelineSandbox,
       source: this.releasePipeline.source,
     });
     this.releasePipeline.addGatedStage(this.pipelineSandbox.stage, { pre: this.pipelineSandbox.pre, post: [this.pipelineSandbox.tests] });
 
-    // One gate owns both bakes: dev's before prod, and prod's after it, which fails (and so rolls back) Prod.
+    // One gate owns every bake: dev's before prod, and one after each prod wave, which fails (and so rolls back) it.
     const environment = (name: string, stage: ServiceStage, env: AccountEnvironment, extraAlarmNames: readonly string[]): GateEnvironmentProps => ({
       name,
       ...env,
@@ -99,7 +111,6 @@ export class PipelineStack extends cdk.Stack {
         minimumCoveragePercent: bake.syntheticCoveragePercent,
       },
     });
-    const lateStartMargin = cdk.Duration.minutes(lateStartMarginMinutes(bake));
     this.releasePipeline.addGatedStage(this.devStage, {
       environment: { ...environment('dev', this.devStage, config.dev, bake.extraAlarmNames), minimumRequests: bake.minimumRequests },
       bake: {
@@ -109,20 +120,28 @@ export class PipelineStack extends cdk.Stack {
         allowNoTraffic: bake.allowNoTraffic,
       },
     });
-    this.releasePipeline.addGatedStage(this.prodStage, {
-      environment: environment('prod', this.prodStage, config.prod, []),
-      // However a build reaches Prod's door (a resume, a re-enabled transition), it is checked again there; the
-      // dev bake promotes to Prod with the same margin.
-      entryCheck: { lateStartMargin },
-      bake: {
-        actionName: PROD_BAKE_ACTION,
-        bakeTime: cdk.Duration.minutes(bake.prodBakeMinutes),
-        evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
-        allowNoTraffic: bake.allowNoTraffic,
-      },
-      // A failed Prod stage, its bake rejected included, redeploys the last successful release (CodePipeline
-      // "Configure stage rollback": V2 pipelines roll a failed stage back to its last successful execution).
-      rollBackOnFailure: true,
+    // Each prod wave: its targets in parallel, checked at its door (however a build got there: a resume, a
+    // re-enabled transition), then baked; a rejected bake fails the wave's stage, which redeploys its last successful
+    // release (CodePipeline "Configure stage rollback": V2 pipelines roll a failed stage back to its last successful
+    // execution). The bake before a wave promotes into it with the margin of that wave's deployment and bake.
+    config.prodWaves.forEach((wave, i) => {
+      const targets = this.prodTargets.filter((t) => t.wave === wave);
+      const last = i === config.prodWaves.length - 1;
+      const options = {
+        entryCheck: { lateStartMargin: cdk.Duration.minutes(lateStartMarginMinutes(bake, wave.bakeMinutes)) },
+        bake: {
+          actionName: PROD_BAKE_ACTION,
+          bakeTime: cdk.Duration.minutes(wave.bakeMinutes),
+          evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
+          allowNoTraffic: bake.allowNoTraffic,
+          // A baked wave waits for the next one as the dev bake waits for prod: through holds, up to maxHoldDays.
+          maxHold: last ? undefined : cdk.Duration.days(bake.maxHoldDays),
+        },
+        rollBackOnFailure: true,
+      };
+      const environments = targets.map(({ target, stage }) => environment(targetEnvironmentName(wave, target), stage, target, []));
+      if (isSingleProd(config.prodWaves)) this.releasePipeline.addGatedStage(targets[0].stage, { ...options, environment: environments[0] });
+      else this.releasePipeline.addGatedWave(wave.stageName, targets.map((t) => t.stage), { ...options, environments });
     });
     this.bakeGate = this.releasePipeline.addBakeGate(this, 'BakeGate', {
       stateTableName: gateStateTableName(config.pipelineName),
@@ -149,7 +168,7 @@ export class PipelineStack extends cdk.Stack {
     this.operatorRole = new OperatorRole(this, 'Operator', {
       roleName: operatorRoleName(config.pipelineName),
       pipeline: this.releasePipeline.codePipeline,
-      guardedStageName: this.prodStage.stageName,
+      guardedStageNames: config.prodWaves.map((w) => w.stageName),
       topic: this.bakeGate.topic,
       principals: config.operators.principals,
       alarmReaderRoleArns: [...this.bakeGate.readerRoleArns.values()],

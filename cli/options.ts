@@ -23,11 +23,11 @@ export function parseTime(option: string, text: string, timezone: string): numbe
 }
 
 /** Commander parser for a whole number of `unit` in `[min, max]`. */
-export function parseWholeNumber(option: string, unit: 'days' | 'minutes', min: number, max: number): (value: string) => number {
+export function parseWholeNumber(option: string, unit: 'days' | 'minutes' | undefined, min: number, max: number): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < min || n > max) {
-      throw new CliError(`${option} must be a whole number of ${unit} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      throw new CliError(`${option} must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
     return n;
   };

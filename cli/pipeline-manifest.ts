@@ -167,3 +167,8 @@ export function manifestOfStack(stack: SynthesizedStack, pipelineName: string): 
     throw new CliError(`unreadable pipeline manifest: ${err.message}; run \`npm run synth\` again`);
   }
 }
+
+/** How steps name the inbound transitions of `stages`: `transition into Prod`, `transitions into Prod-Wave1, Prod-Wave2`. */
+export function transitions(stages: readonly string[]): string {
+  return `transition${stages.length > 1 ? 's' : ''} into ${stages.join(', ')}`;
+}

@@ -111,12 +111,13 @@ export async function connectWithManifest(ctx: CliContext): Promise<OperatorConn
 export async function beginProdChange(ctx: CliContext, doing: 'Stopping' | 'Resuming', reason: string): Promise<OperatorConnection> {
   const connection = await beforeAnyChange(async () => {
     const operator = await connectWithManifest(ctx);
-    const stage = operator.manifest.promotionStage;
-    if (!findStage(operator.state, stage)) throw new CliError(`pipeline ${operator.pipelineName} has no stage named ${stage}`);
+    for (const stage of operator.manifest.promotionStages) {
+      if (!findStage(operator.state, stage)) throw new CliError(`pipeline ${operator.pipelineName} has no stage named ${stage}`);
+    }
     return operator;
   });
   const { pipelineName, scope, identity, manifest } = connection;
-  ctx.out(`${doing} releases to ${manifest.promotionStage} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
+  ctx.out(`${doing} releases to ${manifest.promotionStages.join(', ')} of pipeline ${pipelineName} (account ${scope.account}, ${scope.region}) as ${identity.arn}`);
   ctx.out(`  reason: ${reason}`);
   return connection;
 }

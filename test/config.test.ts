@@ -148,3 +148,47 @@ describe('operators', () => {
     expect(() => loadConfig({ context: { operators } })).toThrow(message);
   });
 });
+
+describe('prod in waves', () => {
+  const waves = [[{ region: 'us-east-1' }], [{ region: 'eu-west-1' }, { account: '777777777777', region: 'ap-southeast-2' }]];
+
+  test('without prod.waves, prod is the one stage Prod with the one target prod, baked for bake.prodBakeMinutes', () => {
+    expect(loadConfig({ context: { bake: { prodBakeMinutes: 45 } } }).prodWaves).toEqual([
+      { stageName: 'Prod', targets: [{ name: 'prod', account: '333333333333', region: 'us-east-1' }], bakeMinutes: 45 },
+    ]);
+  });
+
+  test("waves are stages Prod-Wave<n>; a target is named after its region and defaults to prod's account; each wave has its bake", () => {
+    const config = loadConfig({ context: { prod: { waves }, bake: { waveBakeMinutes: [120, 60] } } });
+    expect(config.prodWaves).toEqual([
+      { stageName: 'Prod-Wave1', targets: [{ name: 'us-east-1', account: '333333333333', region: 'us-east-1' }], bakeMinutes: 120 },
+      {
+        stageName: 'Prod-Wave2',
+        targets: [
+          { name: 'eu-west-1', account: '333333333333', region: 'eu-west-1' },
+          { name: 'ap-southeast-2', account: '777777777777', region: 'ap-southeast-2' },
+        ],
+        bakeMinutes: 60,
+      },
+    ]);
+    expect(config.prod).toEqual({ account: '333333333333', region: 'us-east-1' });
+  });
+
+  test('without waveBakeMinutes every wave bakes bake.prodBakeMinutes', () => {
+    expect(loadConfig({ context: { prod: { waves } } }).prodWaves.map((w) => w.bakeMinutes)).toEqual([30, 30]);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    ['a region twice', { prod: { waves: [[{ region: 'us-east-1' }], [{ account: '777777777777', region: 'us-east-1' }]] } }, 'prod.waves[1][0].region names target us-east-1 again (first at prod.waves[0][0]); give one of them a distinct "name", got "us-east-1"'],
+    ['one bake too few', { prod: { waves }, bake: { waveBakeMinutes: [60] } }, 'bake.waveBakeMinutes must list one bake per wave (2), got 1, got [60]'],
+    ['wave bakes without waves', { bake: { waveBakeMinutes: [60] } }, 'bake.waveBakeMinutes needs prod.waves: without waves, bake.prodBakeMinutes is the prod bake, got [60]'],
+    ['an empty wave', { prod: { waves: [[]] } }, 'prod.waves[0] must name at least one target, got []'],
+    ['a bad target name', { prod: { waves: [[{ region: 'us-east-1', name: 'US East' }]] } }, 'prod.waves[0][0].name must match [a-z][a-z0-9-]{0,19}, got "US East"'],
+    ['a target in the sandbox account', { prod: { waves: [[{ account: '444444444444', region: 'us-east-1' }]] } }, "sandbox.account must be an account of its own, not prod's account"],
+    ['21 targets', { prod: { waves: [Array.from({ length: 21 }, (_, i) => ({ region: 'us-east-1', name: `t${i}` }))] } }, 'prod.waves must hold at most 20 targets in all, got "21 targets"'],
+  ])('refuses %s with one line naming the field', (_what, context, message) => {
+    const error = errorOf(() => loadConfig({ context }));
+    expect(error.message.split('\n')).toHaveLength(1);
+    expect(error.message).toContain(message);
+  });
+});

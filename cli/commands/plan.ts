@@ -45,8 +45,8 @@ export interface PlanReport {
   readonly lateStartMarginMinutes: number;
   readonly estimates: DurationEstimates;
   readonly timeline: Timeline;
-  /** The stage the pipeline manifest names for promotion (Prod): the calendar holds builds at its door. */
-  readonly promotionStage: string;
+  /** The stages the pipeline manifest names for promotion (Prod, or its waves): the calendar holds builds at each door. */
+  readonly promotionStages: readonly string[];
   /** The worst-case exposure of a bad build in prod. */
   readonly exposure: ExposureFigure;
 }
@@ -59,7 +59,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const margin = lateStartMarginMinutes(config.bake);
   const pipelineStack = stacks.find((st) => st.stackName === promotion.pipelineStack);
   if (!pipelineStack) throw new CliError(`no stack ${promotion.pipelineStack} in ${options.dir}: run \`npm run synth\` again`);
-  const prodStage = manifestOfStack(pipelineStack, promotion.pipelineName).promotionStage;
+  const { promotionStages } = manifestOfStack(pipelineStack, promotion.pipelineName);
   const bakes = gateBakes(pipelineStack, promotion.pipelineName);
   const entryChecks = gateEntryChecks(pipelineStack, promotion.pipelineName);
   return {
@@ -79,11 +79,11 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
       bakes,
       entryChecks,
       estimates,
-      prodStage,
+      promotionStages,
       nextOpening: (at) => nextCalendarOpening(config, at, margin),
     }),
-    promotionStage: prodStage,
-    exposure: stageExposure(promotion, prodStage),
+    promotionStages,
+    exposure: stageExposure(promotion, promotionStages[0]),
   };
 }
 
@@ -102,6 +102,6 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
     .option('--mermaid', 'print the earliest path as a Mermaid gantt chart instead (for docs and pull requests)')
     .action((options: PlanOptions) => {
       const report = buildReport(ctx, options);
-      ctx.report(report, (r) => (options.mermaid ? planMermaid(r) : planPicture(r, r.promotionStage)).forEach((line) => ctx.out(line)));
+      ctx.report(report, (r) => (options.mermaid ? planMermaid(r) : planPicture(r, r.promotionStages[0])).forEach((line) => ctx.out(line)));
     });
 }

@@ -8,6 +8,7 @@ import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
 import { beginProdChange } from '../pipeline';
 import { Step, StepOutcome, failures, runSteps } from '../steps';
+import { transitions } from '../pipeline-manifest';
 
 interface ResumeOptions {
   readonly reason: string;
@@ -44,7 +45,8 @@ export function resumeSummary(outcomes: ResumeOutcomes, stage: string): { readon
 async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
   const given = givenTopicArn(options.topicArn);
   const { aws, pipelineName, identity, manifest } = await beginProdChange(ctx, 'Resuming', options.reason);
-  const stage = manifest.promotionStage;
+  const stages = manifest.promotionStages;
+  const stage = stages[0];
   const at = isoSeconds(ctx.now());
   const halt: Step = {
     name: `clear halt flag ${haltParameterName(pipelineName)}`,
@@ -56,11 +58,11 @@ async function resume(ctx: CliContext, options: ResumeOptions): Promise<void> {
     },
   };
   const transition: Step = {
-    name: `enable the transition into ${stage}`,
+    name: `enable the ${transitions(stages)}`,
     // Only once the halt flag is cleared: this lets a build parked at the transition into Prod, which must not
     // happen while the halt still stands.
     run: async () => {
-      await aws.codePipeline.send(new EnableStageTransitionCommand({ pipelineName, stageName: stage, transitionType: 'Inbound' }));
+      for (const stageName of stages) await aws.codePipeline.send(new EnableStageTransitionCommand({ pipelineName, stageName, transitionType: 'Inbound' }));
       return ['enabled'];
     },
   };

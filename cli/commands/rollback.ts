@@ -4,12 +4,15 @@ import { withAwsErrors } from '../aws';
 import { confirmChange } from '../confirm-change';
 import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { CliContext, CliError, beforeAnyChange } from '../context';
-import { parseReason } from '../options';
+import { parseReason, parseWholeNumber } from '../options';
 import { startProgress } from '../progress';
 import { connectWithManifest, describeRevision, formatRevision, recentExecutions, rollbackTarget } from '../pipeline';
+import type { PipelineManifest } from '../pipeline-manifest';
 
 interface RollbackOptions {
   readonly reason: string;
+  /** Which prod wave, 1-based; required when prod has more than one. */
+  readonly wave?: number;
   readonly yes?: boolean;
   readonly wait?: boolean;
 }
@@ -35,7 +38,7 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
   const { aws, pipelineName, scope, identity, position, target, manifest } = await beforeAnyChange(async () => {
     const connection = await connectWithManifest(ctx);
     const { aws: clients, pipelineName: name, scope: where } = connection;
-    const stage = connection.manifest.promotionStage;
+    const stage = waveStage(connection.manifest, options.wave);
     const { state } = connection;
     return withAwsErrors(where, async () => {
       const executions = await recentExecutions(clients.codePipeline, name);
@@ -61,7 +64,7 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
     });
   });
 
-  const stage = manifest.promotionStage;
+  const stage = waveStage(manifest, options.wave);
   if (!(await confirmChange(ctx, options.yes, `Roll ${stage} back to execution ${target.pipelineExecutionId}?`, 'refusing to roll back'))) return;
   const started = await withAwsErrors(scope, () =>
     aws.codePipeline.send(new RollbackStageCommand({ pipelineName, stageName: stage, targetPipelineExecutionId: target.pipelineExecutionId })),
@@ -82,12 +85,24 @@ async function rollback(ctx: CliContext, options: RollbackOptions): Promise<void
   }
 }
 
+/** The stage `rollback` acts on: prod's only stage, or wave `wave` of several (which must then be named). */
+export function waveStage(manifest: PipelineManifest, wave: number | undefined): string {
+  const stages = manifest.promotionStages;
+  if (wave === undefined) {
+    if (stages.length === 1) return stages[0];
+    throw new CliError(`prod is released in ${stages.length} waves (${stages.join(', ')}): say which to roll back with --wave 1..${stages.length}`);
+  }
+  if (wave > stages.length) throw new CliError(`--wave must be a wave of prod from 1 to ${stages.length}, got ${wave}`);
+  return stages[wave - 1];
+}
+
 export function registerRollbackCommand(program: Command, ctx: CliContext): void {
   program
     .command('rollback')
-    .description('Roll the promotion stage (Prod; the pipeline manifest names it) back to the release before the one it runs now (RollbackStage, through the operator role), after showing both and asking')
+    .description('Roll the promotion stage (Prod, or a wave of it; the pipeline manifest names them) back to the release before the one it runs now (RollbackStage, through the operator role), after showing both and asking')
     .requiredOption('--reason <text>', 'why (printed with your identity)', parseReason)
     .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
     .option('--wait', 'wait until the rollback has ended, with progress on standard error; exit 1 unless it succeeded')
+    .option('--wave <n>', "with prod in waves, the wave to roll back (1 is the first); only that wave's stage rolls back", parseWholeNumber('--wave', undefined, 1, 20))
     .action((options: RollbackOptions) => rollback(ctx, options));
 }

@@ -88,6 +88,29 @@ export interface AlarmReport {
   readonly note?: string;
 }
 
+/** A prod wave: its stage's latest run, and each target's health alarm as read. */
+export interface WaveReport {
+  /** 1-based, as `rollback --wave` takes it. */
+  readonly wave: number;
+  readonly stage: string;
+  readonly status?: string;
+  readonly targets: { readonly environment: string; readonly account: string; readonly region: string; readonly health: string }[];
+}
+
+/** The waves from the manifest (the promotion stages, the environments their bakes watch) and what was read. */
+export function waveReports(manifest: PipelineManifest, stages: readonly StageReport[], alarms: readonly AlarmReport[]): WaveReport[] {
+  return manifest.promotionStages.map((stage, i) => {
+    const watched = manifest.bakes.find((b) => b.stage === stage)?.environments ?? [];
+    const targets = manifest.document.environments
+      .filter((e) => watched.includes(e.name))
+      .map((e) => {
+        const alarm = alarms.find((a) => a.name === e.healthAlarmName && a.account === e.account && a.region === e.region);
+        return { environment: e.name, account: e.account, region: e.region, health: alarm?.state ?? alarm?.note ?? 'unknown' };
+      });
+    return { wave: i + 1, stage, status: stages.find((s) => s.name === stage)?.status, targets };
+  });
+}
+
 /** What `status --json` prints as its result: the verdict first, then the facts. */
 export type StatusReport = StatusVerdict & StatusFacts;
 
@@ -120,6 +143,8 @@ export interface StatusFacts {
   readonly gateHealth: GateHealthReport;
   readonly disabledTransitions: { readonly stage: string; readonly reason?: string; readonly by?: string; readonly at?: string }[];
   readonly alarms: AlarmReport[];
+  /** Prod's waves in order (one without `prod.waves`): each wave's stage and every target's health. */
+  readonly waves: WaveReport[];
   readonly prod: {
     readonly latestExecutionId?: string;
     readonly latestStatus?: string;
@@ -319,13 +344,13 @@ async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Pr
   const freezes = 'error' in controls ? [] : controls.freezes.state === 'set' ? controls.freezes.value : [];
   const activeFreezes = freezes.filter((f) => Date.parse(f.end) > now.getTime() && (!f.start || Date.parse(f.start) <= now.getTime()));
   const stages = stageReports(state, executions);
-  const position = prodPosition(state, executions, manifest.promotionStage);
+  const position = prodPosition(state, executions, manifest.promotionStages[0]);
   const release = lastSuccessfulRelease(executions);
   const [records, alarms] = await Promise.all([gateRecords(clients, manifest.document.gateStateTableName), alarmReports(connection, manifest)]);
   return {
     pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: isoSeconds(now) },
     stages,
-    prodStageName: manifest.promotionStage,
+    prodStageName: manifest.promotionStages[0],
     calendarTimezone: config.calendar.timezone,
     bake: bakeReports(state, executions, manifest, records, now),
     entryChecks: entryCheckReports(state, executions, manifest, records),
@@ -338,6 +363,7 @@ async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Pr
     gateHealth: records.health,
     disabledTransitions: stages.filter((s) => !s.transition.enabled).map((s) => ({ stage: s.name, ...s.transition })),
     alarms,
+    waves: waveReports(manifest, stages, alarms),
     prod: {
       latestExecutionId: position?.latestExecutionId,
       latestStatus: position?.latestStatus,
@@ -417,6 +443,14 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
   ctx.out('Health alarms');
   for (const a of report.alarms) ctx.out(`  ${a.name}: ${a.state ?? 'unknown'}${a.note ? ` (${a.note})` : ''}`);
   ctx.out('');
+  if (report.waves.length > 1) {
+    ctx.out('Prod waves');
+    for (const w of report.waves) {
+      ctx.out(`  wave ${w.wave}  ${w.stage}  ${w.status ?? 'never run'}`);
+      for (const t of w.targets) ctx.out(`    ${t.environment} (${t.account} ${t.region}): ${t.health}`);
+    }
+    ctx.out('');
+  }
   ctx.out('Prod');
   if (prod.latestExecutionId) {
     ctx.out(`  latest run:   ${prod.latestStatus} ${prod.rollbackExecutionId ? 'rollback ' : ''}${prod.latestExecutionId}`);

@@ -14,7 +14,7 @@ import { writeHalt } from '../control-parameters';
 import { parseReason } from '../options';
 import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { beginProdChange, getPipelineState, pendingApprovals, recentExecutions } from '../pipeline';
-import { PipelineManifest } from '../pipeline-manifest';
+import { PipelineManifest, transitions } from '../pipeline-manifest';
 import { Step, StepOutcome, failures, runSteps } from '../steps';
 
 interface StopOptions {
@@ -181,7 +181,9 @@ export function stopSummary(outcomes: StopOutcomes, pipelineName: string, stage:
 async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
   const given = givenTopicArn(options.topicArn);
   const { aws, pipelineName, identity, manifest } = await beginProdChange(ctx, 'Stopping', options.reason);
-  const stage = manifest.promotionStage;
+  // The door into prod, and with waves every wave's door too: no build moves from one wave to the next either.
+  const stages = manifest.promotionStages;
+  const stage = stages[0];
   const at = isoSeconds(ctx.now());
   const halt: Step = {
     name: `set halt flag ${haltParameterName(pipelineName)}`,
@@ -191,11 +193,13 @@ async function stop(ctx: CliContext, options: StopOptions): Promise<void> {
     },
   };
   const transition: Step = {
-    name: `disable the transition into ${stage}`,
+    name: `disable the ${transitions(stages)}`,
     run: async () => {
-      await aws.codePipeline.send(
-        new DisableStageTransitionCommand({ pipelineName, stageName: stage, transitionType: 'Inbound', reason: transitionReason(identity, options.reason) }),
-      );
+      for (const stageName of stages) {
+        await aws.codePipeline.send(
+          new DisableStageTransitionCommand({ pipelineName, stageName, transitionType: 'Inbound', reason: transitionReason(identity, options.reason) }),
+        );
+      }
       return ['disabled'];
     },
   };

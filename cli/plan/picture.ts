@@ -86,6 +86,8 @@ function headline(report: PlanReport): string[] {
     '',
     ...(timeline.neverBecause ? hanging('  never reaches Prod: ', timeline.neverBecause) : []),
     ...(timeline.reachesProdAt ? hanging('  reaches Prod  ', `${local(timeline.reachesProdAt)}, ${after(timeline.reachesProdAt)} after the push`) : []),
+    // With waves, when each later wave is reached at the earliest (the calendar holds each wave's door).
+    ...timeline.promotions.slice(1).flatMap((p) => hanging(`  reaches ${p.stage}  `, `${local(p.reachedAt)}, ${after(p.reachedAt)} after the push`)),
     ...(timeline.releasedAt ? hanging('  released      ', `${local(timeline.releasedAt)}, ${after(timeline.releasedAt)} after the push`) : []),
   ];
 }

@@ -47,6 +47,8 @@ export interface Timeline {
   readonly releasedAt?: string;
   /** Why the commit would never reach prod. */
   readonly neverBecause?: string;
+  /** When each prod stage (each wave) is entered at the earliest, in order; as far as the path gets. */
+  readonly promotions: { readonly stage: string; readonly reachedAt: string }[];
 }
 
 export interface TimelineOptions {
@@ -56,8 +58,8 @@ export interface TimelineOptions {
   /** The gate's checks at a stage's door: no time when all is clear, shown where they happen. */
   readonly entryChecks?: readonly PlanEntryCheck[];
   readonly estimates: DurationEstimates;
-  /** The stage the calendar guards. */
-  readonly prodStage: string;
+  /** The stages the calendar guards, in order: prod's, or each of its waves'. */
+  readonly promotionStages: readonly string[];
   /** The release calendar as the gate applies it before prod: its next opening at or after `at`, `undefined` for none. */
   readonly nextOpening?: (at: Date) => CalendarOpening | undefined;
 }
@@ -128,14 +130,15 @@ export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions):
   const buildStages = building.length > 1 ? `${building[0].name}..${building[building.length - 1].name}` : (building[0]?.name ?? '');
   step(buildStages, 'build', building.map((s) => s.name).join(' → '), options.estimates.buildMinutes);
 
-  let reachesProdAt: string | undefined;
+  const promotions: Timeline['promotions'] = [];
   for (const stage of firstRelease < 0 ? [] : plan.stages.slice(firstRelease)) {
-    if (stage.name === options.prodStage && options.nextOpening) {
+    const promoted = options.promotionStages.includes(stage.name);
+    if (promoted && options.nextOpening) {
       const opening = options.nextOpening(t);
-      if (!opening) return { pushedAt: isoSeconds(pushedAt), steps, neverBecause: `the release calendar does not open within a year of ${isoSeconds(t)}` };
+      if (!opening) return { pushedAt: isoSeconds(pushedAt), steps, promotions, neverBecause: `the release calendar does not open within a year of ${isoSeconds(t)}` };
       if (opening.at.getTime() > t.getTime()) stepUntil(stage.name, 'calendar', `wait for the release calendar: ${opening.reasons.join('; ') || 'closed'}`, opening.at);
     }
-    if (stage.name === options.prodStage) reachesProdAt = isoSeconds(t);
+    if (promoted) promotions.push({ stage: stage.name, reachedAt: isoSeconds(t) });
     const entry = options.entryChecks?.find((c) => c.stage === stage.name);
     if (entry) step(stage.name, 'entry check', entryCheckWhat(entry), 0);
     // Within a stage, actions run by run order: a bake approval follows the stage's deployments; a stable sort
@@ -143,5 +146,5 @@ export function earliestTimeline(plan: PromotionPlan, options: TimelineOptions):
     const parts = [...(stage.deploys.length > 0 ? deployParts(stage, options.estimates) : []), ...codeBuildParts(stage, options.estimates), ...bakeParts(stage, options)];
     for (const part of parts.sort((a, b) => a.order - b.order)) step(stage.name, part.kind, part.what, part.minutes);
   }
-  return { pushedAt: isoSeconds(pushedAt), steps, reachesProdAt, releasedAt: isoSeconds(t) };
+  return { pushedAt: isoSeconds(pushedAt), steps, promotions, reachesProdAt: promotions[0]?.reachedAt, releasedAt: isoSeconds(t) };
 }

@@ -18,7 +18,7 @@ function synth(props: Partial<OperatorRoleProps> = {}): { template: Template; st
   new OperatorRole(stack, 'Operator', {
     roleName: 'Tollgate-Operator',
     pipeline: codepipeline.Pipeline.fromPipelineArn(stack, 'Pipeline', PIPELINE_ARN),
-    guardedStageName: 'Prod',
+    guardedStageNames: ['Prod'],
     topic,
     ...props,
   });

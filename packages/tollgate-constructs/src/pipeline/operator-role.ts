@@ -12,8 +12,11 @@ export interface OperatorRoleProps {
   readonly roleName: string;
   /** The pipeline on-call controls. */
   readonly pipeline: codepipeline.IPipeline;
-  /** The stage `stop` closes the entrance of, `resume` opens again and `rollback` rolls back, e.g. `Prod`. */
-  readonly guardedStageName: string;
+  /**
+   * The stages `stop` closes the entrance of, `resume` opens again and `rollback` rolls back, e.g. `Prod`, or
+   * every wave of prod (`Prod-Wave1`, `Prod-Wave2`, …).
+   */
+  readonly guardedStageNames: readonly string[];
   /** The release topic where stop, resume and overrides are announced. */
   readonly topic: sns.ITopic;
   /**
@@ -77,7 +80,7 @@ export class OperatorRole extends Construct {
     const path = controlsHierarchy(props.pipeline.pipelineName).slice(1);
     const parameter = (name: string) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name });
     const pipelineArn = props.pipeline.pipelineArn;
-    const guardedStage = `${pipelineArn}/${props.guardedStageName}`;
+    const guardedStages = props.guardedStageNames.map((name) => `${pipelineArn}/${name}`);
     const statements = [
       new iam.PolicyStatement({
         sid: 'RunTimeControls',
@@ -95,7 +98,7 @@ export class OperatorRole extends Construct {
       new iam.PolicyStatement({
         sid: 'GuardStage',
         actions: ['codepipeline:DisableStageTransition', 'codepipeline:EnableStageTransition', 'codepipeline:RollbackStage'],
-        resources: [guardedStage],
+        resources: guardedStages,
       }),
       new iam.PolicyStatement({ sid: 'StopExecutions', actions: ['codepipeline:StopPipelineExecution', 'codepipeline:RollbackStage'], resources: [pipelineArn] }),
       new iam.PolicyStatement({ sid: 'RejectApprovals', actions: ['codepipeline:PutApprovalResult'], resources: [`${pipelineArn}/*/*`] }),

@@ -1,0 +1,96 @@
+/**
+ * Prod in waves: a 3-wave, 6-target configuration (three regions in the first two waves, a second account in
+ * the last) synthesized whole, with cdk-nag over every stack, the waves' service stacks included.
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { parseGateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
+import { synthesizeTollgate } from '../fixture';
+import { awsSolutionsFindings } from '../nag';
+
+const waves = [
+  [{ region: 'us-east-1' }],
+  [{ region: 'us-west-2' }, { region: 'eu-west-1' }],
+  [{ region: 'eu-central-1' }, { region: 'ap-southeast-2' }, { account: '555555555555', region: 'us-east-1', name: 'us-east-1-b' }],
+];
+const synthesized = synthesizeTollgate({ tollgate: { prod: { waves }, bake: { waveBakeMinutes: [120, 60, 30] } } });
+const template = synthesized.pipeline;
+const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+type Action = { Name: string; RunOrder: number; ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, unknown>; RoleArn?: unknown };
+const stages = pipeline.Properties.Stages as { Name: string; Actions: Action[]; OnFailure?: { Result: string } }[];
+const stageNamed = (name: string) => stages.find((s) => s.Name === name)!;
+const settings = parseGateSettings(
+  (() => {
+    const gate = Object.values(template.findResources('AWS::Lambda::Function')).find((r) => r.Properties.Environment?.Variables?.BAKE_GATE_SETTINGS);
+    const value = gate!.Properties.Environment.Variables.BAKE_GATE_SETTINGS;
+    // The settings hold the reader roles' ARNs with the partition as a token: render it as the gate receives it.
+    return typeof value === 'string' ? value : value['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'aws')).join('');
+  })(),
+);
+
+describe('prod in three waves of 1, 2 and 3 targets', () => {
+  test('the waves follow Dev in order, one pipeline stage each', () => {
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Prod-Wave1', 'Prod-Wave2', 'Prod-Wave3']);
+  });
+
+  test("a wave's targets deploy in parallel: each target's Deploy action has the same run order, into its own account and region", () => {
+    const deploys = stageNamed('Prod-Wave3').Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation' && /Deploy$/.test(a.Name));
+    expect(deploys.map((a) => a.Configuration!.StackName).sort()).toEqual(['Prod-ap-southeast-2-Service', 'Prod-eu-central-1-Service', 'Prod-us-east-1-b-Service']);
+    expect(new Set(deploys.map((a) => a.RunOrder)).size).toBe(1);
+    expect(synthesized.pipelineStack.prodTargets.map((t) => [t.stage.stageName, t.stage.account, t.stage.region])).toEqual([
+      ['Prod-us-east-1', '333333333333', 'us-east-1'],
+      ['Prod-us-west-2', '333333333333', 'us-west-2'],
+      ['Prod-eu-west-1', '333333333333', 'eu-west-1'],
+      ['Prod-eu-central-1', '333333333333', 'eu-central-1'],
+      ['Prod-ap-southeast-2', '333333333333', 'ap-southeast-2'],
+      ['Prod-us-east-1-b', '555555555555', 'us-east-1'],
+    ]);
+  });
+
+  test('every wave opens with the entry check, ends with its own bake, and rolls back on failure', () => {
+    for (const name of ['Prod-Wave1', 'Prod-Wave2', 'Prod-Wave3']) {
+      const stage = stageNamed(name);
+      const byOrder = [...stage.Actions].sort((a, b) => a.RunOrder - b.RunOrder);
+      expect(byOrder[0]).toMatchObject({ Name: 'EntryCheck', ActionTypeId: { Category: 'Approval' } });
+      expect(byOrder[byOrder.length - 1]).toMatchObject({ Name: 'ProdBake', ActionTypeId: { Category: 'Approval' } });
+      expect(stage.OnFailure).toEqual({ Result: 'ROLLBACK' });
+    }
+    expect(stageNamed('Dev').OnFailure).toBeUndefined();
+  });
+
+  test('the gate bakes each wave over all its targets, for that wave\'s minutes, each promoting to the next wave', () => {
+    const prodBakes = settings.bakes.filter((b) => b.stageName.startsWith('Prod-'));
+    expect(prodBakes.map((b) => [b.stageName, b.minutes, b.environments, b.promotion?.stageName ?? null, b.upstream?.stageName])).toEqual([
+      ['Prod-Wave1', 120, ['prod-us-east-1'], 'Prod-Wave2', 'Dev'],
+      ['Prod-Wave2', 60, ['prod-us-west-2', 'prod-eu-west-1'], 'Prod-Wave3', 'Prod-Wave1'],
+      ['Prod-Wave3', 30, ['prod-eu-central-1', 'prod-ap-southeast-2', 'prod-us-east-1-b'], null, 'Prod-Wave2'],
+    ]);
+    expect(prodBakes.every((b) => !b.allowNoTraffic)).toBe(true);
+  });
+
+  test('every target is an environment of the gate: its own health alarm, reader role and evidence', () => {
+    const targets = settings.environments.filter((e) => e.name.startsWith('prod-'));
+    expect(targets.map((e) => [e.name, e.account, e.region, e.alarmNames[0], e.readerRoleArn])).toEqual(
+      synthesized.pipelineStack.prodTargets.map((t) => [
+        t.stage.stageName.toLowerCase(),
+        t.stage.account,
+        t.stage.region,
+        `${t.stage.stageName}-Service-Health`,
+        `arn:aws:iam::${t.stage.account}:role/Tollgate-AlarmReader`,
+      ]),
+    );
+    expect(targets.every((e) => e.evidence.syntheticChecks?.minimumCoveragePercent === 90)).toBe(true);
+  });
+
+  test("each target forwards its alarms' state changes to the deployment account's bus in the pipeline's region", () => {
+    const target = synthesized.pipelineStack.prodTargets.find((t) => t.stage.region === 'ap-southeast-2')!;
+    Template.fromStack(target.stage.service).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] }),
+      Targets: Match.arrayWith([Match.objectLike({ Arn: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp(':events:us-east-1:111111111111:event-bus/default')])]) }) })]),
+    });
+  });
+
+  test('cdk-nag finds nothing unsuppressed in the pipeline and in every wave target', () => {
+    expect(awsSolutionsFindings(synthesized.pipelineStack)).toEqual([]);
+    for (const t of synthesized.pipelineStack.prodTargets) expect(awsSolutionsFindings(t.stage.service)).toEqual([]);
+  });
+});
