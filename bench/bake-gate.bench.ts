@@ -19,9 +19,17 @@
  * 2. The prod bake's halt-fast path: a prod alarm event in, the Prod/ProdBake reject out (then the
  *    announcement owed, published and paid). Median and p95 of the handler's time over 50 warm runs, and of
  *    the moment the PutApprovalResult reject arrives (target ≤ 200 ms for the handler).
+ * 3. Prod as a wave of 1, 5 and 20 targets (each its own account, region and health alarm): AWS calls of one
+ *    decision of the wave's bake, and of the dev bake that promotes into the wave. Each target is read once per
+ *    decision, however many approvals need it, and its reads run in parallel with the others'. Target: the
+ *    wave's bake makes ≤ 4 alarm reads per target plus 4 for its upstream (dev), i.e. linear growth with a
+ *    constant per target; the promoting bake ≤ 1 per target (the health alarm only) plus dev's 4; and a
+ *    20-target decision within 1 s over the local endpoint (real AWS adds one round trip per step, not per
+ *    target, since the targets are read in parallel).
  * A target missed prints "NOT met".
  */
 import { AwsGateAdapter } from '@tollgate/constructs/lib/lambdas/bake-gate/adapter';
+import { GateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import { createGate } from '@tollgate/constructs/lib/lambdas/bake-gate/index';
 import { gateSettings, serveBakingPipeline, withEnvironment } from '../test/bake-gate-fixtures';
 import { assumeRoleReply, CLOUDFORMATION_NS, epoch, FakeAwsEndpoint, json, publishReply, RecordedRequest, xml } from '../test/fake-aws-endpoint';
@@ -113,10 +121,10 @@ function world(endpoint: FakeAwsEndpoint, serviceAlarms: number, stage: 'Dev' | 
 }
 
 const silent = { info: () => undefined, error: () => undefined };
-const newGate = () =>
+const newGate = (gateSettings: GateSettings = settings) =>
   createGate({
-    port: new AwsGateAdapter({ settings, topicArn: 'arn:aws:sns:us-east-1:111111111111:tollgate', stateTableName: 'tollgate-bake-gate-state', maxAttempts: 3 }),
-    settings,
+    port: new AwsGateAdapter({ settings: gateSettings, topicArn: 'arn:aws:sns:us-east-1:111111111111:tollgate', stateTableName: 'tollgate-bake-gate-state', maxAttempts: 3 }),
+    settings: gateSettings,
     now: () => NOW,
     log: silent,
   });
@@ -197,6 +205,54 @@ async function prodAlarmToReject(endpoint: FakeAwsEndpoint): Promise<void> {
   );
 }
 
+const WAVE_TARGET_MS = 1000;
+const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
+
+/** The standard release with Prod a wave of `count` targets, each in its own account and one of five regions. */
+function waveSettings(count: number): GateSettings {
+  const prod = settings.environments[1];
+  const targets = Array.from({ length: count }, (_, i) => {
+    const account = String(333333333300 + i);
+    return { ...prod, name: `prod-${i + 1}`, account, region: REGIONS[i % REGIONS.length], readerRoleArn: `arn:aws:iam::${account}:role/Tollgate-AlarmReader`, alarmNames: [`Prod${i + 1}-Service-Health`] };
+  });
+  const names = targets.map((t) => t.name);
+  const [devBake, prodBake] = settings.bakes;
+  const [entry] = settings.entryChecks;
+  return {
+    ...settings,
+    environments: [settings.environments[0], ...targets],
+    bakes: [{ ...devBake, promotion: { ...devBake.promotion!, environments: names } }, { ...prodBake, environments: names }],
+    entryChecks: [{ ...entry, promotion: { ...entry.promotion, environments: names } }],
+  };
+}
+
+async function waveReads(endpoint: FakeAwsEndpoint): Promise<void> {
+  console.log('AWS calls per decision with Prod a wave of N targets (warm; each target read once, in parallel):');
+  const schedule = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+  for (const count of [1, 5, 20]) {
+    const gateSettings = waveSettings(count);
+    const rows: string[] = [];
+    for (const [stage, perTarget] of [['Prod', 4], ['Dev', 1]] as const) {
+      world(endpoint, 5, stage);
+      const gate = newGate(gateSettings);
+      await gate(schedule);
+      endpoint.requests.length = 0;
+      const start = process.hrtime.bigint();
+      const report = await gate(schedule);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const warm = tally(endpoint.requests);
+      const target = perTarget * count + 4;
+      const timely = count < 20 || ms <= WAVE_TARGET_MS;
+      rows.push(
+        `  ${String(count).padStart(2)} targets, ${stage === 'Prod' ? "the wave's bake      " : 'dev bake into the wave'} (${report.decisions.map((d) => d.verdict).join(',')}): ` +
+          `alarm reads ${warm.alarmReads} (target ≤ ${perTarget}·${count} + 4 = ${target}: ${met(warm.alarmReads <= target)}), all calls ${warm.total}, ${ms.toFixed(1)} ms` +
+          (count === 20 ? ` (target ≤ ${WAVE_TARGET_MS} ms: ${met(timely)})` : ''),
+      );
+    }
+    console.log(rows.join('\n'));
+  }
+}
+
 async function main(): Promise<void> {
   const endpoint = new FakeAwsEndpoint();
   const url = await endpoint.start();
@@ -204,6 +260,7 @@ async function main(): Promise<void> {
   try {
     await callsPerDecision(endpoint);
     await prodAlarmToReject(endpoint);
+    await waveReads(endpoint);
   } finally {
     await endpoint.stop();
   }

@@ -180,7 +180,7 @@ export class PipelineStack extends cdk.Stack {
       pipeline: this.releasePipeline.codePipeline,
       pipelineName: config.pipelineName,
       bakeGate: this.bakeGate,
-      promotionStageName: this.prodStage.stageName,
+      promotionStageNames: [this.prodStage.stageName],
       operatorRoleName: operatorRoleName(config.pipelineName),
       topicName: releaseEventsTopicName(config.pipelineName),
       stateTableName: gateStateTableName(config.pipelineName),

@@ -39,9 +39,14 @@ export interface WatchedAlarm {
 export class PipelineManifest {
   constructor(readonly document: PipelineManifestDocument) {}
 
-  /** The stage `stop` closes the entrance of, `resume` opens and `rollback` rolls back. */
+  /** The first of {@link promotionStages}: the stage the commands act on until they address waves. */
   get promotionStage(): string {
-    return this.document.promotionStage;
+    return this.document.promotionStages[0];
+  }
+
+  /** The gated stages after the first bake, in order: what `stop` closes and `rollback --wave N` addresses. */
+  get promotionStages(): readonly string[] {
+    return this.document.promotionStages;
   }
 
   /** The gate's bakes, in the order the pipeline stack lists them. */
@@ -93,11 +98,11 @@ export function preManifestShape(config: TollgateConfig, partition = 'aws'): Pip
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     pipelineName,
     stages: ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod'],
-    promotionStage: 'Prod',
+    promotionStages: ['Prod'],
     gateActions: [
-      { kind: 'bake', stage: 'Dev', action: 'Bake', environment: 'dev', minutes: config.bake.minutes },
-      { kind: 'bake', stage: 'Prod', action: 'ProdBake', environment: 'prod', minutes: config.bake.prodBakeMinutes },
-      { kind: 'entry-check', stage: 'Prod', action: 'EntryCheck', environment: 'prod' },
+      { kind: 'bake', stage: 'Dev', action: 'Bake', environments: ['dev'], minutes: config.bake.minutes },
+      { kind: 'bake', stage: 'Prod', action: 'ProdBake', environments: ['prod'], minutes: config.bake.prodBakeMinutes },
+      { kind: 'entry-check', stage: 'Prod', action: 'EntryCheck', environments: ['prod'] },
     ],
     environments: [
       { name: 'dev', ...config.dev, healthAlarmName: 'Dev-Service-Health', otherAlarmNames: [...config.bake.extraAlarmNames], readerRoleArn: reader(config.dev.account) },

@@ -547,8 +547,8 @@ describe('the summary', () => {
 
 describe('the alarm event fast path', () => {
   const accounts = new Map([
-    ['dev', '222222222222'],
-    ['prod', '333333333333'],
+    ['dev', { account: '222222222222', region: 'us-east-1' }],
+    ['prod', { account: '333333333333', region: 'us-east-1' }],
   ]);
   const event = (overrides: Partial<AlarmEvent> = {}): AlarmEvent => ({
     account: '222222222222',
@@ -577,6 +577,7 @@ describe('the alarm event fast path', () => {
     ['a recovery', event({ state: 'OK' }), devBake()],
     ['INSUFFICIENT_DATA', event({ state: 'INSUFFICIENT_DATA' }), devBake()],
     ['the same alarm name in another account', event({ account: '444444444444' }), devBake()],
+    ['the same alarm name in another region of the account', event({ region: 'eu-west-1' }), devBake()],
     ['an unwatched alarm', event({ alarmName: 'Other' }), devBake()],
     ['a prod alarm during a dev bake (prod is held, not the build)', prodEvent({ at: at(30) }), devBake()],
     ['a dev alarm during a prod bake (the reconcile judges the upstream span)', event({ at: at(100) }), prodBake()],

@@ -87,7 +87,7 @@ describe('the entry check at Prod', () => {
 
   it('is not rejected by the alarm fast path: the reconcile that follows judges whether dev still ran the build', () => {
     const event = { account: '333333333333', alarmName: 'Prod-Service-Health', state: 'ALARM' as const, reason: 'x', at: at(201) };
-    expect(rejectionsForAlarmEvent(event, [entry()], SETTINGS, new Map([['dev', '222222222222'], ['prod', '333333333333']]), at(201))).toEqual([]);
+    expect(rejectionsForAlarmEvent(event, [entry()], SETTINGS, new Map([['dev', { account: '222222222222', region: 'us-east-1' }], ['prod', { account: '333333333333', region: 'us-east-1' }]]), at(201))).toEqual([]);
   });
 });
 

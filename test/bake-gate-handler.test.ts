@@ -576,13 +576,13 @@ describe('the deployed function', () => {
     ['an unknown setting', withSettings({ ...SETTINGS, bakeMinutes: 60 }), 'invalid configuration: BAKE_GATE_SETTINGS.bakeMinutes is not a known setting (pipelineName, gateRoleName, operatorRoleName, environments, bakes, entryChecks, alarmLatencyMinutes, readFailureToleranceMinutes), got 60'],
     [
       'a bake in an unknown environment',
-      withSettings(withBake(SETTINGS, 'Prod', { environment: 'staging' })),
-      'invalid configuration: BAKE_GATE_SETTINGS.bakes[1].environment must name one of the environments, got "staging"',
+      withSettings(withBake(SETTINGS, 'Prod', { environments: ['prod', 'staging'] })),
+      'invalid configuration: BAKE_GATE_SETTINGS.bakes[1].environments[1] must name one of the environments, got "staging"',
     ],
     [
       'a promotion to an unknown environment',
-      withSettings(withBake(SETTINGS, 'Dev', { promotion: { stageName: 'Prod', environment: 'production', lateStartMinutes: 50 } })),
-      'invalid configuration: BAKE_GATE_SETTINGS.bakes[0].promotion.environment must name one of the environments, got "production"',
+      withSettings(withBake(SETTINGS, 'Dev', { promotion: { stageName: 'Prod', environments: ['production'], lateStartMinutes: 50 } })),
+      'invalid configuration: BAKE_GATE_SETTINGS.bakes[0].promotion.environments[0] must name one of the environments, got "production"',
     ],
     [
       'evidence required of an environment with no evidence metric',

@@ -13,14 +13,14 @@ export const PIPELINE = 'Tollgate';
  * the synthesized one is exactly this), which the online commands read from {@link MANIFEST_PARAMETER}.
  */
 export const MANIFEST: PipelineManifestDocument = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   pipelineName: PIPELINE,
   stages: ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Prod'],
-  promotionStage: 'Prod',
+  promotionStages: ['Prod'],
   gateActions: [
-    { kind: 'bake', stage: 'Dev', action: 'Bake', environment: 'dev', minutes: 60 },
-    { kind: 'bake', stage: 'Prod', action: 'ProdBake', environment: 'prod', minutes: 30 },
-    { kind: 'entry-check', stage: 'Prod', action: 'EntryCheck', environment: 'prod' },
+    { kind: 'bake', stage: 'Dev', action: 'Bake', environments: ['dev'], minutes: 60 },
+    { kind: 'bake', stage: 'Prod', action: 'ProdBake', environments: ['prod'], minutes: 30 },
+    { kind: 'entry-check', stage: 'Prod', action: 'EntryCheck', environments: ['prod'] },
   ],
   environments: [
     { name: 'dev', account: '222222222222', region: 'us-east-1', healthAlarmName: 'Dev-Service-Health', otherAlarmNames: [], readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },

@@ -35,11 +35,11 @@ const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 const OTHER: PipelineManifestDocument = {
   ...MANIFEST,
   stages: ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Staging', 'Production'],
-  promotionStage: 'Production',
+  promotionStages: ['Production'],
   gateActions: [
-    { kind: 'bake', stage: 'Staging', action: 'Bake', environment: 'staging', minutes: 45 },
-    { kind: 'bake', stage: 'Production', action: 'Soak', environment: 'production', minutes: 20 },
-    { kind: 'entry-check', stage: 'Production', action: 'Gate', environment: 'production' },
+    { kind: 'bake', stage: 'Staging', action: 'Bake', environments: ['staging'], minutes: 45 },
+    { kind: 'bake', stage: 'Production', action: 'Soak', environments: ['production'], minutes: 20 },
+    { kind: 'entry-check', stage: 'Production', action: 'Gate', environments: ['production'] },
   ],
   environments: [
     { ...MANIFEST.environments[0], name: 'staging', healthAlarmName: 'Staging-Health', otherAlarmNames: ['Staging-Queue-Depth'] },
@@ -117,7 +117,7 @@ describe('a pipeline whose promotion stage is Production and whose prod bake is 
   });
 
   test('stop refuses, changing nothing, when the live pipeline has no stage the manifest names', async () => {
-    ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply({ ...OTHER, stages: [...OTHER.stages, 'Prod'], promotionStage: 'Prod' }));
+    ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply({ ...OTHER, stages: [...OTHER.stages, 'Prod'], promotionStages: ['Prod'] }));
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.code).toBe(2);
     expect(result.err).toEqual(['tollgate: pipeline Tollgate has no stage named Prod; nothing was changed']);
@@ -158,11 +158,11 @@ describe('a pipeline without a usable manifest', () => {
   });
 
   test('an unreadable one: one line naming the field, exit 2, nothing changed', async () => {
-    ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply({ ...OTHER, schemaVersion: 2 } as unknown as PipelineManifestDocument));
+    ssm.on(GetParameterCommand, { Name: MANIFEST_PARAMETER }).resolves(manifestReply({ ...OTHER, schemaVersion: 3 } as unknown as PipelineManifestDocument));
     const result = await run('stop', '--reason', 'incident 42');
     expect(result.code).toBe(2);
     expect(result.err).toEqual([
-      'tollgate: unreadable pipeline manifest: invalid configuration: manifest.schemaVersion must be one of 1, got 2 (from /tollgate-manifest/Tollgate); redeploy the pipeline stack (`npx cdk deploy <pipeline stack>`, or push to let the pipeline update itself), or upgrade tollgate if the pipeline\'s is newer; nothing was changed',
+      'tollgate: unreadable pipeline manifest: invalid configuration: manifest.schemaVersion must be one of 2, got 3 (from /tollgate-manifest/Tollgate); redeploy the pipeline stack (`npx cdk deploy <pipeline stack>`, or push to let the pipeline update itself), or upgrade tollgate if the pipeline\'s is newer; nothing was changed',
     ]);
     expect(ssm.commandCalls(PutParameterCommand)).toEqual([]);
     expect(codePipeline.commandCalls(DisableStageTransitionCommand)).toEqual([]);

@@ -26,11 +26,19 @@ test('the default app\'s manifest is valid, as an object and as the parameter\'s
   expect(parsePipelineManifestJson(JSON.stringify(MANIFEST), 'p')).toEqual(MANIFEST);
 });
 
+test('reads a version-1 manifest, as pipelines deployed before waves have it, as version 2', () => {
+  const { promotionStages, gateActions, ...rest } = MANIFEST;
+  const v1 = { ...rest, schemaVersion: 1, promotionStage: promotionStages[0], gateActions: gateActions.map(({ environments, ...a }) => ({ ...a, environment: environments[0] })) };
+  expect(parse(v1)).toEqual(MANIFEST);
+});
+
 test.each<[string, (m: any) => void, string]>([
-  ['a newer schema version', (m) => (m.schemaVersion = 2), 'manifest.schemaVersion must be one of 1, got 2'],
-  ['a promotion stage that is no stage', (m) => (m.promotionStage = 'Staging'), 'manifest.promotionStage must be one of the stages (Source, Build, UpdatePipeline, Assets, Sandbox, Dev, Prod), got "Staging"'],
+  ['a newer schema version', (m) => (m.schemaVersion = 3), 'manifest.schemaVersion must be one of 2, got 3'],
+  ['a promotion stage that is no stage', (m) => (m.promotionStages = ['Prod', 'Staging']), 'manifest.promotionStages[1] must be one of the stages (Source, Build, UpdatePipeline, Assets, Sandbox, Dev, Prod), got "Staging"'],
+  ['no promotion stage', (m) => (m.promotionStages = []), 'manifest.promotionStages must list at least 1'],
   ['an action in no stage', (m) => (m.gateActions[1].stage = 'Production'), 'manifest.gateActions[1].stage must be one of the stages'],
-  ['an action of an unknown environment', (m) => (m.gateActions[0].environment = 'qa'), 'manifest.gateActions[0].environment must be one of the environments (dev, prod), got "qa"'],
+  ['an action of an unknown environment', (m) => (m.gateActions[0].environments = ['dev', 'qa']), 'manifest.gateActions[0].environments[1] must be one of the environments (dev, prod), got "qa"'],
+  ['an action of no environment', (m) => (m.gateActions[0].environments = []), 'manifest.gateActions[0].environments must list at least 1'],
   ['the same action twice', (m) => m.gateActions.push({ ...m.gateActions[0] }), 'manifest.gateActions[3].action must be unique in its stage (Dev/Bake twice)'],
   ['a bake without minutes', (m) => delete m.gateActions[0].minutes, 'manifest.gateActions[0].minutes must be a number'],
   ['an unknown kind of action', (m) => (m.gateActions[0].kind = 'canary'), 'manifest.gateActions[0].kind'],

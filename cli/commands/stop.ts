@@ -64,7 +64,7 @@ async function rejectPendingApprovals(client: CodePipelineClient, pipelineName: 
       const bake = manifest.isPromotionStageBake(approval.stageName, approval.actionName) ? manifest.bakeAt(approval.stageName, approval.actionName) : undefined;
       lines.push(
         bake
-          ? `rejected ${name}, the ${bake.environment} bake: ${bake.stage} fails and rolls back to the last successful release`
+          ? `rejected ${name}, the ${bake.environments.join(', ')} bake: ${bake.stage} fails and rolls back to the last successful release`
           : `rejected ${name}`,
       );
     } catch (err) {

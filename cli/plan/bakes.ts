@@ -48,26 +48,27 @@ export function gateEntryChecks(pipelineStack: SynthesizedStack | undefined, pip
   return (gateSettings(pipelineStack, pipelineName)?.entryChecks ?? []).map((c) => ({
     stage: c.stageName,
     action: c.actionName,
-    upstreamEnvironment: c.upstream.environment,
-    environment: c.promotion.environment,
+    upstreamEnvironment: c.upstream.environments.join(', '),
+    environment: c.promotion.environments.join(', '),
   }));
 }
 
 function toPlanBakes(settings: GateSettings): PlanBake[] {
   return settings.bakes.map((bake) => {
-    const env = settings.environments.find((e) => e.name === bake.environment)!;
+    // A wave's targets share a bake; the plan shows the first target's evidence settings.
+    const env = settings.environments.find((e) => e.name === bake.environments[0])!;
     const { syntheticChecks, requests } = env.evidence;
     return {
       stage: bake.stageName,
       action: bake.actionName,
-      environment: bake.environment,
+      environment: bake.environments.join(', '),
       minutes: bake.minutes,
       alarmLatencyMinutes: settings.alarmLatencyMinutes,
       evidence: bake.allowNoTraffic
         ? 'none required'
         : { syntheticCoveragePercent: syntheticChecks?.minimumCoveragePercent, minimumRequests: requests?.minimum },
       promotesTo: bake.promotion?.stageName,
-      upstream: bake.upstream && { approval: `${bake.upstream.stageName}/${bake.upstream.actionName}`, environment: bake.upstream.environment },
+      upstream: bake.upstream && { approval: `${bake.upstream.stageName}/${bake.upstream.actionName}`, environment: bake.upstream.environments.join(', ') },
     };
   });
 }

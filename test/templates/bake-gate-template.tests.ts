@@ -98,8 +98,8 @@ describe('the prod bake', () => {
       {
         stageName: 'Prod',
         actionName: 'EntryCheck',
-        upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
-        promotion: { stageName: 'Prod', environment: 'prod', lateStartMinutes: 53 },
+        upstream: { stageName: 'Dev', actionName: 'Bake', environments: ['dev'] },
+        promotion: { stageName: 'Prod', environments: ['prod'], lateStartMinutes: 53 },
       },
     ]);
     const approval = prod().Actions.find((a: Json) => a.Name === 'ProdBake');
@@ -121,11 +121,11 @@ describe('the prod bake', () => {
     expect(gateSettings().bakes[1]).toEqual({
       stageName: 'Prod',
       actionName: 'ProdBake',
-      environment: 'prod',
+      environments: ['prod'],
       minutes: 30,
       evidenceGraceMinutes: 60,
       allowNoTraffic: false,
-      upstream: { stageName: 'Dev', actionName: 'Bake', environment: 'dev' },
+      upstream: { stageName: 'Dev', actionName: 'Bake', environments: ['dev'] },
     });
   });
 });
@@ -169,12 +169,12 @@ describe('the gate function', () => {
         {
           stageName: 'Dev',
           actionName: 'Bake',
-          environment: 'dev',
+          environments: ['dev'],
           minutes: 60,
           evidenceGraceMinutes: 60,
           allowNoTraffic: false,
           // Prod deploy 20 + prod bake 30 + alarm latency 3.
-          promotion: { stageName: 'Prod', environment: 'prod', lateStartMinutes: 53 },
+          promotion: { stageName: 'Prod', environments: ['prod'], lateStartMinutes: 53 },
         },
         expect.objectContaining({ stageName: 'Prod', actionName: 'ProdBake' }),
       ],
@@ -539,7 +539,7 @@ describe('BakeGate', () => {
           { name: 'dev', account: '222222222222', region: 'us-east-1', alarmNames: ['A'], syntheticChecks: { metric } },
           { name: 'prod', account: '333333333333', region: 'us-east-1', alarmNames: ['B'] },
         ],
-        bakes: [{ stageName: 'Dev', environment: 'dev', bakeTime: cdk.Duration.hours(1), promotion: { stageName: 'Prod', environment: 'prod' } }],
+        bakes: [{ stageName: 'Dev', environments: ['dev'], bakeTime: cdk.Duration.hours(1), promotion: { stageName: 'Prod', environments: ['prod'] } }],
         readerRoleName: 'Reader',
         gateRoleName: 'Gate',
         ...props,
@@ -547,7 +547,7 @@ describe('BakeGate', () => {
   }
 
   test('refuses a bake and hold longer than the 60-day approval limit', () => {
-    expect(gateIn({ bakes: [{ stageName: 'Dev', environment: 'dev', bakeTime: cdk.Duration.days(50), maxHold: cdk.Duration.days(11) }] })).toThrow(
+    expect(gateIn({ bakes: [{ stageName: 'Dev', environments: ['dev'], bakeTime: cdk.Duration.days(50), maxHold: cdk.Duration.days(11) }] })).toThrow(
       'BakeGate: bake Dev (72000 min) plus its hold (15840 min) exceeds the 60-day approval limit',
     );
   });
@@ -559,13 +559,13 @@ describe('BakeGate', () => {
   });
 
   test('refuses a missing stage, an unknown environment, no alarm to watch, and evidence it cannot read', () => {
-    expect(gateIn({ bakes: [{ stageName: 'Staging', environment: 'dev', bakeTime: cdk.Duration.hours(1) }] })).toThrow('BakeGate: the pipeline has no stage Staging');
-    expect(gateIn({ bakes: [{ stageName: 'Dev', environment: 'qa', bakeTime: cdk.Duration.hours(1) }] })).toThrow('BakeGate: bake Dev names unknown environment qa');
+    expect(gateIn({ bakes: [{ stageName: 'Staging', environments: ['dev'], bakeTime: cdk.Duration.hours(1) }] })).toThrow('BakeGate: the pipeline has no stage Staging');
+    expect(gateIn({ bakes: [{ stageName: 'Dev', environments: ['qa'], bakeTime: cdk.Duration.hours(1) }] })).toThrow('BakeGate: bake Dev names unknown environment qa');
     expect(gateIn({ environments: [{ name: 'dev', account: '222222222222', region: 'us-east-1', alarmNames: [] }] })).toThrow(
       'BakeGate: environment dev needs at least one alarm',
     );
     // Prod has no evidence metric: its bake must opt out explicitly.
-    const prodBake = { stageName: 'Prod', environment: 'prod', bakeTime: cdk.Duration.minutes(30) };
+    const prodBake = { stageName: 'Prod', environments: ['prod'], bakeTime: cdk.Duration.minutes(30) };
     expect(gateIn({ bakes: [prodBake] })).toThrow('BakeGate: bake Prod requires evidence, but environment prod has no synthetic checks or request metric');
     expect(gateIn({ bakes: [{ ...prodBake, allowNoTraffic: true }] })).not.toThrow();
   });

@@ -109,13 +109,13 @@ describe('plan on the synthesized app', () => {
     ]);
     // The gate's settings and the pipeline manifest (which status and stop read) name the same approvals.
     const manifest = pipelineTemplate.Metadata[MANIFEST_METADATA_KEY] as PipelineManifestDocument;
-    expect(report.bakes.map((b) => ({ kind: 'bake', stage: b.stage, action: b.action, environment: b.environment, minutes: b.minutes }))).toEqual(
+    expect(report.bakes.map((b) => ({ kind: 'bake', stage: b.stage, action: b.action, environments: [b.environment], minutes: b.minutes }))).toEqual(
       manifest.gateActions.filter((a) => a.kind === 'bake'),
     );
-    expect(report.entryChecks.map((c) => ({ kind: 'entry-check', stage: c.stage, action: c.action, environment: c.environment }))).toEqual(
+    expect(report.entryChecks.map((c) => ({ kind: 'entry-check', stage: c.stage, action: c.action, environments: [c.environment] }))).toEqual(
       manifest.gateActions.filter((a) => a.kind === 'entry-check'),
     );
-    expect(report.promotionStage).toBe(manifest.promotionStage);
+    expect([report.promotionStage]).toEqual(manifest.promotionStages);
     expect(report.lateStartMarginMinutes).toBe(20 + 30 + 3);
   });
 
@@ -221,7 +221,7 @@ describe('plan on the synthesized app', () => {
     });
 
     test('the promotion stage is the one the pipeline manifest names', async () => {
-      const dir = pipelineOnly((s) => s, (metadata) => (metadata[MANIFEST_METADATA_KEY].promotionStage = 'Dev'));
+      const dir = pipelineOnly((s) => s, (metadata) => (metadata[MANIFEST_METADATA_KEY].promotionStages = ['Dev']));
       dirs.push(dir);
       const result = await run('plan', '--dir', dir, '--json');
       expect(result.code).toBe(0);
@@ -237,12 +237,12 @@ describe('plan on the synthesized app', () => {
     });
 
     test('an unreadable pipeline manifest: one clear line naming the field, exit 2', async () => {
-      const dir = pipelineOnly((s) => s, (metadata) => (metadata[MANIFEST_METADATA_KEY].promotionStage = 'Staging'));
+      const dir = pipelineOnly((s) => s, (metadata) => (metadata[MANIFEST_METADATA_KEY].promotionStages = ['Staging']));
       dirs.push(dir);
       const result = await run('plan', '--dir', dir);
       expect(result.code).toBe(2);
       expect(result.err).toEqual([
-        "tollgate: unreadable pipeline manifest: invalid configuration: manifest.promotionStage must be one of the stages (Source, Build, UpdatePipeline, Assets, Sandbox, Dev, Prod), got \"Staging\" (from Tollgate-Pipeline's template metadata (tollgate:manifest)); run `npm run synth` again",
+        "tollgate: unreadable pipeline manifest: invalid configuration: manifest.promotionStages[0] must be one of the stages (Source, Build, UpdatePipeline, Assets, Sandbox, Dev, Prod), got \"Staging\" (from Tollgate-Pipeline's template metadata (tollgate:manifest)); run `npm run synth` again",
       ]);
     });
 

@@ -72,10 +72,10 @@ describe('a pipeline composed with addGatedStage and addBakeGate', () => {
     const joined = fn.Properties.Environment.Variables[GATE_SETTINGS_ENV]['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'Ref')).join('');
     const settings = JSON.parse(joined);
     expect(settings.bakes).toEqual([
-      expect.objectContaining({ stageName: 'Staging', environment: 'staging', promotion: { stageName: 'Production', environment: 'production', lateStartMinutes: 15 } }),
-      expect.objectContaining({ stageName: 'Production', actionName: 'ProdBake', upstream: { stageName: 'Staging', environment: 'staging', actionName: 'Bake' } }),
+      expect.objectContaining({ stageName: 'Staging', environments: ['staging'], promotion: { stageName: 'Production', environments: ['production'], lateStartMinutes: 15 } }),
+      expect.objectContaining({ stageName: 'Production', actionName: 'ProdBake', upstream: { stageName: 'Staging', environments: ['staging'], actionName: 'Bake' } }),
     ]);
-    expect(settings.entryChecks).toEqual([expect.objectContaining({ stageName: 'Production', upstream: { stageName: 'Staging', environment: 'staging', actionName: 'Bake' } })]);
+    expect(settings.entryChecks).toEqual([expect.objectContaining({ stageName: 'Production', upstream: { stageName: 'Staging', environments: ['staging'], actionName: 'Bake' } })]);
   });
 
   test('a stage added with rollBackOnFailure rolls back on failure; the other does not', () => {

@@ -18,8 +18,11 @@ import { ConfigError } from './config-error';
 import { parseJson } from './json';
 import { parseWithSchema } from './schema';
 
-/** The version of the document's shape; a CLI refuses a manifest of a version it does not know. */
-export const MANIFEST_SCHEMA_VERSION = 1;
+/**
+ * The version of the document's shape; a CLI refuses a manifest of a version it does not know. 2: a gate action
+ * names `environments` (a wave's targets), and `promotionStages` lists every gated stage after the first bake.
+ */
+export const MANIFEST_SCHEMA_VERSION = 2;
 
 /** Key of the manifest in the pipeline stack's template `Metadata`. */
 export const MANIFEST_METADATA_KEY = 'tollgate:manifest';
@@ -33,8 +36,12 @@ export function manifestParameterName(pipelineName: string): string {
   return `/tollgate-manifest/${pipelineName}`;
 }
 
-/** Standard SSM parameters hold at most 4 KB (SSM API reference, PutParameter.Value). */
-export const MANIFEST_MAX_BYTES = 4096;
+/**
+ * A standard SSM parameter holds at most 4 KB, an advanced one 8 KB (SSM API reference, PutParameter `Value` and
+ * `Tier`): the manifest is written to an advanced parameter only when it needs to be, and refused above that.
+ */
+export const MANIFEST_STANDARD_MAX_BYTES = 4096;
+export const MANIFEST_MAX_BYTES = 8192;
 
 const name = z.string().min(1);
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, 'must be an ARN with a partition and a 12-digit account');
@@ -43,8 +50,8 @@ const bakeActionSchema = z.strictObject({
   kind: z.literal('bake'),
   stage: name,
   action: name,
-  /** The environment whose health it watches (an {@link environmentSchema} name). */
-  environment: name,
+  /** The environments whose health it watches ({@link environmentSchema} names): one, or a wave's targets. */
+  environments: z.array(name).min(1),
   /** How long the environment must stay healthy. */
   minutes: z.number().int().min(1),
 });
@@ -53,8 +60,8 @@ const entryCheckActionSchema = z.strictObject({
   kind: z.literal('entry-check'),
   stage: name,
   action: name,
-  /** The environment entered. */
-  environment: name,
+  /** The environments entered. */
+  environments: z.array(name).min(1),
 });
 
 const environmentSchema = z.strictObject({
@@ -75,8 +82,11 @@ const manifestObject = z.strictObject({
   pipelineName: name,
   /** Every stage of the pipeline, in order. */
   stages: z.array(name).min(1),
-  /** The stage `stop` closes the entrance of, `resume` opens and `rollback` rolls back. */
-  promotionStage: name,
+  /**
+   * The gated stages after the first bake, in promotion order (each a stage or a wave): the stages `stop` closes
+   * the entrance of, `resume` opens and `rollback` rolls back.
+   */
+  promotionStages: z.array(name).min(1),
   /** Every approval the bake gate owns. */
   gateActions: z.array(z.discriminatedUnion('kind', [bakeActionSchema, entryCheckActionSchema])),
   environments: z.array(environmentSchema).min(1),
@@ -92,15 +102,17 @@ const manifestObject = z.strictObject({
 const manifestSchema = manifestObject.superRefine((m, ctx) => {
   const stages = new Set(m.stages);
   const environments = new Set(m.environments.map((e) => e.name));
-  if (!stages.has(m.promotionStage)) {
-    ctx.addIssue({ code: 'custom', path: ['promotionStage'], input: m.promotionStage, message: `must be one of the stages (${m.stages.join(', ')})` });
-  }
+  m.promotionStages.forEach((stage, i) => {
+    if (!stages.has(stage)) ctx.addIssue({ code: 'custom', path: ['promotionStages', i], input: stage, message: `must be one of the stages (${m.stages.join(', ')})` });
+  });
   const seen = new Set<string>();
   m.gateActions.forEach((a, i) => {
     if (!stages.has(a.stage)) ctx.addIssue({ code: 'custom', path: ['gateActions', i, 'stage'], input: a.stage, message: `must be one of the stages (${m.stages.join(', ')})` });
-    if (!environments.has(a.environment)) {
-      ctx.addIssue({ code: 'custom', path: ['gateActions', i, 'environment'], input: a.environment, message: `must be one of the environments (${[...environments].join(', ')})` });
-    }
+    a.environments.forEach((environment, j) => {
+      if (!environments.has(environment)) {
+        ctx.addIssue({ code: 'custom', path: ['gateActions', i, 'environments', j], input: environment, message: `must be one of the environments (${[...environments].join(', ')})` });
+      }
+    });
     const key = `${a.stage}/${a.action}`;
     if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['gateActions', i, 'action'], input: a.action, message: `must be unique in its stage (${key} twice)` });
     seen.add(key);
@@ -119,7 +131,27 @@ export type ManifestEnvironment = PipelineManifestDocument['environments'][numbe
  * @throws ConfigError naming the first field that is wrong, its value and what it must be.
  */
 export function parsePipelineManifest(value: unknown, where: string): PipelineManifestDocument {
-  return parseWithSchema(manifestSchema, value, 'manifest', () => where);
+  return parseWithSchema(manifestSchema, fromVersion1(value), 'manifest', () => where);
+}
+
+/**
+ * A version-1 manifest (one environment per action, one promotion stage), as every pipeline deployed before
+ * waves still has, read as version 2: `stop` is the emergency brake, and refusing it until the pipeline stack is
+ * redeployed would be worse. Anything else is returned as is, for the schema to judge.
+ */
+function fromVersion1(value: unknown): unknown {
+  const v1 = value as { schemaVersion?: unknown; promotionStage?: unknown; gateActions?: unknown } | null;
+  if (v1?.schemaVersion !== 1 || typeof v1.promotionStage !== 'string' || !Array.isArray(v1.gateActions)) return value;
+  const { promotionStage, ...rest } = v1;
+  return {
+    ...rest,
+    schemaVersion: 2,
+    promotionStages: [promotionStage],
+    gateActions: v1.gateActions.map((a: { environment?: unknown }) => {
+      const { environment, ...action } = a ?? {};
+      return environment === undefined ? a : { ...action, environments: [environment] };
+    }),
+  };
 }
 
 /** {@link parsePipelineManifest} of JSON text, as the SSM parameter holds it. */

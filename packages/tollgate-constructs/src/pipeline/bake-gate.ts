@@ -134,7 +134,7 @@ export class BakeGate extends Construct {
   readonly topic: sns.ITopic;
   /** What the gate remembers between checks: failing reads, announcements owed. */
   readonly stateTable: dynamodb.TableV2;
-  /** The ARN of the reader role in each environment, by environment name. */
+  /** The ARN of the reader role in each environment, by environment name (targets in one account share it). */
   readonly readerRoleArns: ReadonlyMap<string, string>;
   /** What the gate was built from: its environments, bakes and entry checks, as given or derived by `ReleasePipeline.addBakeGate`. */
   readonly props: BakeGateProps;
@@ -150,12 +150,13 @@ export class BakeGate extends Construct {
     }
     if (props.bakes.length === 0) throw new Error('BakeGate: needs at least one bake');
     for (const bake of props.bakes) {
-      for (const name of [bake.environment, bake.promotion?.environment, bake.upstream?.environment]) {
-        if (name !== undefined && !environmentNames.has(name)) throw new Error(`BakeGate: bake ${bake.stageName} names unknown environment ${name}`);
+      if (bake.environments.length === 0) throw new Error(`BakeGate: bake ${bake.stageName} names no environment`);
+      for (const name of [...bake.environments, ...(bake.promotion?.environments ?? []), ...(bake.upstream?.environments ?? [])]) {
+        if (!environmentNames.has(name)) throw new Error(`BakeGate: bake ${bake.stageName} names unknown environment ${name}`);
       }
     }
     for (const check of props.entryChecks ?? []) {
-      for (const name of [check.environment, check.upstream.environment]) {
+      for (const name of [...check.environments, ...check.upstream.environments]) {
         if (!environmentNames.has(name)) throw new Error(`BakeGate: entry check ${check.stageName} names unknown environment ${name}`);
       }
     }
@@ -194,13 +195,13 @@ export class BakeGate extends Construct {
       (bake): GateBake => ({
         stageName: bake.stageName,
         actionName: bake.actionName ?? DEFAULT_BAKE_ACTION,
-        environment: bake.environment,
+        environments: bake.environments,
         minutes: bake.bakeTime.toMinutes(),
         evidenceGraceMinutes: (bake.evidenceGrace ?? cdk.Duration.minutes(60)).toMinutes(),
         allowNoTraffic: bake.allowNoTraffic ?? false,
         promotion: bake.promotion && {
           stageName: bake.promotion.stageName,
-          environment: bake.promotion.environment,
+          environments: bake.promotion.environments,
           lateStartMinutes: (bake.promotion.lateStartMargin ?? cdk.Duration.minutes(0)).toMinutes(),
         },
         upstream: bake.upstream && { ...bake.upstream, actionName: bake.upstream.actionName ?? DEFAULT_BAKE_ACTION },
@@ -211,7 +212,7 @@ export class BakeGate extends Construct {
         stageName: check.stageName,
         actionName: check.actionName ?? DEFAULT_ENTRY_CHECK_ACTION,
         upstream: { ...check.upstream, actionName: check.upstream.actionName ?? DEFAULT_BAKE_ACTION },
-        promotion: { stageName: check.stageName, environment: check.environment, lateStartMinutes: (check.lateStartMargin ?? cdk.Duration.minutes(0)).toMinutes() },
+        promotion: { stageName: check.stageName, environments: check.environments, lateStartMinutes: (check.lateStartMargin ?? cdk.Duration.minutes(0)).toMinutes() },
       }),
     );
     const { pipeline } = props;
@@ -242,9 +243,10 @@ export class BakeGate extends Construct {
       readFailureToleranceMinutes: (props.readFailureTolerance ?? cdk.Duration.minutes(5)).toMinutes(),
     };
     for (const bake of bakes) {
-      const env = settings.environments.find((e) => e.name === bake.environment)!;
-      if (!bake.allowNoTraffic && !env.evidence.syntheticChecks && !env.evidence.requests) {
-        throw new Error(`BakeGate: bake ${bake.stageName} requires evidence, but environment ${env.name} has no synthetic checks or request metric; give one, or set allowNoTraffic`);
+      for (const env of settings.environments.filter((e) => bake.environments.includes(e.name))) {
+        if (!bake.allowNoTraffic && !env.evidence.syntheticChecks && !env.evidence.requests) {
+          throw new Error(`BakeGate: bake ${bake.stageName} requires evidence, but environment ${env.name} has no synthetic checks or request metric; give one, or set allowNoTraffic`);
+        }
       }
     }
     return settings;

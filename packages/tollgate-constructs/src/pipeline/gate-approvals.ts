@@ -7,6 +7,12 @@ export const DEFAULT_BAKE_ACTION = 'Bake';
 /** The name of an entry check's approval when its props give none. */
 export const DEFAULT_ENTRY_CHECK_ACTION = 'EntryCheck';
 
+/**
+ * The longest `additionalInformation` (the action configuration's `CustomData`): an action configuration value
+ * is at most 1000 characters (CodePipeline API Reference, ActionDeclaration `configuration`).
+ */
+export const MAX_APPROVAL_INFORMATION_LENGTH = 1000;
+
 /** CodePipeline's manual approval timeout range. */
 const MIN_TIMEOUT_MINUTES = 5;
 const MAX_TIMEOUT_MINUTES = 86_400;
@@ -17,9 +23,12 @@ export interface GateBakeProps {
   readonly stageName: string;
   /** @default 'Bake' */
   readonly actionName?: string;
-  /** The environment the stage deploys (a {@link GateEnvironmentProps.name}). */
-  readonly environment: string;
-  /** How long the environment must stay healthy. */
+  /**
+   * The environments the stage deploys ({@link GateEnvironmentProps.name}s): one, or every target of a wave;
+   * each must stay healthy and show evidence on its own.
+   */
+  readonly environments: string[];
+  /** How long the environments must stay healthy. */
   readonly bakeTime: cdk.Duration;
   /**
    * How long after the bake the gate waits for evidence (alarms OK now, enough traffic) before rejecting.
@@ -34,18 +43,18 @@ export interface GateBakeProps {
    */
   readonly allowNoTraffic?: boolean;
   /**
-   * The stage promoted to next: the build waits while its environment's health alarm is in ALARM, while the
-   * release calendar is closed, and when the window closes within `lateStartMargin`.
+   * The stage promoted to next: the build waits while the health alarm of any of its environments is in ALARM,
+   * while the release calendar is closed, and when the window closes within `lateStartMargin`.
    *
    * @default - promotes nowhere: the bake ends the stage (and a rejection fails it)
    */
-  readonly promotion?: { readonly stageName: string; readonly environment: string; readonly lateStartMargin?: cdk.Duration };
+  readonly promotion?: { readonly stageName: string; readonly environments: string[]; readonly lateStartMargin?: cdk.Duration };
   /**
-   * An earlier bake of the same build whose environment's alarms still count while it runs this build.
+   * An earlier bake of the same build whose environments' alarms still count while its stage runs this build.
    *
    * @default - none
    */
-  readonly upstream?: { readonly stageName: string; readonly actionName?: string; readonly environment: string };
+  readonly upstream?: GateUpstreamProps;
   /**
    * How long a baked build may be held (release calendar closed, halt, next environment unhealthy) before the
    * approval times out and fails. Bake plus hold is at most 60 days.
@@ -53,6 +62,14 @@ export interface GateBakeProps {
    * @default cdk.Duration.days(14) with a promotion, cdk.Duration.hours(1) without
    */
   readonly maxHold?: cdk.Duration;
+}
+
+/** An earlier bake, and the environments of its stage. */
+export interface GateUpstreamProps {
+  readonly stageName: string;
+  /** @default 'Bake' */
+  readonly actionName?: string;
+  readonly environments: string[];
 }
 
 /**
@@ -65,12 +82,12 @@ export interface GateEntryCheckProps {
   readonly stageName: string;
   /** @default 'EntryCheck' */
   readonly actionName?: string;
-  /** The earlier bake whose environment must have stayed clean since it started. */
-  readonly upstream: { readonly stageName: string; readonly actionName?: string; readonly environment: string };
-  /** The environment the stage deploys: the build waits while it is in ALARM or the calendar is closed. */
-  readonly environment: string;
+  /** The earlier bake whose environments must have stayed clean since it started. */
+  readonly upstream: GateUpstreamProps;
+  /** The environments the stage deploys: the build waits while any is in ALARM or the calendar is closed. */
+  readonly environments: string[];
   /**
-   * The environment's deployment plus bake: the build waits when the release window closes sooner.
+   * The environments' deployment plus bake: the build waits when the release window closes sooner.
    *
    * @default cdk.Duration.minutes(0)
    */
@@ -144,9 +161,10 @@ function addBakeApproval(stage: codepipeline.IStage, bake: GateBakeProps, action
     runOrder: Math.max(...stage.actions.map((a) => a.actionProperties.runOrder ?? 1)) + 1,
     // The bake plus the longest hold; the gate decides long before, unless something holds the build.
     timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, bakeMinutes + holdMinutes)),
-    additionalInformation:
-      `Owned by the bake gate: approved after ${bakeMinutes} min of clean health in ${bake.environment}, rejected on any alarm. ` +
+    additionalInformation: approvalInformation(
+      `Owned by the bake gate: approved after ${bakeMinutes} min of clean health in ${bake.environments.join(', ')}, rejected on any alarm.`,
       'Approving by hand skips the bake.',
+    ),
   });
   stage.addAction(approval);
   return approval;
@@ -160,8 +178,17 @@ function addEntryApproval(stage: codepipeline.IStage, check: GateEntryCheckProps
     // Beside the first actions (CDK Pipelines' change set preparation), before any deployment action.
     runOrder: first,
     timeout: cdk.Duration.minutes(Math.max(MIN_TIMEOUT_MINUTES, (check.maxHold ?? cdk.Duration.days(14)).toMinutes())),
-    additionalInformation: `Owned by the bake gate: checks ${check.upstream.environment} stayed clean and ${check.environment} may receive the build. Approving by hand skips the check.`,
+    additionalInformation: approvalInformation(
+      `Owned by the bake gate: checks ${check.upstream.environments.join(', ')} stayed clean and ${check.environments.join(', ')} may receive the build.`,
+      'Approving by hand skips the check.',
+    ),
   });
   stage.addAction(approval);
   return approval;
+}
+
+/** What an approval says, within the configuration's limit: a long list of targets is cut, the warning kept. */
+function approvalInformation(what: string, warning: string): string {
+  const room = MAX_APPROVAL_INFORMATION_LENGTH - warning.length - 1;
+  return `${what.length <= room ? what : `${what.slice(0, room - 1)}…`} ${warning}`;
 }

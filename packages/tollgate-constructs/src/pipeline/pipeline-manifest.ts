@@ -8,6 +8,7 @@ import {
   MANIFEST_MAX_BYTES,
   MANIFEST_METADATA_KEY,
   MANIFEST_SCHEMA_VERSION,
+  MANIFEST_STANDARD_MAX_BYTES,
   PipelineManifestDocument,
   manifestParameterName,
   parsePipelineManifest,
@@ -28,8 +29,13 @@ export interface PipelineManifestProps {
    * @default - `bakeGate.props`
    */
   readonly gate?: BakeGateProps;
-  /** The stage `tollgate stop` closes the entrance of, `resume` opens again and `rollback` rolls back. */
-  readonly promotionStageName: string;
+  /**
+   * The stages `tollgate stop` closes the entrance of, `resume` opens again and `rollback` rolls back, in order.
+   *
+   * @default - the gated stages after the first bake's stage, in pipeline order (the stages and waves the gate's
+   *   approvals sit in or promote to)
+   */
+  readonly promotionStageNames?: string[];
   /** Physical name of the on-call operator role (see `OperatorRole`) in this stack's account. */
   readonly operatorRoleName: string;
   /** Physical name of the release topic the gate publishes on; the gate must create it under this name. */
@@ -68,14 +74,14 @@ export class PipelineManifest extends Construct {
       kind: 'bake' as const,
       stage: b.stageName,
       action: b.actionName ?? DEFAULT_BAKE_ACTION,
-      environment: b.environment,
+      environments: b.environments,
       minutes: b.bakeTime.toMinutes(),
     }));
     const entryChecks = (gate.entryChecks ?? []).map((c) => ({
       kind: 'entry-check' as const,
       stage: c.stageName,
       action: c.actionName ?? DEFAULT_ENTRY_CHECK_ACTION,
-      environment: c.environment,
+      environments: c.environments,
     }));
     const gateActions = [...bakes, ...entryChecks];
     // What the gate really added: a default it changes, or an action it adds, fails here rather than in on-call.
@@ -90,7 +96,7 @@ export class PipelineManifest extends Construct {
         schemaVersion: MANIFEST_SCHEMA_VERSION,
         pipelineName,
         stages: pipeline.stages.map((s) => s.stageName),
-        promotionStage: props.promotionStageName,
+        promotionStages: props.promotionStageNames ?? promotionStagesOf(gate, pipeline.stages.map((s) => s.stageName)),
         gateActions,
         environments: gate.environments.map((e) => ({
           name: e.name,
@@ -109,8 +115,12 @@ export class PipelineManifest extends Construct {
       `${this.node.path}`,
     );
     const json = JSON.stringify(document);
-    if (Buffer.byteLength(json) > MANIFEST_MAX_BYTES) {
-      throw new Error(`PipelineManifest: the manifest is ${Buffer.byteLength(json)} bytes, more than a standard SSM parameter's ${MANIFEST_MAX_BYTES}`);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > MANIFEST_MAX_BYTES) {
+      throw new Error(
+        `PipelineManifest: the manifest is ${bytes} bytes for ${document.environments.length} environments, more than an advanced SSM parameter's ${MANIFEST_MAX_BYTES}: ` +
+          `about ${targetsThatFit(document, bytes)} environments like these fit; use shorter environment and alarm names, or fewer targets per pipeline`,
+      );
     }
     this.document = document;
 
@@ -118,8 +128,26 @@ export class PipelineManifest extends Construct {
       parameterName: manifestParameterName(pipelineName),
       description: `Shape of pipeline ${pipelineName} for the tollgate command line; written by the pipeline stack, do not edit`,
       stringValue: json,
-      tier: ssm.ParameterTier.STANDARD,
+      // Advanced parameters cost money (SSM pricing): only a manifest too big for a standard one gets one.
+      tier: bytes > MANIFEST_STANDARD_MAX_BYTES ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
     });
     stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [MANIFEST_METADATA_KEY]: document };
   }
+}
+
+/** The gated stages after the first bake's stage, in pipeline order: where the gate's approvals sit or promote to. */
+function promotionStagesOf(gate: BakeGateProps, stages: readonly string[]): string[] {
+  const gated = new Set([...gate.bakes.flatMap((b) => [b.stageName, ...(b.promotion ? [b.promotion.stageName] : [])]), ...(gate.entryChecks ?? []).map((c) => c.stageName)]);
+  const firstBake = Math.min(...gate.bakes.map((b) => stages.indexOf(b.stageName)));
+  return stages.filter((s, i) => i > firstBake && gated.has(s));
+}
+
+/** How many environments fit in {@link MANIFEST_MAX_BYTES}, each costing what the document's cost on average. */
+function targetsThatFit(document: PipelineManifestDocument, bytes: number): number {
+  const count = document.environments.length;
+  const named = (n: string) => Buffer.byteLength(JSON.stringify(n)) + 1;
+  // Each environment's entry, and its name in every gate action that lists it.
+  const perTarget =
+    (Buffer.byteLength(JSON.stringify(document.environments)) + document.gateActions.reduce((sum, a) => sum + a.environments.reduce((n, e) => n + named(e), 0), 0)) / count;
+  return Math.floor(count - (bytes - MANIFEST_MAX_BYTES) / perTarget);
 }

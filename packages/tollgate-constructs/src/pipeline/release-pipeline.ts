@@ -10,7 +10,7 @@ import { COMMIT_MESSAGE_ENV, GATE_CHECK_PIPELINE_ENV, GATE_FLOOR_PARAMETER_ENV, 
 import { retainArtifacts } from './artifact-retention';
 import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
 import { BakeGate, BakeGateProps } from './bake-gate';
-import { GatedStage, GatedStageOptions, gateOwnedActions } from './gated-stage';
+import { GatedStage, GatedStageOptions, GatedWaveOptions, gateOwnedActions } from './gated-stage';
 import { ReplacementGuard } from './replacement-guard';
 import { StageConditionOverrides, StageConditions } from './stage-conditions';
 
@@ -147,10 +147,35 @@ export class ReleasePipeline extends Construct {
    * @throws once the pipeline is built
    */
   addGatedStage(stage: cdk.Stage, options: GatedStageOptions = {}): pipelines.StageDeployment {
-    if (this.built) throw new Error(`ReleasePipeline: stage ${stage.stageName} added after the pipeline was built`);
+    this.refuseWhenBuilt(stage.stageName);
     const deployment = this.cdkPipeline.addStage(stage, { pre: options.pre, post: options.post, stackSteps: this.replacementGuard?.stackSteps(stage) });
-    this.gatedStages.push({ ...options, stageName: deployment.stageName });
+    const { environment, ...gate } = options;
+    this.gatedStages.push({ ...gate, stageName: deployment.stageName, environments: environment ? [environment] : [] });
     return deployment;
+  }
+
+  /**
+   * Adds a wave, in promotion order: stages deployed in parallel in one pipeline stage named `waveName` (CDK
+   * Pipelines `addWave`), each a target the bake gate watches; one bake after all of their deployments judges
+   * every target, one entry check before them, and a rollback, when asked, rolls back the wave's whole stage.
+   *
+   * @param stages the targets, one per environment of `options.environments`, in the same order
+   * @throws once the pipeline is built, or when stages and environments do not pair up
+   */
+  addGatedWave(waveName: string, stages: cdk.Stage[], options: GatedWaveOptions): pipelines.Wave {
+    this.refuseWhenBuilt(waveName);
+    if (stages.length === 0 || stages.length !== options.environments.length) {
+      throw new Error(`ReleasePipeline: wave ${waveName} needs one environment per stage, got ${stages.length} stages and ${options.environments.length} environments`);
+    }
+    const { environments, ...gate } = options;
+    const wave = this.cdkPipeline.addWave(waveName, { pre: options.pre, post: options.post });
+    for (const stage of stages) wave.addStage(stage, { stackSteps: this.replacementGuard?.stackSteps(stage) });
+    this.gatedStages.push({ ...gate, stageName: waveName, environments });
+    return wave;
+  }
+
+  private refuseWhenBuilt(stageName: string): void {
+    if (this.built) throw new Error(`ReleasePipeline: stage ${stageName} added after the pipeline was built`);
   }
 
   /**
@@ -172,7 +197,7 @@ export class ReleasePipeline extends Construct {
     return this.releaseSource!;
   }
 
-  /** The stages added by {@link addGatedStage}, in promotion order, with their options. */
+  /** The stages and waves added by {@link addGatedStage} and {@link addGatedWave}, in promotion order, with their options. */
   get gated(): readonly GatedStage[] {
     return this.gatedStages;
   }

@@ -192,13 +192,20 @@ export interface EnvironmentSettings {
   readonly evidence: EvidenceSettings;
 }
 
-/** One bake the gate owns: a manual approval at the end of a stage. */
-export interface BakeSettings {
+/** A manual approval of the pipeline, by its stage and action. */
+export interface ApprovalId {
   readonly stageName: string;
   readonly actionName: string;
-  /** The environment the stage deployed, whose health the bake watches. */
-  readonly environment: string;
-  /** How long the environment must stay healthy after its deployment. */
+}
+
+/** One bake the gate owns: a manual approval at the end of a stage. */
+export interface BakeSettings extends ApprovalId {
+  /**
+   * The environments the stage deployed, whose health the bake watches: one, or every target of a wave. Each
+   * must stay clean and show evidence on its own: one target that alarms, or stays silent, holds or rejects all.
+   */
+  readonly environments: readonly string[];
+  /** How long the environments must stay healthy after their deployment. */
   readonly minutes: number;
   /**
    * How long after the bake the gate keeps waiting for evidence (alarms OK now, enough traffic) before it
@@ -208,15 +215,27 @@ export interface BakeSettings {
   /** Approve without evidence of traffic: an explicit opt-out, stated in every summary. */
   readonly allowNoTraffic: boolean;
   /**
-   * The stage this bake promotes to: the build waits while that environment's health alarm is in ALARM, while
-   * the release calendar is closed, and when the window closes within `lateStartMinutes`.
+   * The stage this bake promotes to: the build waits while the health alarm of any of its environments is in
+   * ALARM, while the release calendar is closed, and when the window closes within `lateStartMinutes`.
    */
-  readonly promotion?: { readonly stageName: string; readonly environment: string; readonly lateStartMinutes: number };
+  readonly promotion?: PromotionSettings;
   /**
-   * An earlier bake of the same build: while the earlier environment still runs this build (until a newer
-   * build starts deploying there), an ALARM there rejects this bake too.
+   * An earlier bake of the same build: while the earlier stage still runs this build (until a newer build
+   * starts deploying there), an ALARM in any of its environments rejects this bake too.
    */
-  readonly upstream?: { readonly stageName: string; readonly actionName: string; readonly environment: string };
+  readonly upstream?: UpstreamSettings;
+}
+
+/** The stage a gate-owned approval lets the build into, and its environments. */
+export interface PromotionSettings {
+  readonly stageName: string;
+  readonly environments: readonly string[];
+  readonly lateStartMinutes: number;
+}
+
+/** An earlier bake whose environments' alarms still count while its stage runs the build. */
+export interface UpstreamSettings extends ApprovalId {
+  readonly environments: readonly string[];
 }
 
 /**
@@ -228,8 +247,8 @@ export interface BakeSettings {
 export interface EntryCheckSettings {
   readonly stageName: string;
   readonly actionName: string;
-  readonly upstream: { readonly stageName: string; readonly actionName: string; readonly environment: string };
-  readonly promotion: { readonly stageName: string; readonly environment: string; readonly lateStartMinutes: number };
+  readonly upstream: UpstreamSettings;
+  readonly promotion: PromotionSettings;
 }
 
 export interface DecisionSettings {
@@ -334,7 +353,7 @@ export function gateActionOf(approval: Pick<PendingApproval, 'stageName' | 'acti
 }
 
 /** The earlier bake whose environment still counts, and the stage promoted to, whatever the action. */
-export function reachOf(action: GateAction): { upstream?: EntryCheckSettings['upstream']; promotion?: EntryCheckSettings['promotion'] } {
+export function reachOf(action: GateAction): { upstream?: UpstreamSettings; promotion?: PromotionSettings } {
   return action.kind === 'bake' ? action.bake : action.check;
 }
 
@@ -369,8 +388,8 @@ class Findings {
   readonly calendarNotes: string[] = [];
 
   constructor(
-    private readonly now: Date,
-    private readonly toleranceMinutes: number,
+    readonly now: Date,
+    readonly toleranceMinutes: number,
   ) {}
 
   /**
@@ -387,6 +406,16 @@ class Findings {
       return undefined;
     }
     return read.value;
+  }
+
+  /** What `other` found about one target of several, each line naming the target: `prod-eu-west-1: …`. */
+  absorb(other: Findings, target: string): void {
+    const named = (lines: readonly string[]) => lines.map((line) => `${target}: ${line}`);
+    this.rejections.push(...named(other.rejections));
+    this.retries.push(...named(other.retries));
+    this.evidence.push(...named(other.evidence));
+    this.holds.push(...named(other.holds));
+    this.notes.push(...named(other.notes));
   }
 
   /** A failed read: retried while it is young, a rejection once it has failed for the tolerance. */
@@ -422,9 +451,8 @@ function decideEntry(approval: PendingApproval, check: EntryCheckSettings, input
   if (f.rejections.length > 0) return verdict('reject', 'rejected at entry', f.rejections);
   if (f.retries.length > 0) return verdict('wait', 'waiting at entry', [...f.retries, ...f.holds]);
   if (f.holds.length > 0) return verdict('wait', 'waiting at entry', f.holds);
-  const upstream = environmentOf(check.upstream.environment, settings);
   return verdict('approve', 'entry check passed', [
-    `${upstream.name} clean since its bake started`,
+    `${check.upstream.environments.join(', ')} clean since its bake started`,
     ...f.calendarNotes,
     ...f.notes,
     ...handNotes(approval, inputs),
@@ -441,11 +469,20 @@ function checkHalt(f: Findings, inputs: GateInputs): void {
 
 function decideBake(approval: PendingApproval, bake: BakeSettings, inputs: GateInputs, settings: DecisionSettings): Verdict {
   const { now } = inputs;
-  const env = environmentOf(bake.environment, settings);
   const start = approval.bakeStartedAt;
   const f = new Findings(now, settings.readFailureToleranceMinutes);
+  const baked = bake.environments.join(', ');
 
-  checkBakedEnvironment(f, env, bake, start, inputs.environments.get(env.name), now);
+  // Every target of a wave on its own: one that alarms, cannot be read or shows no evidence decides for all.
+  for (const name of bake.environments) {
+    const env = environmentOf(name, settings);
+    if (bake.environments.length === 1) checkBakedEnvironment(f, env, bake, start, inputs.environments.get(name), now);
+    else {
+      const target = new Findings(now, settings.readFailureToleranceMinutes);
+      checkBakedEnvironment(target, env, bake, start, inputs.environments.get(name), now);
+      f.absorb(target, name);
+    }
+  }
   if (bake.upstream) checkUpstream(f, bake.upstream, approval, inputs, settings);
   if (bake.promotion) checkPromotion(f, bake.promotion, approval, inputs, settings);
   checkHalt(f, inputs);
@@ -456,7 +493,7 @@ function decideBake(approval: PendingApproval, bake: BakeSettings, inputs: GateI
   const bakeEnd = start.getTime() + bake.minutes * MINUTE;
   const seen = bakeEnd + settings.alarmLatencyMinutes * MINUTE;
   if (now.getTime() < bakeEnd) {
-    return verdict('wait', 'waiting', [`${duration(bakeEnd - now.getTime())} of ${env.name} bake left`, ...f.evidence, ...f.holds]);
+    return verdict('wait', 'waiting', [`${duration(bakeEnd - now.getTime())} of ${baked} bake left`, ...f.evidence, ...f.holds]);
   }
   if (now.getTime() < seen) {
     return verdict('wait', 'waiting', [
@@ -475,7 +512,7 @@ function decideBake(approval: PendingApproval, bake: BakeSettings, inputs: GateI
   if (f.holds.length > 0) return verdict('wait', 'waiting', f.holds);
   const optOut = bake.allowNoTraffic ? ['NO EVIDENCE OF TRAFFIC REQUIRED (allowNoTraffic)'] : [];
   return verdict('approve', 'approved', [
-    `${duration(bake.minutes * MINUTE)} ${env.name} bake clean`,
+    `${duration(bake.minutes * MINUTE)} ${baked} bake clean`,
     ...optOut,
     ...f.calendarNotes,
     ...f.notes,
@@ -545,38 +582,26 @@ function checkEvidence(f: Findings, env: EnvironmentSettings, reading: Environme
   }
 }
 
-/** An earlier environment that still ran this build: an ALARM there while it did rejects this bake too. */
-function checkUpstream(f: Findings, upstream: EntryCheckSettings['upstream'], approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
-  const env = environmentOf(upstream.environment, settings);
-  const span = f.valueOf(`when ${env.name} ran this build`, inputs.upstreamSpans?.get(approval.pipelineExecutionId));
+/** The earlier stage's environments while they still ran this build: an ALARM in any of them rejects this bake too. */
+function checkUpstream(f: Findings, upstream: UpstreamSettings, approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
+  const span = f.valueOf(`when ${upstream.environments.join(', ')} ran this build`, inputs.upstreamSpans?.get(approval.pipelineExecutionId));
   if (!span) return;
-  const reading = f.valueOf(env.name, inputs.environments.get(env.name));
-  if (!reading) return;
-  for (const alarm of watchedAlarms(f, env, reading)) {
-    const fired = alarmDuring(alarm, span, inputs.now);
-    if (fired) f.rejections.push(`${fired}, while ${env.name} still ran this build`);
+  for (const name of upstream.environments) {
+    const env = environmentOf(name, settings);
+    const reading = f.valueOf(env.name, inputs.environments.get(env.name));
+    if (!reading) continue;
+    for (const alarm of watchedAlarms(f, env, reading)) {
+      const fired = alarmDuring(alarm, span, inputs.now);
+      if (fired) f.rejections.push(`${fired}, while ${env.name} still ran this build`);
+    }
   }
 }
 
-/** Whether the next environment may receive the build now: its health, and the release calendar. */
-function checkPromotion(f: Findings, promotion: EntryCheckSettings['promotion'], approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
+/** Whether the next stage may receive the build now: the health of each of its environments, and the release calendar. */
+function checkPromotion(f: Findings, promotion: PromotionSettings, approval: PendingApproval, inputs: GateInputs, settings: DecisionSettings): void {
   const { now } = inputs;
-  const env = environmentOf(promotion.environment, settings);
-  const healthName = env.alarmNames[0];
-  const read = inputs.environments.get(env.name);
-  if (!read) f.rejections.push(`${env.name} was not read`);
-  else if (!read.ok) {
-    // Before its first deployment the environment has no stack, and so no reader role: nothing to protect.
-    if (read.roleMissing && !inputs.stagesRun.has(promotion.stageName)) f.notes.push(`${env.name} not deployed yet`);
-    else f.failed(`${env.name} health`, read);
-  } else {
-    // A promotion target already in ALARM holds the build, it does not reject it: the build did nothing wrong.
-    const health = read.value.alarms.find((a) => a.name === healthName);
-    if (!health) f.rejections.push(`${healthName} does not exist in ${env.name}`);
-    else if (health.state === 'ALARM') {
-      f.holds.push(`${env.name} unhealthy: ${health.name} in ALARM since ${clock(health.since, now)} (${health.reason})`);
-    } else f.notes.push(`${health.name} ${health.state}`);
-  }
+  for (const name of promotion.environments) checkPromotedHealth(f, environmentOf(name, settings), promotion, inputs);
+  const entered = promotion.environments.join(', ');
 
   const window = inputs.releaseWindows?.get(approval.pipelineExecutionId);
   if (window && !window.ok) f.failed('the release calendar', window);
@@ -593,11 +618,29 @@ function checkPromotion(f: Findings, promotion: EntryCheckSettings['promotion'],
           f.rejections.push(`the release calendar gave an unreadable closing time ${JSON.stringify(w.closesAt)}`);
         } else if (closesAt.getTime() - now.getTime() < needed) {
           f.holds.push(
-            `too late to start ${env.name}: the window closes at ${clock(closesAt, now)} and ${env.name} deploy + bake take ${duration(needed)}`,
+            `too late to start ${entered}: the window closes at ${clock(closesAt, now)} and ${entered} deploy + bake take ${duration(needed)}`,
           );
         }
       }
     }
+  }
+}
+
+/** One environment promoted to: in ALARM it holds the build (the build did nothing wrong), unreadable it fails closed. */
+function checkPromotedHealth(f: Findings, env: EnvironmentSettings, promotion: PromotionSettings, inputs: GateInputs): void {
+  const healthName = env.alarmNames[0];
+  const read = inputs.environments.get(env.name);
+  if (!read) f.rejections.push(`${env.name} was not read`);
+  else if (!read.ok) {
+    // Before its first deployment the environment has no stack, and so no reader role: nothing to protect.
+    if (read.roleMissing && !inputs.stagesRun.has(promotion.stageName)) f.notes.push(`${env.name} not deployed yet`);
+    else f.failed(`${env.name} health`, read);
+  } else {
+    const health = read.value.alarms.find((a) => a.name === healthName);
+    if (!health) f.rejections.push(`${healthName} does not exist in ${env.name}`);
+    else if (health.state === 'ALARM') {
+      f.holds.push(`${env.name} unhealthy: ${health.name} in ALARM since ${clock(health.since, inputs.now)} (${health.reason})`);
+    } else f.notes.push(`${health.name} ${health.state}`);
   }
 }
 
@@ -622,18 +665,20 @@ function alarmDuring(alarm: AlarmReading, span: TimeSpan, now: Date): string | u
 export interface AlarmEvent {
   /** The account the alarm lives in. */
   readonly account: string;
+  /** The region the alarm lives in; a forwarded event keeps it. Without it, any region of the account matches. */
+  readonly region?: string;
   readonly alarmName: string;
   readonly state: AlarmState;
   readonly reason: string;
   readonly at: Date;
 }
 
-/** Which account each watched environment lives in, by environment name. */
-export type EnvironmentAccounts = ReadonlyMap<string, string>;
+/** Where each watched environment lives, by environment name. */
+export type EnvironmentAccounts = ReadonlyMap<string, { readonly account: string; readonly region: string }>;
 
 /**
- * The fast path: a watched alarm entered ALARM, so every approval baking in that alarm's environment since
- * before that moment is rejected now, without reading anything else. Returns no decision for an event that
+ * The fast path: a watched alarm entered ALARM, so every approval baking in that alarm's environment (one of
+ * a wave's targets included) since before that moment is rejected now, without reading anything else. Returns no decision for an event that
  * rejects nothing this way (a recovery, an event older than the bake, an earlier environment's alarm); the
  * reconcile that follows covers those.
  */
@@ -645,18 +690,24 @@ export function rejectionsForAlarmEvent(
   now: Date,
 ): Decision[] {
   if (event.state !== 'ALARM') return [];
-  return approvals
-    .filter((a) => {
-      const action = gateActionOf(a, settings);
-      // An entry check holds for the entered environment's health; the reconcile that follows decides it.
-      if (action.kind !== 'bake') return false;
-      const env = environmentOf(action.bake.environment, settings);
-      return accounts.get(env.name) === event.account && env.alarmNames.includes(event.alarmName) && event.at >= a.bakeStartedAt;
-    })
-    .map((approval) => ({
-      approval,
-      verdict: verdict('reject', 'rejected', [`${event.alarmName} entered ALARM at ${clock(event.at, now)} (reason: ${event.reason})`]),
-    }));
+  const fired = `${event.alarmName} entered ALARM at ${clock(event.at, now)} (reason: ${event.reason})`;
+  return approvals.flatMap((approval) => {
+    const action = gateActionOf(approval, settings);
+    // An entry check holds for the entered environment's health; the reconcile that follows decides it.
+    if (action.kind !== 'bake' || event.at < approval.bakeStartedAt) return [];
+    const target = alarmedTarget(event, action.bake, settings, accounts);
+    if (target === undefined) return [];
+    return [{ approval, verdict: verdict('reject', 'rejected', [action.bake.environments.length > 1 ? `${target}: ${fired}` : fired]) }];
+  });
+}
+
+/** The bake's environment the alarm event is about, if any. */
+function alarmedTarget(event: AlarmEvent, bake: BakeSettings, settings: Pick<DecisionSettings, 'environments'>, accounts: EnvironmentAccounts): string | undefined {
+  return bake.environments.find((name) => {
+    const where = accounts.get(name);
+    const sameRegion = event.region === undefined || where?.region === event.region;
+    return where?.account === event.account && sameRegion && environmentOf(name, settings).alarmNames.includes(event.alarmName);
+  });
 }
 
 function verdict(kind: Verdict['kind'], prefix: string, reasons: readonly string[]): Verdict {

@@ -94,7 +94,7 @@ export function createGate(deps: GateDependencies): Gate {
   const { port, settings, log } = deps;
   const clock = deps.now ?? (() => new Date());
   const releaseWindow = deps.releaseWindow ?? noReleaseCalendar;
-  const accounts = new Map(settings.environments.map((e) => [e.name, e.account]));
+  const accounts = new Map(settings.environments.map((e) => [e.name, { account: e.account, region: e.region }]));
 
   /** The announcement a recorded verdict owes: every rejection, and an approval only an override let through. */
   function announcementFor(decision: Decision, windows?: ReadonlyMap<string, Read<ReleaseWindow | undefined>>): Announcement | undefined {
@@ -238,8 +238,8 @@ export function createGate(deps: GateDependencies): Gate {
       approvals.map(async (approval) => {
         const action = gateActionOf(approval, settings);
         const { upstream, promotion } = reachOf(action);
-        if (action.kind === 'bake') need(action.bake.environment, 'bake', approval.bakeStartedAt);
-        if (promotion) need(promotion.environment, 'health', approval.bakeStartedAt);
+        if (action.kind === 'bake') for (const name of action.bake.environments) need(name, 'bake', approval.bakeStartedAt);
+        if (promotion) for (const name of promotion.environments) need(name, 'health', approval.bakeStartedAt);
         if (upstream) {
           const source = `upstream:${approval.pipelineExecutionId}`;
           const span = await settle(
@@ -248,7 +248,7 @@ export function createGate(deps: GateDependencies): Gate {
           );
           results.set(source, span.ok);
           upstreamSpans.set(approval.pipelineExecutionId, span);
-          need(upstream.environment, 'bake', span.ok ? span.value.start : approval.bakeStartedAt);
+          for (const name of upstream.environments) need(name, 'bake', span.ok ? span.value.start : approval.bakeStartedAt);
         }
       }),
     );
@@ -369,6 +369,8 @@ function eventObject(value: unknown, field = 'event'): Record<string, unknown> {
 /** The fields of a "CloudWatch Alarm State Change" event the gate uses; EventBridge adds more, which are ignored. */
 const alarmEventSchema = z.looseObject({
   account: z.string({ error: 'must be a 12-digit account ID' }).regex(/^\d{12}$/, 'must be a 12-digit account ID'),
+  // Every EventBridge event carries the region it came from, a forwarded one its source's (EventBridge User Guide, "Events").
+  region: z.string().min(1).optional(),
   detail: z.looseObject({
     alarmName: z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string'),
     state: z.looseObject({
@@ -384,8 +386,8 @@ const alarmEventSchema = z.looseObject({
 
 /** A "CloudWatch Alarm State Change" event, validated. */
 function parseAlarmEvent(event: Record<string, unknown>): AlarmEvent {
-  const { account, detail } = parseEvent(alarmEventSchema, event, '');
-  return { account, alarmName: detail.alarmName, state: detail.state.value, reason: detail.state.reason, at: detail.state.timestamp };
+  const { account, region, detail } = parseEvent(alarmEventSchema, event, '');
+  return { account, region, alarmName: detail.alarmName, state: detail.state.value, reason: detail.state.reason, at: detail.state.timestamp };
 }
 
 /** The gate as deployed: settings from the environment, AWS behind the adapter, JSON logs. */

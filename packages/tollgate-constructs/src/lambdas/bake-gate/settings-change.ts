@@ -114,7 +114,7 @@ export function describeSettingsChange(before: GateSettings | undefined, after: 
   if (before === undefined) {
     return [
       'no earlier settings recorded: this is the baseline',
-      ...after.bakes.map((b) => `bake ${bakeId(b)}: ${b.minutes} min in ${b.environment}${b.allowNoTraffic ? ', allowNoTraffic on' : ''}`),
+      ...after.bakes.map((b) => `bake ${bakeId(b)}: ${b.minutes} min in ${b.environments.join(', ')}${b.allowNoTraffic ? ', allowNoTraffic on' : ''}`),
       ...after.environments.map((e) => `environment ${e.name}: alarms ${e.alarmNames.join(', ')}`),
     ];
   }

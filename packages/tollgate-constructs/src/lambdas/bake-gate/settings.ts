@@ -53,22 +53,26 @@ const environmentSchema = z.strictObject({
 export type GateEnvironment = z.infer<typeof environmentSchema>;
 
 const stageAction = { stageName: name, actionName: name };
+/** The targets of one gated stage: one environment, or every target of a wave. */
+const environmentNames = z.array(name).min(1);
+const promotionSchema = z.strictObject({ stageName: name, environments: environmentNames, lateStartMinutes: whole(0) });
+const upstreamSchema = z.strictObject({ ...stageAction, environments: environmentNames });
 
 const bakeSchema = z.strictObject({
   ...stageAction,
-  environment: name,
+  environments: environmentNames,
   minutes: whole(1),
   evidenceGraceMinutes: whole(0),
   allowNoTraffic: z.boolean(),
-  promotion: z.strictObject({ stageName: name, environment: name, lateStartMinutes: whole(0) }).optional(),
-  upstream: z.strictObject({ ...stageAction, environment: name }).optional(),
+  promotion: promotionSchema.optional(),
+  upstream: upstreamSchema.optional(),
 });
 export type GateBake = z.infer<typeof bakeSchema>;
 
 const entryCheckSchema = z.strictObject({
   ...stageAction,
-  upstream: z.strictObject({ ...stageAction, environment: name }),
-  promotion: z.strictObject({ stageName: name, environment: name, lateStartMinutes: whole(0) }),
+  upstream: upstreamSchema,
+  promotion: promotionSchema,
 });
 export type GateEntryCheck = z.infer<typeof entryCheckSchema>;
 
@@ -91,7 +95,7 @@ export type GateSettings = z.infer<typeof settingsSchema>;
 
 /**
  * Parses and validates the settings JSON, and checks that every bake names environments and bakes that exist
- * and that a bake which requires evidence watches an environment that can show some.
+ * and that a bake which requires evidence watches environments that can each show some.
  *
  * @throws ConfigError naming the first bad field.
  */
@@ -99,26 +103,24 @@ export function parseGateSettings(json: string | undefined): GateSettings {
   const value = parseJson(json, () => new ConfigError(GATE_SETTINGS_ENV, json, 'must be JSON'));
   const settings = parseWithSchema(settingsSchema, value, GATE_SETTINGS_ENV);
   const environments = new Map(settings.environments.map((e) => [e.name, e]));
+  const known = (field: string, names: readonly string[]) =>
+    names.forEach((n, j) => {
+      if (!environments.has(n)) throw new ConfigError(`${field}.environments[${j}]`, n, 'must name one of the environments');
+    });
   settings.bakes.forEach((bake, i) => {
     const field = `${GATE_SETTINGS_ENV}.bakes[${i}]`;
-    const env = environments.get(bake.environment);
-    if (!env) throw new ConfigError(`${field}.environment`, bake.environment, 'must name one of the environments');
-    if (bake.promotion && !environments.has(bake.promotion.environment)) {
-      throw new ConfigError(`${field}.promotion.environment`, bake.promotion.environment, 'must name one of the environments');
-    }
-    if (bake.upstream && !environments.has(bake.upstream.environment)) {
-      throw new ConfigError(`${field}.upstream.environment`, bake.upstream.environment, 'must name one of the environments');
-    }
-    if (!bake.allowNoTraffic && !env.evidence.syntheticChecks && !env.evidence.requests) {
-      throw new ConfigError(`${field}.allowNoTraffic`, bake.allowNoTraffic, `must be true when environment ${env.name} has no evidence metric`);
+    known(field, bake.environments);
+    if (bake.promotion) known(`${field}.promotion`, bake.promotion.environments);
+    if (bake.upstream) known(`${field}.upstream`, bake.upstream.environments);
+    for (const env of bake.environments.map((n) => environments.get(n)!)) {
+      if (!bake.allowNoTraffic && !env.evidence.syntheticChecks && !env.evidence.requests) {
+        throw new ConfigError(`${field}.allowNoTraffic`, bake.allowNoTraffic, `must be true when environment ${env.name} has no evidence metric`);
+      }
     }
   });
   settings.entryChecks.forEach((check, i) => {
-    for (const [key, environment] of [['upstream', check.upstream.environment], ['promotion', check.promotion.environment]] as const) {
-      if (!environments.has(environment)) {
-        throw new ConfigError(`${GATE_SETTINGS_ENV}.entryChecks[${i}].${key}.environment`, environment, 'must name one of the environments');
-      }
-    }
+    known(`${GATE_SETTINGS_ENV}.entryChecks[${i}].upstream`, check.upstream.environments);
+    known(`${GATE_SETTINGS_ENV}.entryChecks[${i}].promotion`, check.promotion.environments);
   });
   return settings;
 }
