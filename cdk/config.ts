@@ -258,7 +258,10 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
 }
 
 type Issues = z.core.$RefinementCtx;
-type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators' | 'prodWaves'> & { readonly sandbox: { readonly account: string } };
+type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators' | 'prodWaves' | 'prod'> & {
+  readonly sandbox: { readonly account: string };
+  readonly prod: AccountEnvironment & { readonly waves?: readonly (readonly { readonly account?: string }[])[] };
+};
 
 /**
  * Developers deploy sandboxes with their own credentials: an account shared with dev, prod or the pipeline would

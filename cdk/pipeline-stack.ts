@@ -139,7 +139,7 @@ export class PipelineStack extends cdk.Stack {
         },
         rollBackOnFailure: true,
       };
-      const environments = targets.map(({ target, stage }) => environment(targetEnvironmentName(wave, target), stage, target, []));
+      const environments = targets.map(({ target, stage }) => environment(targetEnvironmentName(wave, target), stage, { account: target.account, region: target.region }, []));
       if (isSingleProd(config.prodWaves)) this.releasePipeline.addGatedStage(targets[0].stage, { ...options, environment: environments[0] });
       else this.releasePipeline.addGatedWave(wave.stageName, targets.map((t) => t.stage), { ...options, environments });
     });

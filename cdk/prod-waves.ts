@@ -18,7 +18,10 @@ export interface ProdTarget extends AccountEnvironment {
 
 /** A wave: targets deployed in parallel, then baked together. */
 export interface ProdWave {
-  /** The pipeline stage of the wave: `Prod` without waves, `Prod-Wave<n>` with them. */
+  /**
+   * The pipeline stage of the wave: `Prod` without waves; with them `Prod-Wave<n>`, or for a wave of one target
+   * that target's stage `Prod-<name>`.
+   */
   readonly stageName: string;
   readonly targets: readonly ProdTarget[];
   /** The bake after the wave's deployments (bake.waveBakeMinutes, else bake.prodBakeMinutes). */
@@ -89,11 +92,12 @@ export function resolveProdWaves(prod: AccountEnvironment & { readonly waves?: W
   if (prod.waves === undefined) {
     return [{ stageName: SINGLE_PROD_STAGE, targets: [{ name: 'prod', account: prod.account, region: prod.region }], bakeMinutes: prodBakeMinutes }];
   }
-  return prod.waves.map((wave, i) => ({
-    stageName: `${SINGLE_PROD_STAGE}-Wave${i + 1}`,
-    targets: wave.map((t) => ({ name: t.name ?? t.region, account: t.account ?? prod.account, region: t.region })),
-    bakeMinutes: waveBakeMinutes?.[i] ?? prodBakeMinutes,
-  }));
+  return prod.waves.map((wave, i) => {
+    const targets = wave.map((t) => ({ name: t.name ?? t.region, account: t.account ?? prod.account, region: t.region }));
+    // A wave of one target is that target's stage in the pipeline (CDK Pipelines renders a one-stage wave as the stage).
+    const stageName = targets.length === 1 ? `${SINGLE_PROD_STAGE}-${targets[0].name}` : `${SINGLE_PROD_STAGE}-Wave${i + 1}`;
+    return { stageName, targets, bakeMinutes: waveBakeMinutes?.[i] ?? prodBakeMinutes };
+  });
 }
 
 /** Whether the waves are prod as it was before waves: one stage `Prod`, one target. */

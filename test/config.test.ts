@@ -158,10 +158,10 @@ describe('prod in waves', () => {
     ]);
   });
 
-  test("waves are stages Prod-Wave<n>; a target is named after its region and defaults to prod's account; each wave has its bake", () => {
+  test("waves are stages Prod-Wave<n> (a wave of one target is that target's stage); a target is named after its region and defaults to prod's account; each wave has its bake", () => {
     const config = loadConfig({ context: { prod: { waves }, bake: { waveBakeMinutes: [120, 60] } } });
     expect(config.prodWaves).toEqual([
-      { stageName: 'Prod-Wave1', targets: [{ name: 'us-east-1', account: '333333333333', region: 'us-east-1' }], bakeMinutes: 120 },
+      { stageName: 'Prod-us-east-1', targets: [{ name: 'us-east-1', account: '333333333333', region: 'us-east-1' }], bakeMinutes: 120 },
       {
         stageName: 'Prod-Wave2',
         targets: [

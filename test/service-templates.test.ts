@@ -10,3 +10,4 @@ import './templates/tile-server.tests';
 import './templates/synthetic-checks.tests';
 import './templates/app.tests';
 import './templates/operator-role.tests';
+import './templates/prod-waves.tests';

@@ -115,7 +115,7 @@ describe('plan on the synthesized app', () => {
     expect(report.entryChecks.map((c) => ({ kind: 'entry-check', stage: c.stage, action: c.action, environments: [c.environment] }))).toEqual(
       manifest.gateActions.filter((a) => a.kind === 'entry-check'),
     );
-    expect([report.promotionStage]).toEqual(manifest.promotionStages);
+    expect(report.promotionStages).toEqual(manifest.promotionStages);
     expect(report.lateStartMarginMinutes).toBe(20 + 30 + 3);
   });
 
@@ -220,12 +220,12 @@ describe('plan on the synthesized app', () => {
       ]);
     });
 
-    test('the promotion stage is the one the pipeline manifest names', async () => {
+    test('the promotion stages are the ones the pipeline manifest names', async () => {
       const dir = pipelineOnly((s) => s, (metadata) => (metadata[MANIFEST_METADATA_KEY].promotionStages = ['Dev']));
       dirs.push(dir);
       const result = await run('plan', '--dir', dir, '--json');
       expect(result.code).toBe(0);
-      expect((JSON.parse(result.stdout) as { result: PlanReport }).result.promotionStage).toBe('Dev');
+      expect((JSON.parse(result.stdout) as { result: PlanReport }).result.promotionStages).toEqual(['Dev']);
     });
 
     test('no pipeline manifest (a cdk.out from before manifests): one clear line, exit 2', async () => {
@@ -362,7 +362,7 @@ describe('reading traffic shifting and conditions from templates', () => {
       now: NOW,
       bakes,
       estimates: { buildMinutes: 10, deployMinutes: 5, testsMinutes: 5, guardMinutes: 2 },
-      prodStage: 'Prod',
+      promotionStages: ['Prod'],
       nextOpening: (at) => ({ at: new Date(at.getTime() + 90 * 60_000), reasons: ['outside Mon-Thu 09:00-16:00'] }),
     });
     expect(timeline.steps.map((s) => [s.stage, s.kind, s.minutes])).toEqual([
@@ -380,7 +380,7 @@ describe('reading traffic shifting and conditions from templates', () => {
   });
 
   test('a calendar that never opens: the timeline says so instead of a time', () => {
-    const timeline = earliestTimeline(plan, { now: NOW, bakes, estimates: DEFAULT_ESTIMATES, prodStage: 'Prod', nextOpening: () => undefined });
+    const timeline = earliestTimeline(plan, { now: NOW, bakes, estimates: DEFAULT_ESTIMATES, promotionStages: ['Prod'], nextOpening: () => undefined });
     expect(timeline.neverBecause).toMatch(/does not open within a year/);
     expect(timeline.reachesProdAt).toBeUndefined();
     expect(timeline.releasedAt).toBeUndefined();
