@@ -46,7 +46,7 @@ export interface PipelineManifestProps {
 
 /**
  * Describes the pipeline's shape for the `tollgate` command line (`src/domain/pipeline-manifest.ts`): the
- * stages, the promotion stage, the gate's approvals, each environment's health alarm and reader role, the
+ * stages, the promotion stages, the gate's approvals (each with its environments), each environment's health alarm and reader role, the
  * controls, the release topic, the gate's table and the operator role. One document, written twice: as the SSM
  * parameter `/tollgate-manifest/<pipeline>` for the online commands, and as the stack's template metadata
  * `tollgate:manifest` for `plan`, which reads cdk.out offline. Every value is a plain string known at synth

@@ -158,6 +158,8 @@ export class ReleasePipeline extends Construct {
    * Adds a wave, in promotion order: stages deployed in parallel in one pipeline stage named `waveName` (CDK
    * Pipelines `addWave`), each a target the bake gate watches; one bake after all of their deployments judges
    * every target, one entry check before them, and a rollback, when asked, rolls back the wave's whole stage.
+   * A wave of one stage is a pipeline stage named after that stage, not the wave: CDK Pipelines (aws-cdk-lib
+   * 2.276 `PipelineGraph.addWave`) renders a one-stage wave as that stage; the gate's approvals go there.
    *
    * @param stages the targets, one per environment of `options.environments`, in the same order
    * @throws once the pipeline is built, or when stages and environments do not pair up
@@ -169,10 +171,10 @@ export class ReleasePipeline extends Construct {
     }
     const { environments, ...gate } = options;
     const wave = this.cdkPipeline.addWave(waveName, { pre: options.pre, post: options.post });
-    for (const stage of stages) wave.addStage(stage, { stackSteps: this.replacementGuard?.stackSteps(stage) });
+    const deployments = stages.map((stage) => wave.addStage(stage, { stackSteps: this.replacementGuard?.stackSteps(stage) }));
     // CDK Pipelines renders a wave of one stage as that stage, under the stage's name (its pipeline graph's
     // addWave); a wider wave is one pipeline stage under the wave's name. The template tests pin both.
-    this.gatedStages.push({ ...gate, stageName: stages.length === 1 ? stages[0].stageName : waveName, environments });
+    this.gatedStages.push({ ...gate, stageName: deployments.length === 1 ? deployments[0].stageName : waveName, environments });
     return wave;
   }
 
