@@ -180,7 +180,7 @@ export class PipelineStack extends cdk.Stack {
       pipeline: this.releasePipeline.codePipeline,
       pipelineName: config.pipelineName,
       bakeGate: this.bakeGate,
-      promotionStageNames: [this.prodStage.stageName],
+      promotionStageNames: config.prodWaves.map((w) => w.stageName),
       operatorRoleName: operatorRoleName(config.pipelineName),
       topicName: releaseEventsTopicName(config.pipelineName),
       stateTableName: gateStateTableName(config.pipelineName),

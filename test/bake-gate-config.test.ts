@@ -46,7 +46,7 @@ describe('the bake section of the configuration', () => {
     [{ prodBakeMinutes: 0 }, 'invalid configuration: bake.prodBakeMinutes must be a whole number from 1 to 1440, got 0'],
     [{ allowNoTraffic: 'yes' }, 'invalid configuration: bake.allowNoTraffic must be true or false, got "yes"'],
     [{ syntheticCoveragePercent: 0 }, 'invalid configuration: bake.syntheticCoveragePercent must be a whole number from 1 to 100, got 0'],
-    [{ minuts: 30 }, 'invalid configuration: bake.minuts is not a known setting (minutes, extraAlarmNames, minimumRequests, syntheticCoveragePercent, allowNoTraffic, alarmLatencyMinutes, readFailureToleranceMinutes, prodDeployMinutes, prodBakeMinutes, evidenceGraceMinutes, maxHoldDays), got 30 (from cdk.json)'],
+    [{ minuts: 30 }, 'invalid configuration: bake.minuts is not a known setting (minutes, extraAlarmNames, minimumRequests, syntheticCoveragePercent, allowNoTraffic, alarmLatencyMinutes, readFailureToleranceMinutes, prodDeployMinutes, prodBakeMinutes, evidenceGraceMinutes, maxHoldDays, waveBakeMinutes), got 30 (from cdk.json)'],
     [{ minutes: 43200, maxHoldDays: 31 }, "invalid configuration: bake.maxHoldDays plus bake.minutes (43200) must fit in CodePipeline's 60-day approval limit, got 31"],
     [[], 'invalid configuration: bake must be an object, got []'],
   ])('refuses %j', (value, message) => {

@@ -27,7 +27,7 @@ describe.each<[string, [ConfigSources, string][]]>([
     [{ context: { dev: { account: '555555555555' } }, env: { TOLLGATE_DEV_ACCOUNT: '42' } }, 'dev.account must be a 12-digit AWS account ID, got "42" (from TOLLGATE_DEV_ACCOUNT)'],
   ]],
   ['prod', [
-    [{ context: { prod: { regoin: 'eu-west-1' } } }, 'prod.regoin is not a known setting (account, region), got "eu-west-1" (from cdk.json)'],
+    [{ context: { prod: { regoin: 'eu-west-1' } } }, 'prod.regoin is not a known setting (account, region, waves), got "eu-west-1" (from cdk.json)'],
     [{ context: { prod: { region: 1 } } }, 'prod.region must be an AWS region name like us-east-1, got 1 (from cdk.json)'],
     [{ context: '{"prod":{"account":"3"}}' }, 'prod.account must be a 12-digit AWS account ID, got "3" (from -c tollgate)'],
   ]],
@@ -45,7 +45,7 @@ describe.each<[string, [ConfigSources, string][]]>([
     [{ env: { TOLLGATE_CONNECTION_ARN: 'arn:aws:s3:::bucket' } }, 'repository.connectionArn must be a CodeConnections connection ARN, got "arn:aws:s3:::bucket" (from TOLLGATE_CONNECTION_ARN)'],
   ]],
   ['bake', [
-    [{ context: { bake: { minuts: 30 } } }, 'bake.minuts is not a known setting (minutes, extraAlarmNames, minimumRequests, syntheticCoveragePercent, allowNoTraffic, alarmLatencyMinutes, readFailureToleranceMinutes, prodDeployMinutes, prodBakeMinutes, evidenceGraceMinutes, maxHoldDays), got 30 (from cdk.json)'],
+    [{ context: { bake: { minuts: 30 } } }, 'bake.minuts is not a known setting (minutes, extraAlarmNames, minimumRequests, syntheticCoveragePercent, allowNoTraffic, alarmLatencyMinutes, readFailureToleranceMinutes, prodDeployMinutes, prodBakeMinutes, evidenceGraceMinutes, maxHoldDays, waveBakeMinutes), got 30 (from cdk.json)'],
     [{ context: { bake: { allowNoTraffic: 'yes' } } }, 'bake.allowNoTraffic must be true or false, got "yes" (from cdk.json)'],
     [{ context: { bake: { maxHoldDays: 61 } } }, 'bake.maxHoldDays must be a whole number from 0 to 60, got 61 (from cdk.json)'],
     [{ context: { bake: { minimumRequests: { count: 1, metric: { namespace: 'A', metricName: 'B', dimension: {} } } } } }, 'bake.minimumRequests.metric.dimension is not a known setting (namespace, metricName, dimensions), got {} (from cdk.json)'],

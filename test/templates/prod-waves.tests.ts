@@ -4,6 +4,9 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseGateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
+import type { PlanReport } from '../../cli/commands/plan';
+import { WIDTH } from '../../cli/plan/picture';
+import { clearTollgateEnv, run } from '../cli-fixture';
 import { synthesizeTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
@@ -94,5 +97,35 @@ describe('prod in three waves of 1, 2 and 3 targets', () => {
   test('cdk-nag finds nothing unsuppressed in the pipeline and in every wave target', () => {
     expect(awsSolutionsFindings(synthesized.pipelineStack)).toEqual([]);
     for (const t of synthesized.pipelineStack.prodTargets) expect(awsSolutionsFindings(t.stage.service)).toEqual([]);
+  });
+});
+
+describe('plan with prod in waves', () => {
+  let report: PlanReport;
+  let picture: string[];
+  beforeAll(async () => {
+    clearTollgateEnv();
+    const dir = synthesized.app.synth().directory;
+    // Monday 09:00 New York: the calendar holds nothing back until the afternoon.
+    const json = await run('plan', '--dir', dir, '--json', '--pushed-at', '2026-11-23T14:00:00Z');
+    expect(json.err).toEqual([]);
+    report = (JSON.parse(json.stdout) as { result: PlanReport }).result;
+    picture = (await run('plan', '--dir', dir, '--pushed-at', '2026-11-23T14:00:00Z')).out;
+  });
+
+  test('every wave is a promotion stage, reached at the earliest after the bake and alarm latency of the wave before', () => {
+    expect(report.promotionStages).toEqual(['Prod-us-east-1', 'Prod-Wave2', 'Prod-Wave3']);
+    const reached = report.timeline.promotions.map((p) => [p.stage, Date.parse(p.reachedAt)] as const);
+    expect(reached.map(([stage]) => stage)).toEqual(report.promotionStages);
+    const bakeEnd = (stage: string) => Date.parse(report.timeline.steps.filter((s) => s.stage === stage && s.kind === 'alarm latency')[0].endsAt);
+    // Wave 2 starts when wave 1's bake (120 min) and its alarm latency end, or later when the calendar holds it.
+    expect(reached[1][1]).toBeGreaterThanOrEqual(bakeEnd('Prod-us-east-1'));
+    expect(reached[2][1]).toBeGreaterThanOrEqual(bakeEnd('Prod-Wave2'));
+    expect(report.timeline.steps.filter((s) => s.kind === 'bake' && s.stage.startsWith('Prod')).map((s) => s.minutes)).toEqual([120, 60, 30]);
+  });
+
+  test('the picture names each wave and when it is reached, within the width', () => {
+    expect(picture.filter((line) => line.length > WIDTH)).toEqual([]);
+    expect(picture.filter((line) => /^ {2}reaches /.test(line)).map((line) => line.split(/ {2,}/)[1])).toEqual(['reaches Prod', 'reaches Prod-Wave2', 'reaches Prod-Wave3']);
   });
 });
