@@ -11,7 +11,7 @@ function taskName(step: TimelineStep): string {
   const name = {
     build: `build ~${takes}`,
     deploy: `deploy ${step.what} ~${takes}`,
-    traffic: `canary ${takes}`,
+    traffic: `traffic shift ${takes}`,
     bake: `${step.what} ${takes}`,
     'alarm latency': `alarm latency ${takes}`,
     calendar: `calendar wait ${takes}`,
