@@ -117,6 +117,7 @@ export class TileServer extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** The target group the first revision serves from; ECS alternates releases between it and the alternate one. */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The other target group: same port and health check; each release starts in the one not serving. */
   readonly alternateTargetGroup: elbv2.ApplicationTargetGroup;
   /** The rule whose forward weights ECS moves between the two target groups. */
   readonly productionListenerRule: elbv2.ApplicationListenerRule;
