@@ -42,7 +42,33 @@ export function predefinedShift(name: string): TrafficShift | undefined {
   return Object.values(PREDEFINED_LAMBDA_SHIFTS).find((s) => s.predefinedName === name);
 }
 
-/** Size of the tile server's Fargate tasks. */
+/**
+ * How ECS moves the tile server's production traffic to a new revision, with its native deployment strategies
+ * (Amazon ECS Developer Guide, "Amazon ECS canary deployments" and "Amazon ECS blue/green deployments"):
+ * `canary`: `percent` of the traffic for `canaryBakeMinutes`, then all of it; `allAtOnce`: all of it at once (ECS
+ * blue/green). Either way the old revision keeps running for `bakeMinutes` after the last shift, and until it
+ * stops, a deployment alarm moves the traffic back to it.
+ */
+export type EcsTrafficShift =
+  | { readonly type: 'allAtOnce'; readonly bakeMinutes: number }
+  | { readonly type: 'canary'; readonly percent: number; readonly canaryBakeMinutes: number; readonly bakeMinutes: number };
+
+/**
+ * Minutes from ECS's first traffic shift until it stops the old revision and the deployment ends: the deployment
+ * alarms can roll back only until then.
+ */
+export function ecsShiftMinutes(shift: EcsTrafficShift): number {
+  return (shift.type === 'canary' ? shift.canaryBakeMinutes : 0) + shift.bakeMinutes;
+}
+
+/**
+ * Every sandbox's tile server: all at once and no bake, so `sandbox deploy` waits for nothing but healthy tasks; a
+ * build whose tasks fail their health check never gets traffic, one that serves errors stays until the developer
+ * deploys a fix (sandboxes take no canary, like the API's, which shifts all at once there too).
+ */
+export const SANDBOX_TILE_SERVER_SHIFT: EcsTrafficShift = { type: 'allAtOnce', bakeMinutes: 0 };
+
+/** The tile server's Fargate tasks and how each environment's takes a new revision. */
 export interface TileServerSettings {
   /** Fargate CPU units. @default 256 */
   readonly cpu: number;
@@ -55,6 +81,18 @@ export interface TileServerSettings {
    * and region); an environment without one, and every sandbox, serves plain HTTP. @default {}
    */
   readonly certificateArns: Readonly<Partial<Record<'dev' | 'prod', string>>>;
+  /**
+   * How prod's tile server takes a new revision. 5 minutes of canary outlast the deployment alarms' 3 minutes to
+   * roll back, and canary plus bake (10 minutes) is no longer than the API's canary, so prod's deployment takes
+   * no longer than it did.
+   * @default a canary of 10 % for 5 minutes, then all, then a 5-minute bake
+   */
+  readonly prod: EcsTrafficShift;
+  /**
+   * How dev's tile server takes a new revision: dev carries almost no traffic, as for the API's canary.
+   * @default all at once, then a 5-minute bake
+   */
+  readonly dev: EcsTrafficShift;
 }
 
 /** The `canary` section of the `tollgate` context: how releases reach the API and the tile server. */
@@ -73,7 +111,14 @@ export interface CanarySettings {
 export const DEFAULT_CANARY_SETTINGS: CanarySettings = {
   prod: PREDEFINED_LAMBDA_SHIFTS.CANARY_10PERCENT_10MINUTES,
   dev: PREDEFINED_LAMBDA_SHIFTS.ALL_AT_ONCE,
-  tileServer: { cpu: 256, memoryMiB: 512, prodDesiredCount: 2, certificateArns: {} },
+  tileServer: {
+    cpu: 256,
+    memoryMiB: 512,
+    prodDesiredCount: 2,
+    certificateArns: {},
+    prod: { type: 'canary', percent: 10, canaryBakeMinutes: 5, bakeMinutes: 5 },
+    dev: { type: 'allAtOnce', bakeMinutes: 5 },
+  },
 };
 
 /** CodeDeploy's limits for custom time-based configurations. */
@@ -113,6 +158,46 @@ export const trafficShiftSchema = z.union(
   },
 );
 
+/** ECS's bounds for a bake (Amazon ECS API Reference, "CanaryConfiguration" and "DeploymentConfiguration"). */
+const MAX_ECS_BAKE_MINUTES = 1440;
+/**
+ * CloudFormation refuses an ECS canary whose canary bake and bake add up to more than 33 hours, to finish within its
+ * own 36 (CloudFormation Template Reference, "AWS::ECS::Service CanaryConfiguration").
+ */
+const MAX_ECS_CANARY_MINUTES = 33 * 60;
+
+const PERCENT_STEPS = 'must be a percentage from 0.1 to 99.9 in steps of 0.1';
+/** ECS takes multiples of 0.1 (API Reference, "CanaryConfiguration"); 100 would be all at once. */
+const canaryPercent = z.number({ error: PERCENT_STEPS }).min(0.1, PERCENT_STEPS).max(99.9, PERCENT_STEPS).multipleOf(0.1, PERCENT_STEPS);
+
+/**
+ * How an environment's tile server takes a new revision: `{ "type": "canary", "percent": 0.1-99.9,
+ * "canaryBakeMinutes": 1-1440, "bakeMinutes": 0-1440 }` or `{ "type": "allAtOnce", "bakeMinutes": 0-1440 }`.
+ */
+const ecsTrafficShiftSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('allAtOnce'), bakeMinutes: wholeNumber(0, MAX_ECS_BAKE_MINUTES) }),
+    z
+      .strictObject({
+        type: z.literal('canary'),
+        percent: canaryPercent,
+        canaryBakeMinutes: wholeNumber(1, MAX_ECS_BAKE_MINUTES),
+        bakeMinutes: wholeNumber(0, MAX_ECS_BAKE_MINUTES),
+      })
+      .refine((s) => s.canaryBakeMinutes + s.bakeMinutes <= MAX_ECS_CANARY_MINUTES, {
+        path: ['bakeMinutes'],
+        message: `must leave canaryBakeMinutes + bakeMinutes at most ${MAX_ECS_CANARY_MINUTES} (CloudFormation's limit for an ECS canary)`,
+      }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? 'must be "canary" or "allAtOnce"'
+        : 'must be an object {"type": "canary", "percent", "canaryBakeMinutes", "bakeMinutes"} or {"type": "allAtOnce", "bakeMinutes"}',
+  },
+) satisfies z.ZodType<EcsTrafficShift>;
+
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
 const certificateArn = z.string({ error: 'must be an ACM certificate ARN' }).regex(CERTIFICATE_ARN, 'must be an ACM certificate ARN');
 const tileDefaults = DEFAULT_CANARY_SETTINGS.tileServer;
@@ -123,6 +208,8 @@ const tileServerSchema = z
     memoryMiB: z.number().default(tileDefaults.memoryMiB),
     prodDesiredCount: wholeNumber(1, 20).default(tileDefaults.prodDesiredCount),
     certificateArns: z.strictObject({ dev: certificateArn.optional(), prod: certificateArn.optional() }).default({}),
+    prod: ecsTrafficShiftSchema.default(tileDefaults.prod),
+    dev: ecsTrafficShiftSchema.default(tileDefaults.dev),
   })
   .superRefine(({ cpu, memoryMiB }, ctx) => {
     if (!FARGATE_MEMORY[cpu](memoryMiB)) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { isJsonObject } from '@tollgate/constructs/lib/domain/json';
 import { parseWithSchema } from '@tollgate/constructs/lib/domain/schema';
 import { BakeConfig, bakeSchema, DEFAULT_BAKE_CONFIG } from './bake-config';
-import { type CanarySettings, canarySchema, DEFAULT_CANARY_SETTINGS } from './canary-settings';
+import { type CanarySettings, canarySchema, DEFAULT_CANARY_SETTINGS, ecsShiftMinutes } from './canary-settings';
 import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { pipelineNameSchema } from './pipeline-name';
 import { checkWaves, ProdWave, resolveProdWaves, wavesSchema } from './prod-waves';
@@ -172,6 +172,7 @@ export const tollgateSchema = z
   .superRefine((config, ctx) => {
     checkSandboxAccountIsItsOwn(config, ctx);
     checkCertificatesAreLocal(config, ctx);
+    checkTileServerShiftFitsProdDeploy(config, ctx);
     checkFreezesFitHold(config, ctx);
     checkWaves(config.prod.waves, config.bake.waveBakeMinutes, ctx);
   })
@@ -292,6 +293,23 @@ function checkCertificatesAreLocal(config: Parsed, ctx: Issues): void {
       const message = `must be a certificate in ${name}'s account ${expectedAccount} and region ${expectedRegion}`;
       ctx.addIssue({ code: 'custom', path: ['canary', 'tileServer', 'certificateArns', name], input: arn, message });
     }
+  }
+}
+
+/**
+ * Prod's CloudFormation deployment waits for the tile server's ECS deployment, canary and bake included; the gate
+ * starts prod only with `bake.prodDeployMinutes` of the release window left for it, so a longer ECS deployment
+ * would run past the window.
+ */
+function checkTileServerShiftFitsProdDeploy({ canary, bake }: Parsed, ctx: Issues): void {
+  const minutes = ecsShiftMinutes(canary.tileServer.prod);
+  if (minutes > bake.prodDeployMinutes) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['canary', 'tileServer', 'prod'],
+      input: canary.tileServer.prod,
+      message: `takes ${minutes} minutes of canary and bake, longer than bake.prodDeployMinutes (${bake.prodDeployMinutes}) that the gate keeps for prod's deployment; raise bake.prodDeployMinutes`,
+    });
   }
 }
 

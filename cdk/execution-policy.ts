@@ -39,6 +39,7 @@ export const RESOURCE_TYPE_SERVICES: Readonly<Record<string, string>> = {
   'AWS::ECS::Service': 'ecs',
   'AWS::ECS::TaskDefinition': 'ecs',
   'AWS::ElasticLoadBalancingV2::Listener': 'elasticloadbalancing',
+  'AWS::ElasticLoadBalancingV2::ListenerRule': 'elasticloadbalancing',
   'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elasticloadbalancing',
   'AWS::ElasticLoadBalancingV2::TargetGroup': 'elasticloadbalancing',
   'AWS::Events::Rule': 'events',

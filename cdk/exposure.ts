@@ -1,14 +1,16 @@
 /**
- * Worst-case prod exposure of a bad build under a CodeDeploy traffic shift: which share of traffic the new
- * version serves, and for how long, before an alarm starts the rollback. Pure: it reads a synthesized
- * CloudFormation template (the bench and the `plan` command share it).
+ * Worst-case prod exposure of a bad build under a CodeDeploy traffic shift (the API's Lambda alias) or an ECS
+ * deployment (the tile server): which share of traffic the new version serves, and for how long, before an alarm
+ * starts the rollback. Pure: it reads a synthesized CloudFormation template (the bench and the `plan` command
+ * share it).
  */
-import { predefinedShift, type TrafficShift } from './canary-settings';
+import { ecsShiftMinutes, type EcsTrafficShift, predefinedShift, type TrafficShift } from './canary-settings';
 
 /**
- * Minutes between the last breaching datapoint and CodeDeploy acting on it: Lambda publishes its metrics about a
- * minute after the invocation, the alarm evaluates once a minute, and CodeDeploy polls the alarm state. AWS does
- * not document the sum; one minute is our assumption, not a measured number.
+ * Minutes between the last breaching datapoint and the deployment acting on it: Lambda and the load balancer
+ * publish their metrics about a minute after the request, the alarm evaluates once a minute, and CodeDeploy or ECS
+ * reads the alarm state. AWS documents neither the sum nor how often they read; one minute is our assumption, not
+ * a measured number.
  */
 export const EVALUATION_DELAY_MINUTES = 1;
 
@@ -83,6 +85,33 @@ export function worstCaseExposure(shift: TrafficShift, alarms: readonly AlarmDet
     slowestAlarm: slowest.name,
     withinFirstStep: minutes <= interval,
   };
+}
+
+/** The share of traffic an ECS deployment gives the new revision over time: the canary's, else all at once. */
+export function ecsShareOfTraffic(shift: EcsTrafficShift): TrafficShift {
+  return shift.type === 'canary' ? { type: 'canary', percent: shift.percent, intervalMinutes: shift.canaryBakeMinutes } : { type: 'allAtOnce' };
+}
+
+/**
+ * The worst case of an ECS deployment over `alarms`, as {@link worstCaseExposure} with the share ECS gives the new
+ * revision. ECS reads the alarms only until the deployment ends, when it stops the old revision after the bake
+ * (Amazon ECS Developer Guide, "Amazon ECS canary deployments": the bake, then clean-up). Fail closed where the
+ * documents are silent: a rollback due exactly when the canary's rest of the traffic moves counts as after the
+ * move, and one due exactly when the bake ends does not come.
+ *
+ * @throws ExposureError when no alarm watches the deployment, or the slowest one fires only once it has ended:
+ * ECS would never roll a bad revision back.
+ */
+export function worstCaseEcsExposure(shift: EcsTrafficShift, alarms: readonly AlarmDetection[], evaluationDelayMinutes = EVALUATION_DELAY_MINUTES): Exposure {
+  const exposure = worstCaseExposure(ecsShareOfTraffic(shift), alarms, evaluationDelayMinutes);
+  const deploymentMinutes = ecsShiftMinutes(shift);
+  if (exposure.minutes >= deploymentMinutes) {
+    throw new ExposureError(
+      `the deployment ends ${deploymentMinutes} minutes after its first shift, before ${exposure.slowestAlarm} can roll it back (${exposure.minutes} minutes): a bad revision is never rolled back; lengthen the bake`,
+    );
+  }
+  if (shift.type === 'canary' && exposure.minutes === shift.canaryBakeMinutes) return { ...exposure, sharePercent: 100, withinFirstStep: false };
+  return exposure;
 }
 
 interface CfnResource {
@@ -160,6 +189,61 @@ export function watchedShifts(template: CfnTemplate): WatchedShift[] {
       const alarmConfig = group.Properties?.AlarmConfiguration;
       const alarms = alarmConfig?.Enabled === false ? [] : (alarmConfig?.Alarms ?? []).map((a: { Name: unknown }) => alarmDetection(resources, a.Name));
       return { deploymentGroup: logicalId, shift, alarms };
+    });
+}
+
+/** An ECS service found in a template whose deployments shift traffic: how, and the alarms that roll it back. */
+export interface WatchedServiceShift {
+  /** Logical ID of the `AWS::ECS::Service`. */
+  readonly service: string;
+  readonly shift: EcsTrafficShift;
+  /** Empty unless the deployment alarms are on and roll back. */
+  readonly alarms: readonly AlarmDetection[];
+}
+
+/**
+ * How an ECS service's deployment configuration shifts traffic; `undefined` for a rolling update, which moves no
+ * traffic share but replaces tasks. ECS's own defaults where the template leaves a setting out (API Reference,
+ * "CanaryConfiguration": 5 %, 10 minutes); no bake when it names none, the case in which the alarms watch least.
+ */
+function ecsTrafficShift(logicalId: string, props: Record<string, any>): EcsTrafficShift | undefined {
+  const controller = props.DeploymentController?.Type ?? 'ECS';
+  if (controller !== 'ECS') throw new ExposureError(`service ${logicalId} deploys through ${controller}, which the figure does not model`);
+  const deployment = props.DeploymentConfiguration ?? {};
+  const bakeMinutes = deployment.BakeTimeInMinutes ?? 0;
+  switch (deployment.Strategy ?? 'ROLLING') {
+    case 'ROLLING':
+      return undefined;
+    case 'BLUE_GREEN':
+      return { type: 'allAtOnce', bakeMinutes };
+    case 'CANARY': {
+      const canary = deployment.CanaryConfiguration ?? {};
+      return { type: 'canary', percent: canary.CanaryPercent ?? 5, canaryBakeMinutes: canary.CanaryBakeTimeInMinutes ?? 10, bakeMinutes };
+    }
+    default:
+      throw new ExposureError(`service ${logicalId} deploys by ${deployment.Strategy}, which the figure does not model`);
+  }
+}
+
+/**
+ * Every ECS service of `template` whose deployments shift traffic (ECS blue/green or canary), with its shift and
+ * the deployment alarms that roll it back.
+ *
+ * @throws ExposureError when a service deploys in a way the figure does not model, or names an alarm that is not
+ * a metric alarm of the template.
+ */
+export function watchedServiceShifts(template: CfnTemplate): WatchedServiceShift[] {
+  const resources = template.Resources ?? {};
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::ECS::Service')
+    .flatMap(([logicalId, service]) => {
+      const props = service.Properties ?? {};
+      const shift = ecsTrafficShift(logicalId, props);
+      if (!shift) return [];
+      const alarmConfig = props.DeploymentConfiguration?.Alarms;
+      const rollsBack = alarmConfig?.Enable === true && alarmConfig?.Rollback === true;
+      const alarms = rollsBack ? (alarmConfig.AlarmNames ?? []).map((name: unknown) => alarmDetection(resources, name)) : [];
+      return [{ service: logicalId, shift, alarms }];
     });
 }
 

@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { type CanarySettings, DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS } from '../canary-settings';
+import { type CanarySettings, DEFAULT_CANARY_SETTINGS, PREDEFINED_LAMBDA_SHIFTS, SANDBOX_TILE_SERVER_SHIFT } from '../canary-settings';
 import { NodejsLambda } from '../lambda-defaults';
 import { AlarmEventForwarder, AlarmReaderRole, EnvironmentHealthAlarm } from '@tollgate/constructs';
 import { ALARM_JUDGEMENT, ALARM_PERIOD } from './alarm-judgement';
@@ -198,6 +198,7 @@ export class ServiceStack extends cdk.Stack {
       memoryLimitMiB: canary.tileServer.memoryMiB,
       desiredCount: props.environmentKind === 'prod' ? canary.tileServer.prodDesiredCount : 1,
       certificateArn: props.environmentKind === 'sandbox' ? undefined : canary.tileServer.certificateArns[props.environmentKind],
+      trafficShift: props.environmentKind === 'sandbox' ? SANDBOX_TILE_SERVER_SHIFT : canary.tileServer[props.environmentKind],
       alarmNamePrefix: prefix,
       removalPolicy,
     });

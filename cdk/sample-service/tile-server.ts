@@ -4,10 +4,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { DEFAULT_CANARY_SETTINGS, type EcsTrafficShift } from '../canary-settings';
 import { ALARM_JUDGEMENT, ALARM_PERIOD } from './alarm-judgement';
 
 export interface TileServerProps {
@@ -49,6 +51,12 @@ export interface TileServerProps {
    * @default 8080
    */
   readonly containerPort?: number;
+  /**
+   * How ECS moves production traffic to a new revision; the deployment alarms move it back until the bake ends.
+   *
+   * @default - a canary of 10 % for 5 minutes, then all, then a 5-minute bake (`canary.tileServer.prod`'s default)
+   */
+  readonly trafficShift?: EcsTrafficShift;
   /**
    * Prefix of the deployment alarms' names (`<prefix>-TileServer5xx`, ...). The service names its deployment
    * alarms, so they get physical names: an alarm name that references a resource risks a dependency cycle.
@@ -93,10 +101,13 @@ export function availabilityZonesWithoutLookup(): string[] {
  * traffic only from the load balancer. Endpoints rather than a NAT gateway: the tasks need nothing else, and a
  * task without any internet egress cannot leak data to or download code from the internet.
  *
- * Releases are ECS rolling deployments run inside the CloudFormation update: new tasks start beside the old
- * (100 % minimum healthy, 200 % maximum), old tasks stop only once the new pass the health check; the
- * circuit breaker rolls back a deployment whose tasks keep failing, and the deployment alarms (target 5xx,
- * unhealthy targets) roll back one that serves errors, during the rollout and ECS's bake time after it.
+ * Releases are ECS's native canary (or blue/green, all at once) deployments, run inside the CloudFormation
+ * update: the new revision starts in full beside the old one, in the other of two target groups, and once its
+ * tasks pass the health check ECS moves a share of the production listener rule's traffic to it, then the rest,
+ * and keeps the old revision for the bake before it stops it (Amazon ECS Developer Guide, "Amazon ECS canary
+ * deployments"). The deployment alarms (target 5xx, unhealthy targets, over both target groups, since each
+ * release lands in the other one) move all traffic back until the bake ends; the circuit breaker rolls back a
+ * revision whose tasks keep failing to start.
  */
 export class TileServer extends Construct {
   readonly vpc: ec2.Vpc;
@@ -104,7 +115,14 @@ export class TileServer extends Construct {
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly service: ecs.FargateService;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The target group the first revision serves from; ECS alternates releases between it and the alternate one. */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The other target group: same port and health check; each release starts in the one not serving. */
+  readonly alternateTargetGroup: elbv2.ApplicationTargetGroup;
+  /** The rule whose forward weights ECS moves between the two target groups. */
+  readonly productionListenerRule: elbv2.ApplicationListenerRule;
+  /** The role ECS shifts the load balancer's traffic with. */
+  readonly trafficShiftRole: iam.Role;
   /** The alarms ECS watches during a deployment; also signs of the environment's health. */
   readonly deploymentAlarms: cloudwatch.Alarm[];
 
@@ -184,19 +202,19 @@ export class TileServer extends Construct {
       desiredCount: props.desiredCount ?? 1,
       assignPublicIp: false,
       vpcSubnets: taskSubnets,
-      // Old tasks keep serving until their replacements are healthy.
+      // The new revision starts in full before it gets traffic.
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
-      deploymentStrategy: ecs.DeploymentStrategy.ROLLING,
+      ...deploymentStrategyProps(props.trafficShift ?? DEFAULT_CANARY_SETTINGS.tileServer.prod),
       circuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriod: cdk.Duration.seconds(30),
     });
     // Only the tasks may reach the endpoints (HTTPS), not everything in the VPC.
     for (const endpoint of endpoints) endpoint.connections.allowDefaultPortFrom(this.service);
-    this.targetGroup = listener.addTargets('Tasks', {
+
+    const targetGroupProps: elbv2.AddApplicationTargetsProps = {
       port: containerPort,
       protocol: elbv2.ApplicationProtocol.HTTP,
-      targets: [this.service],
       healthCheck: {
         path: healthCheckPath,
         interval: cdk.Duration.seconds(10),
@@ -206,7 +224,36 @@ export class TileServer extends Construct {
       },
       // Short draining: tile requests are small, and a release should not wait five minutes per task.
       deregistrationDelay: cdk.Duration.seconds(30),
+    };
+    // The listener's default action, and the first revision's target group; the service registers below.
+    this.targetGroup = listener.addTargets('Tasks', targetGroupProps);
+    this.alternateTargetGroup = new elbv2.ApplicationTargetGroup(this, 'AlternateTasks', {
+      ...targetGroupProps,
+      vpc: this.vpc,
+      targetType: elbv2.TargetType.IP,
     });
+    // Every request matches the rule, so the listener's default action is never used; ECS moves the weights.
+    // Both target groups are in it from the start, so the load balancer health-checks a new revision's tasks
+    // (and publishes their metrics) before any production traffic reaches them.
+    this.productionListenerRule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
+      listener,
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+      action: elbv2.ListenerAction.weightedForward([
+        { targetGroup: this.targetGroup, weight: 100 },
+        { targetGroup: this.alternateTargetGroup, weight: 0 },
+      ]),
+    });
+    this.trafficShiftRole = this.createTrafficShiftRole();
+    this.targetGroup.addTarget(this.service.loadBalancerTarget({
+      containerName: 'Server',
+      containerPort,
+      alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
+        alternateTargetGroup: this.alternateTargetGroup,
+        productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(this.productionListenerRule),
+        role: this.trafficShiftRole,
+      }),
+    }));
 
     const prefix = props.alarmNamePrefix ?? cdk.Stack.of(this).stackName;
     const alarmNames = { target5xx: `${prefix}-TileServer5xx`, unhealthyTargets: `${prefix}-TileServerUnhealthy` };
@@ -220,6 +267,13 @@ export class TileServer extends Construct {
     ]);
     NagSuppressions.addResourceSuppressions(this.loadBalancer, [
       { id: 'AwsSolutions-EC23', reason: 'The tile server is public: browsers fetch map tiles from it directly.' },
+    ], true);
+    NagSuppressions.addResourceSuppressions(this.trafficShiftRole, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Elastic Load Balancing Describe actions have no resource-level permissions; every change is limited to the two target groups and the production rule.',
+        appliesTo: ['Resource::*'],
+      },
     ], true);
     NagSuppressions.addResourceSuppressions(this.taskDefinition, [
       { id: 'AwsSolutions-ECS2', reason: 'SCHEMA_VERSION and PORT are not secrets; SCHEMA_VERSION must be in the task definition so a schema change restarts the tasks.' },
@@ -251,23 +305,72 @@ export class TileServer extends Construct {
   }
 
   /**
-   * Target-group alarms: they read the load balancer, not the service, so the service can name them without a
-   * dependency cycle. Any 5xx from the tasks, or an unhealthy target, two minutes running.
+   * The role ECS assumes to move the production rule's weights and to register tasks in the target groups: what
+   * the AWS managed policy AmazonECSInfrastructureRolePolicyForLoadBalancers (v6) allows for an Application Load
+   * Balancer, on this service's rule and target groups only instead of every one in the account (Amazon ECS
+   * Developer Guide, "Amazon ECS infrastructure IAM role for load balancers").
+   */
+  private createTrafficShiftRole(): iam.Role {
+    const role = new iam.Role(this, 'TrafficShiftRole', {
+      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      description: "Lets ECS shift the tile server's load balancer traffic between its two target groups during a deployment",
+    });
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: [
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ],
+      resources: ['*'],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+      resources: [this.targetGroup.targetGroupArn, this.alternateTargetGroup.targetGroupArn],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['elasticloadbalancing:ModifyRule'],
+      resources: [this.productionListenerRule.listenerRuleArn],
+    }));
+    return role;
+  }
+
+  /**
+   * Alarms on the load balancer, not the service, so the service can name them without a dependency cycle, and
+   * over both target groups, because each release lands in the other one: any 5xx from the tasks, or an
+   * unhealthy target, two minutes running.
    */
   private createDeploymentAlarms(names: { target5xx: string; unhealthyTargets: string }): cloudwatch.Alarm[] {
-    const metrics = this.targetGroup.metrics;
     const common = { ...ALARM_JUDGEMENT, threshold: 0 };
+    const unhealthy = (targetGroup: elbv2.ApplicationTargetGroup) => targetGroup.metrics.unhealthyHostCount({ period: ALARM_PERIOD, statistic: 'Maximum' });
     return [
-      metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: ALARM_PERIOD, statistic: 'Sum' }).createAlarm(this, 'Target5xxAlarm', {
+      this.loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: ALARM_PERIOD, statistic: 'Sum' }).createAlarm(this, 'Target5xxAlarm', {
         ...common,
         alarmName: names.target5xx,
         alarmDescription: 'The tile server answered 5xx.',
       }),
-      metrics.unhealthyHostCount({ period: ALARM_PERIOD, statistic: 'Maximum' }).createAlarm(this, 'UnhealthyTargetsAlarm', {
+      // A target group without a datapoint in a minute counts as none unhealthy.
+      new cloudwatch.MathExpression({
+        expression: 'FILL(primary, 0) + FILL(alternate, 0)',
+        usingMetrics: { primary: unhealthy(this.targetGroup), alternate: unhealthy(this.alternateTargetGroup) },
+        period: ALARM_PERIOD,
+        label: 'Unhealthy tile server targets',
+      }).createAlarm(this, 'UnhealthyTargetsAlarm', {
         ...common,
         alarmName: names.unhealthyTargets,
         alarmDescription: 'A tile server task failed its health check.',
       }),
     ];
   }
+}
+
+/** The service's deployment strategy for a traffic shift: ECS's CANARY, or BLUE_GREEN for all at once. */
+function deploymentStrategyProps(shift: EcsTrafficShift): Pick<ecs.FargateServiceProps, 'deploymentStrategy' | 'canaryConfiguration' | 'bakeTime'> {
+  const bakeTime = cdk.Duration.minutes(shift.bakeMinutes);
+  if (shift.type === 'allAtOnce') return { deploymentStrategy: ecs.DeploymentStrategy.BLUE_GREEN, bakeTime };
+  return {
+    deploymentStrategy: ecs.DeploymentStrategy.CANARY,
+    canaryConfiguration: { stepPercent: shift.percent, stepBakeTime: cdk.Duration.minutes(shift.canaryBakeMinutes) },
+    bakeTime,
+  };
 }

@@ -11,7 +11,7 @@ import { PlanBake, PlanEntryCheck, gateBakes, gateEntryChecks } from '../plan/ba
 import { calendarSettings, nextCalendarOpening } from '../plan/calendar';
 import { planMermaid } from '../plan/mermaid';
 import { planPicture } from '../plan/picture';
-import { ExposureFigure, PromotionPlan, promotionPlan, stageExposure } from '../plan/promotion';
+import { DeploymentExposure, ExposureFigure, PromotionPlan, promotionPlan, stageExposure, stageServiceExposure } from '../plan/promotion';
 import { DEFAULT_ESTIMATES, DurationEstimates, Timeline, earliestTimeline } from '../plan/timeline';
 import { PROJECT_ROOT } from '../project';
 
@@ -47,8 +47,10 @@ export interface PlanReport {
   readonly timeline: Timeline;
   /** The stages the pipeline manifest names for promotion (Prod, or its waves): the calendar holds builds at each door. */
   readonly promotionStages: readonly string[];
-  /** The worst-case exposure of a bad build in prod. */
+  /** The worst-case exposure of a bad build in prod, through the CodeDeploy canary (the API's Lambda alias). */
   readonly exposure: ExposureFigure;
+  /** The same through the ECS services' own canary or blue/green deployments (the tile server). */
+  readonly serviceExposure: ExposureFigure<DeploymentExposure>;
 }
 
 function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
@@ -84,6 +86,7 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
     }),
     promotionStages,
     exposure: stageExposure(promotion, promotionStages[0]),
+    serviceExposure: stageServiceExposure(promotion, promotionStages[0]),
   };
 }
 

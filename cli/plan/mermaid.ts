@@ -13,7 +13,7 @@ function taskName(step: TimelineStep): string {
     deploy: `deploy ${step.what} ~${takes}`,
     guard: `guard ${step.what} ~${takes}`,
     tests: `${step.what} ~${takes}`,
-    traffic: `canary ${takes}`,
+    traffic: `traffic shift ${takes}`,
     bake: `${step.what} ${takes}`,
     'alarm latency': `alarm latency ${takes}`,
     calendar: `calendar wait ${takes}`,

@@ -8,7 +8,7 @@ import { duration } from '@tollgate/constructs/lib/domain/duration';
 import type { PlanReport } from '../commands/plan';
 import { localMoment } from '../status-verdict';
 import type { BakeEvidence, PlanBake, PlanEntryCheck } from './bakes';
-import { ConditionSummary, PlanStage, TrafficShiftPlan, describeShift } from './promotion';
+import { ConditionSummary, DeploymentExposure, ExposureFigure, PlanStage, TrafficShiftPlan, describeEcsShift, describeShift } from './promotion';
 import type { TimelineStep } from './timeline';
 
 /** The widest line `plan` prints. */
@@ -116,8 +116,10 @@ function stageFacts(stage: PlanStage, bakes: readonly PlanBake[], entryChecks: r
     if (d.trafficShiftsUnreadable) facts.push([1, `traffic shifting unreadable: ${d.trafficShiftsUnreadable}`]);
     for (const s of d.serviceRollouts) {
       const alarms = s.alarms.length > 0 ? `, ${s.rollbackOnAlarm ? 'rolls back' : 'stops'} on ${s.alarms.join(', ')}` : '';
-      facts.push([1, `ECS ${s.service}: ${s.strategy}${alarms}${s.circuitBreakerRollback ? ', circuit breaker rolls back' : ''}${s.bakeTimeMinutes ? `, bake ${minutes(s.bakeTimeMinutes)}` : ''}`]);
+      const how = s.shift ? `${describeEcsShift(s.shift)} (${s.strategy})` : `${s.strategy}${s.bakeTimeMinutes ? `, bake ${minutes(s.bakeTimeMinutes)}` : ''}`;
+      facts.push([1, `ECS ${s.service}: ${how}${alarms}${s.circuitBreakerRollback ? ', circuit breaker rolls back' : ''}`]);
     }
+    if (d.serviceShiftsUnreadable) facts.push([1, `ECS traffic shifting unreadable: ${d.serviceShiftsUnreadable}`]);
   }
   // A release stage's own CodeBuild steps (replacement guards, the Sandbox stage's integration tests): a failure stops the release there.
   if (stage.deploys.length > 0) {
@@ -176,20 +178,22 @@ function gatesLines(report: PlanReport, prodStage: string): string[] {
   ];
 }
 
+/** A worst-case exposure in a line: what a bad build reaches through one kind of deployment, and where. */
+function exposureText(kind: string, figure: ExposureFigure<DeploymentExposure>, prodStage: string): string {
+  if ('unavailable' in figure) return `${kind}: unknown (${figure.unavailable})`;
+  return `${kind}: a bad build in ${prodStage} reaches ${figure.description}, ${figure.constructPath} in ${figure.stackName}`;
+}
+
 /** The whole plan as text, at most {@link WIDTH} columns a line. */
 export function planPicture(report: PlanReport, prodStage: string): string[] {
-  const { promotion, exposure } = report;
+  const { promotion, exposure, serviceExposure } = report;
   const source = promotion.source ? `, source ${promotion.source.repository} branch ${promotion.source.branch}` : '';
   return [
     ...hanging('', `Promotion plan of pipeline ${promotion.pipelineName} (stack ${promotion.pipelineStack}${source}, execution mode ${promotion.executionMode ?? '?'})`),
     '',
     ...headline(report),
-    ...hanging(
-      `  worst case    `,
-      'unavailable' in exposure
-        ? `unknown (${exposure.unavailable})`
-        : `a bad build in ${prodStage} reaches ${exposure.description}, ${exposure.constructPath} in ${exposure.stackName}`,
-    ),
+    ...hanging('  worst case    ', exposureText('Lambda', exposure, prodStage)),
+    ...hanging('                ', exposureText('ECS', serviceExposure, prodStage)),
     '',
     'Stages',
     ...stagesLines(report),

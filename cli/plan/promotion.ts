@@ -2,8 +2,21 @@
  * The promotion path as the synthesized templates define it: the pipeline's stages in order, what each
  * deploys where, its approvals and V2 conditions, and how each deployed stack shifts traffic.
  */
-import type { TrafficShift } from '../../cdk/canary-settings';
-import { CfnTemplate, Exposure, ExposureError, WatchedShift, describeExposure, watchedShifts, worstCaseExposure } from '../../cdk/exposure';
+import { ecsShiftMinutes, type EcsTrafficShift, type TrafficShift } from '../../cdk/canary-settings';
+import {
+  AlarmDetection,
+  CfnTemplate,
+  Exposure,
+  ExposureError,
+  WatchedServiceShift,
+  WatchedShift,
+  describeExposure,
+  ecsShareOfTraffic,
+  watchedServiceShifts,
+  watchedShifts,
+  worstCaseEcsExposure,
+  worstCaseExposure,
+} from '../../cdk/exposure';
 import { duration } from '@tollgate/constructs/lib/domain/duration';
 import { CliError } from '../context';
 import { SynthesizedStack } from './assembly';
@@ -57,7 +70,7 @@ export interface TrafficShiftPlan extends WatchedShift {
   readonly autoRollbackEvents: string[];
 }
 
-/** An ECS service's own rolling, canary or linear deployment. */
+/** An ECS service's own rolling, blue/green or canary deployment. */
 export interface ServiceRollout {
   /** Its service name, else where it is in the app, e.g. `Prod/Service/TileServer/Service/Service`. */
   readonly service: string;
@@ -66,6 +79,12 @@ export interface ServiceRollout {
   readonly rollbackOnAlarm: boolean;
   readonly circuitBreakerRollback: boolean;
   readonly bakeTimeMinutes?: number;
+  /** How it shifts traffic (ECS blue/green or canary), read by the exposure figure's own code; none for a rolling update. */
+  readonly shift?: EcsTrafficShift;
+  /** Minutes from its first traffic shift until the deployment ends, the bake included; 0 without a shift. */
+  readonly totalMinutes: number;
+  /** The alarms that roll it back, as the exposure figure reads them; empty when none does. */
+  readonly watchedAlarms: readonly AlarmDetection[];
 }
 
 export interface DeployedStack {
@@ -76,6 +95,8 @@ export interface DeployedStack {
   /** Why the traffic shifting could not be read, when it could not. */
   readonly trafficShiftsUnreadable?: string;
   readonly serviceRollouts: ServiceRollout[];
+  /** Why the ECS services' traffic shifting could not be read, when it could not. */
+  readonly serviceShiftsUnreadable?: string;
 }
 
 export interface PlanAction {
@@ -117,6 +138,12 @@ export function describeShift(shift: TrafficShift): string {
   return shift.type === 'canary' ? `canary ${shift.percent} % for ${interval}, then all` : `linear ${shift.percent} % every ${interval}`;
 }
 
+/** How an ECS deployment moves traffic, in a few words: `canary 10 % for 5 min, then all, then a 5 min bake`. */
+export function describeEcsShift(shift: EcsTrafficShift): string {
+  const moves = describeShift(ecsShareOfTraffic(shift));
+  return shift.bakeMinutes > 0 ? `${moves}, then a ${duration(shift.bakeMinutes * 60_000)} bake` : `${moves}, no bake`;
+}
+
 /**
  * A resource's construct path (its `aws:cdk:path` metadata) under `root`, without the trailing `Resource`:
  * `Prod/Service/Canary/DeploymentGroup`; its logical ID when the template has no path metadata.
@@ -152,13 +179,23 @@ function trafficShifts(template: CfnTemplate, root: string): Pick<DeployedStack,
   }
 }
 
-function serviceRollouts(template: CfnTemplate, root: string): ServiceRollout[] {
+/** The template's ECS services, their traffic shifts read by the exposure figure's own code (`cdk/exposure.ts`). */
+function serviceRollouts(template: CfnTemplate, root: string): Pick<DeployedStack, 'serviceRollouts' | 'serviceShiftsUnreadable'> {
   const resources = template.Resources ?? {};
-  return Object.entries(resources)
+  let watched: WatchedServiceShift[] = [];
+  let serviceShiftsUnreadable: string | undefined;
+  try {
+    watched = watchedServiceShifts(template);
+  } catch (err) {
+    if (!(err instanceof ExposureError)) throw err;
+    serviceShiftsUnreadable = err.message;
+  }
+  const rollouts = Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::ECS::Service')
-    .map(([logicalId, r]) => {
+    .map(([logicalId, r]): ServiceRollout => {
       const p = r.Properties ?? {};
       const d = p.DeploymentConfiguration ?? {};
+      const shifts = watched.find((w) => w.service === logicalId);
       return {
         service: p.ServiceName ? renderValue(p.ServiceName, resources) : constructPath(resources, logicalId, root),
         strategy: d.Strategy ?? p.DeploymentController?.Type ?? 'ROLLING',
@@ -166,8 +203,12 @@ function serviceRollouts(template: CfnTemplate, root: string): ServiceRollout[] 
         rollbackOnAlarm: Boolean(d.Alarms?.Enable && d.Alarms?.Rollback),
         circuitBreakerRollback: Boolean(d.DeploymentCircuitBreaker?.Enable && d.DeploymentCircuitBreaker?.Rollback),
         bakeTimeMinutes: d.BakeTimeInMinutes,
+        shift: shifts?.shift,
+        totalMinutes: shifts ? ecsShiftMinutes(shifts.shift) : 0,
+        watchedAlarms: shifts?.alarms ?? [],
       };
     });
+  return { serviceRollouts: rollouts, ...(serviceShiftsUnreadable ? { serviceShiftsUnreadable } : {}) };
 }
 
 function conditions(raw: any, resources: Resources): ConditionSummary[] {
@@ -228,7 +269,7 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
           account: deployed?.account,
           region: deployed?.region,
           ...(deployed ? trafficShifts(deployed.template, stack.displayName) : { trafficShifts: [], trafficShiftsUnreadable: `stack ${name} is not in the assembly` }),
-          serviceRollouts: deployed ? serviceRollouts(deployed.template, stack.displayName) : [],
+          ...(deployed ? serviceRollouts(deployed.template, stack.displayName) : { serviceRollouts: [], serviceShiftsUnreadable: `stack ${name} is not in the assembly` }),
         };
       }),
       approvals: actions.filter((a) => a.category === 'Approval').map((a) => ({ name: a.name, timeoutMinutes: a.timeoutMinutes })),
@@ -250,33 +291,82 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
   };
 }
 
-/** One deployment group's worst-case exposure. */
-type GroupExposure = Exposure & { readonly deploymentGroup: string; readonly constructPath: string; readonly stackName: string; readonly description: string };
+/** One deployment's worst-case exposure, and where the deployment is. */
+export type DeploymentExposure = Exposure & { readonly constructPath: string; readonly stackName: string; readonly description: string };
+
+/** A CodeDeploy deployment group's worst-case exposure. */
+type GroupExposure = DeploymentExposure & { readonly deploymentGroup: string };
 
 /** The worst-case exposure of a bad build in one stage, or why there is no figure. */
-export type ExposureFigure = GroupExposure | { readonly unavailable: string };
+export type ExposureFigure<T extends DeploymentExposure = GroupExposure> = T | { readonly unavailable: string };
 
-/**
- * The worst case over the stage's deployment groups: the share of traffic a bad build reaches and the minutes it
- * is served before the rollback starts (the canary's own function in `cdk/exposure.ts`).
- */
-export function stageExposure(plan: PromotionPlan, stageName: string): ExposureFigure {
-  const stage = plan.stages.find((s) => s.name === stageName);
-  if (!stage) return { unavailable: `no ${stageName} stage in the pipeline` };
-  const unreadable = stage.deploys.find((d) => d.trafficShiftsUnreadable);
-  if (unreadable) return { unavailable: `${unreadable.stackName}: ${unreadable.trafficShiftsUnreadable}` };
-  const figures: GroupExposure[] = [];
-  for (const d of stage.deploys) {
-    for (const t of d.trafficShifts) {
-      try {
-        const exposure = worstCaseExposure(t.shift, t.alarms);
-        figures.push({ ...exposure, deploymentGroup: t.deploymentGroup, constructPath: t.constructPath, stackName: d.stackName, description: describeExposure(exposure) });
-      } catch (err) {
-        if (!(err instanceof ExposureError)) throw err;
-        return { unavailable: `${t.constructPath}: ${err.message}` };
-      }
+/** A deployment whose exposure a stage's figure weighs: where it is, and its figure (which may throw). */
+interface Candidate<T> {
+  readonly constructPath: string;
+  readonly figure: () => T;
+}
+
+/** The worst of a stage's deployments: the most share × minutes; no figure when any has none. */
+function worstOf<T extends DeploymentExposure>(candidates: readonly Candidate<T>[], none: string): ExposureFigure<T> {
+  const figures: T[] = [];
+  for (const candidate of candidates) {
+    try {
+      figures.push(candidate.figure());
+    } catch (err) {
+      if (!(err instanceof ExposureError)) throw err;
+      return { unavailable: `${candidate.constructPath}: ${err.message}` };
     }
   }
-  if (figures.length === 0) return { unavailable: `${stageName} shifts no traffic through CodeDeploy` };
+  if (figures.length === 0) return { unavailable: none };
   return figures.reduce((worst, f) => (f.percentMinutes > worst.percentMinutes ? f : worst));
+}
+
+/** A stage's deployed stacks, or why its figure is unknown: no such stage, or a stack whose deployments could not be read. */
+function readableDeploys(plan: PromotionPlan, stageName: string, unreadable: (d: DeployedStack) => string | undefined): DeployedStack[] | { readonly unavailable: string } {
+  const stage = plan.stages.find((s) => s.name === stageName);
+  if (!stage) return { unavailable: `no ${stageName} stage in the pipeline` };
+  const failed = stage.deploys.find((d) => unreadable(d));
+  return failed ? { unavailable: `${failed.stackName}: ${unreadable(failed)}` } : stage.deploys;
+}
+
+/**
+ * The worst case over the stage's CodeDeploy deployment groups: the share of traffic a bad build reaches and the
+ * minutes it is served before the rollback starts (the canary's own function in `cdk/exposure.ts`).
+ */
+export function stageExposure(plan: PromotionPlan, stageName: string): ExposureFigure {
+  const deploys = readableDeploys(plan, stageName, (d) => d.trafficShiftsUnreadable);
+  if (!Array.isArray(deploys)) return deploys;
+  const candidates = deploys.flatMap((d) =>
+    d.trafficShifts.map((t): Candidate<GroupExposure> => ({
+      constructPath: t.constructPath,
+      figure: () => {
+        const exposure = worstCaseExposure(t.shift, t.alarms);
+        return { ...exposure, deploymentGroup: t.deploymentGroup, constructPath: t.constructPath, stackName: d.stackName, description: describeExposure(exposure) };
+      },
+    })),
+  );
+  return worstOf(candidates, `${stageName} shifts no traffic through CodeDeploy`);
+}
+
+/**
+ * The worst case over the stage's ECS services that shift traffic (blue/green, canary): the share of a service's
+ * traffic a bad revision reaches and the minutes it is served before ECS starts rolling back.
+ */
+export function stageServiceExposure(plan: PromotionPlan, stageName: string): ExposureFigure<DeploymentExposure> {
+  const deploys = readableDeploys(plan, stageName, (d) => d.serviceShiftsUnreadable);
+  if (!Array.isArray(deploys)) return deploys;
+  const candidates = deploys.flatMap((d) =>
+    d.serviceRollouts.flatMap((s): Candidate<DeploymentExposure>[] => {
+      const shift = s.shift;
+      if (!shift) return [];
+      return [{
+        constructPath: s.service,
+        figure: () => {
+          const exposure = worstCaseEcsExposure(shift, s.watchedAlarms);
+          return { ...exposure, constructPath: s.service, stackName: d.stackName, description: describeExposure(exposure) };
+        },
+      }];
+    }),
+  );
+  return worstOf(candidates, `${stageName} shifts no traffic through an ECS deployment`);
 }

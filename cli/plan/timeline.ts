@@ -2,7 +2,7 @@ import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
 import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/pipeline/replacement-guard';
 import type { PlanBake, PlanEntryCheck } from './bakes';
 import { CalendarOpening } from './calendar';
-import { PlanStage, PromotionPlan, TrafficShiftPlan, describeShift } from './promotion';
+import { PlanStage, PromotionPlan, describeEcsShift, describeShift } from './promotion';
 
 /** What no template says: how long the build and one CloudFormation deployment take. Estimates, overridable. */
 export interface DurationEstimates {
@@ -24,7 +24,11 @@ export interface DurationEstimates {
 
 export const DEFAULT_ESTIMATES: DurationEstimates = { buildMinutes: 20, deployMinutes: 5, testsMinutes: 5, guardMinutes: 2 };
 
-/** What a step of the earliest path is; `build` and `deploy` take estimated minutes, `traffic` is the shift of the slowest deployment group. */
+/**
+ * What a step of the earliest path is; `build`, `deploy`, `guard` and `tests` take estimated minutes, `traffic` is the
+ * slowest traffic shift of the stage's CodeDeploy deployment groups and ECS deployments (bake included), which run
+ * side by side.
+ */
 export type StepKind = 'build' | 'deploy' | 'guard' | 'tests' | 'traffic' | 'bake' | 'alarm latency' | 'calendar' | 'entry check';
 
 export interface TimelineStep {
@@ -67,14 +71,22 @@ export interface TimelineOptions {
 /** A step before it is placed in time: its run order within the stage orders it. */
 type Part = Pick<TimelineStep, 'kind' | 'what' | 'minutes'> & { readonly order: number };
 
-/** The stage's deployment (an estimate) and then its slowest traffic shift, each a step. */
+/**
+ * The stage's deployment (an estimate) and then its slowest traffic shift, each a step: CloudFormation waits for
+ * CodeDeploy's and ECS's deployments alike, and they run at the same time.
+ */
 function deployParts(stage: PlanStage, estimates: DurationEstimates): Part[] {
   // The Deploy action's run order (the last of the stack's actions): a guard between Prepare and Deploy comes first.
   const order = Math.max(...stage.actions.filter((a) => a.stackName).map((a) => a.runOrder));
-  const slowest = stage.deploys.flatMap((d) => d.trafficShifts).reduce<TrafficShiftPlan | undefined>((a, b) => (a && a.totalMinutes >= b.totalMinutes ? a : b), undefined);
+  const shifts = stage.deploys.flatMap((d) => [
+    ...d.trafficShifts.map((t) => ({ what: describeShift(t.shift), minutes: t.totalMinutes })),
+    ...d.serviceRollouts.flatMap((s) => (s.shift ? [{ what: describeEcsShift(s.shift), minutes: s.totalMinutes }] : [])),
+  ]);
+  // The first of equally slow shifts, CodeDeploy's before ECS's.
+  const slowest = shifts.reduce<(typeof shifts)[number] | undefined>((a, b) => (a && a.minutes >= b.minutes ? a : b), undefined);
   const deploy: Part = { order, kind: 'deploy', what: stage.deploys.map((d) => d.stackName).join(', '), minutes: estimates.deployMinutes };
-  if (!slowest || slowest.totalMinutes === 0) return [deploy];
-  return [deploy, { order, kind: 'traffic', what: describeShift(slowest.shift), minutes: slowest.totalMinutes }];
+  if (!slowest || slowest.minutes === 0) return [deploy];
+  return [deploy, { order, kind: 'traffic', what: slowest.what, minutes: slowest.minutes }];
 }
 
 /**

@@ -143,7 +143,13 @@ test('the stacks with a canary pass cdk-nag AwsSolutions', () => {
 
 describe('configured traffic shifts', () => {
   const configured = synthesizeTollgate({
-    tollgate: { canary: { prod: 'LINEAR_10PERCENT_EVERY_1MINUTE', dev: { type: 'canary', percent: 25, intervalMinutes: 4 } } },
+    tollgate: {
+      canary: {
+        prod: 'LINEAR_10PERCENT_EVERY_1MINUTE',
+        dev: { type: 'canary', percent: 25, intervalMinutes: 4 },
+        tileServer: { prod: { type: 'allAtOnce', bakeMinutes: 12 }, dev: { type: 'canary', percent: 0.5, canaryBakeMinutes: 2, bakeMinutes: 1 } },
+      },
+    },
   });
 
   test('a predefined linear configuration in prod, by its CDK name', () => {
@@ -162,6 +168,16 @@ describe('configured traffic shifts', () => {
 
   test('sandboxes shift all at once whatever dev and prod use', () => {
     configured.sandboxTemplate.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' });
+    configured.sandboxTemplate.hasResourceProperties('AWS::ECS::Service', { DeploymentConfiguration: Match.objectLike({ Strategy: 'BLUE_GREEN', BakeTimeInMinutes: 0 }) });
+  });
+
+  test("the tile server's own shifts reach prod and dev", () => {
+    configured.prod.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({ Strategy: 'BLUE_GREEN', BakeTimeInMinutes: 12, CanaryConfiguration: Match.absent() }),
+    });
+    configured.dev.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({ Strategy: 'CANARY', CanaryConfiguration: { CanaryPercent: 0.5, CanaryBakeTimeInMinutes: 2 }, BakeTimeInMinutes: 1 }),
+    });
   });
 });
 

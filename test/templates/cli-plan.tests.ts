@@ -11,10 +11,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PlanReport } from '../../cli/commands/plan';
-import { WIDTH, evidenceLine } from '../../cli/plan/picture';
+import { WIDTH, evidenceLine, planPicture } from '../../cli/plan/picture';
 import { readAssembly } from '../../cli/plan/assembly';
 import { PlanBake } from '../../cli/plan/bakes';
-import { promotionPlan, stageExposure } from '../../cli/plan/promotion';
+import { promotionPlan, stageExposure, stageServiceExposure } from '../../cli/plan/promotion';
 import { MANIFEST_METADATA_KEY, PipelineManifestDocument } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../../cli/plan/timeline';
 import { sharedTollgate } from '../fixture';
@@ -75,10 +75,12 @@ describe('plan on the synthesized app', () => {
     expect(dev.actions.find((a) => a.name === 'Bake')).toMatchObject({ category: 'Approval', runOrder: deployOrder + 1 });
     expect(dev.approvals[0].timeoutMinutes).toBeGreaterThan(60);
     const devSteps = report.timeline.steps.filter((s) => s.stage === 'Dev').map((s) => [s.kind, s.what, s.minutes]);
-    // Dev shifts all traffic at once: no traffic step.
+    // Dev shifts the API's traffic all at once; the tile server's ECS deployment then bakes for 5 minutes, and
+    // CloudFormation waits for it.
     expect(devSteps).toEqual([
       ['guard', 'Dev-Service', 2],
       ['deploy', 'Dev-Service', 5],
+      ['traffic', 'all at once, then a 5 min bake', 5],
       ['bake', 'dev bake in approval Bake', 60],
       ['alarm latency', "for the alarms to judge the bake's last minutes", 3],
     ]);
@@ -132,12 +134,37 @@ describe('plan on the synthesized app', () => {
     expect('description' in report.exposure && report.exposure.description).toMatch(/^10% of traffic for 3 minutes/);
   });
 
+  test("the prod tile server's ECS canary, its alarms and its bake, as the prod template configures them", () => {
+    const [rollout] = report.promotion.stages.find((s) => s.name === 'Prod')!.deploys[0].serviceRollouts;
+    expect(rollout).toMatchObject({
+      service: 'Prod/Service/TileServer/Service/Service',
+      strategy: 'CANARY',
+      shift: { type: 'canary', percent: 10, canaryBakeMinutes: 5, bakeMinutes: 5 },
+      totalMinutes: 10,
+      rollbackOnAlarm: true,
+      circuitBreakerRollback: true,
+    });
+    expect(rollout.watchedAlarms.map((a) => a.name)).toEqual(['Prod-Service-TileServer5xx', 'Prod-Service-TileServerUnhealthy']);
+  });
+
+  test("the worst-case prod exposure through ECS, beside CodeDeploy's: also at most 10 % of traffic for at most 3 minutes", () => {
+    expect(report.serviceExposure).toMatchObject({ sharePercent: 10, minutes: 3, stackName: 'Prod-Service', constructPath: 'Prod/Service/TileServer/Service/Service' });
+    expect('description' in report.serviceExposure && report.serviceExposure.description).toMatch(/^10% of traffic for 3 minutes/);
+  });
+
+  test('the picture says when either figure is unknown, and why', () => {
+    const lines = planPicture({ ...report, exposure: { unavailable: 'no alarm' }, serviceExposure: { unavailable: 'the deployment ends first' } }, 'Prod');
+    const at = lines.findIndex((l) => l.startsWith('  worst case'));
+    expect(lines.slice(at, at + 2)).toEqual(['  worst case    Lambda: unknown (no alarm)', '                ECS: unknown (the deployment ends first)']);
+  });
+
   test('a commit pushed on a Sunday waits in the bake for Monday 09:00 New York before it reaches prod', () => {
     // Sunday 10:30Z + 20 min build + 2 min sandbox guard + 5 min sandbox deploy + 5 min integration tests + 2 min
-    // dev guard + 5 min dev + 60 min bake + 3 min alarm latency = Sunday 12:12Z: the calendar opens Monday 09:00-05:00.
+    // dev guard + 5 min dev + 5 min the tile server's bake + 60 min bake + 3 min alarm latency = Sunday 12:17Z: the
+    // calendar opens Monday 09:00-05:00.
     expect(report.timeline.steps.find((s) => s.kind === 'calendar')).toMatchObject({
       stage: 'Prod',
-      startsAt: '2026-11-22T12:12:00Z',
+      startsAt: '2026-11-22T12:17:00Z',
       endsAt: '2026-11-23T14:00:00Z',
       what: 'wait for the release calendar: Sunday',
     });
@@ -176,7 +203,7 @@ describe('plan on the synthesized app', () => {
     const result = await run('plan', '--dir', outdir, ...args.split(' '));
     expect(result.code).toBe(0);
     expect(`${result.stdout}\n`).toBe(chart);
-    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 07:12, 2026-11-23 09:00\n {2}entry check :milestone/);
+    expect(chart).toMatch(/section Prod\n {2}calendar wait .*:crit, 2026-11-22 07:17, 2026-11-23 09:00\n {2}entry check :milestone/);
   });
 
   describe('an assembly whose gate was synthesized with other bake settings', () => {
@@ -388,5 +415,78 @@ describe('reading traffic shifting and conditions from templates', () => {
 
   test('reads the real assembly format, nested stage assemblies included', () => {
     expect(readAssembly(outdir).map((s) => s.stackName).sort()).toEqual(['Dev-Service', 'Pipeline-Service', 'Prod-Service', 'Tollgate-Pipeline', 'Tollgate-SandboxCleaner', 'alice-Service']);
+  });
+});
+
+describe('ECS deployments in the plan', () => {
+  const pipeline = {
+    Resources: {
+      P: {
+        Type: 'AWS::CodePipeline::Pipeline',
+        Properties: {
+          Name: 'Maps',
+          Stages: [
+            { Name: 'Source', Actions: [{ Name: 'Src', ActionTypeId: { Category: 'Source', Provider: 'CodeStarSourceConnection' } }] },
+            { Name: 'Prod', Actions: [{ Name: 'Deploy', ActionTypeId: { Category: 'Deploy', Provider: 'CloudFormation' }, Configuration: { StackName: 'Tiles-Service' } }] },
+          ],
+        },
+      },
+    },
+  };
+  /** The plan of a pipeline whose Prod stage deploys one ECS service with `deployment` and a 2-of-2 one-minute alarm. */
+  function planWith(deployment: Record<string, unknown>) {
+    const service = {
+      Type: 'AWS::ECS::Service',
+      Properties: { ServiceName: 'tiles', DeploymentConfiguration: { Alarms: { Enable: true, Rollback: true, AlarmNames: ['Tiles-5xx'] }, ...deployment } },
+    };
+    const alarm = { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmName: 'Tiles-5xx', Period: 60, EvaluationPeriods: 2, DatapointsToAlarm: 2 } };
+    return promotionPlan([
+      { stackName: 'Maps-Pipeline', displayName: 'Maps-Pipeline', tags: {}, template: pipeline },
+      { stackName: 'Tiles-Service', displayName: 'Tiles-Service', tags: {}, template: { Resources: { Errors: alarm, Tiles: service } } },
+    ]);
+  }
+
+  test('a canary whose bake outlasts its alarms: its figure, and none from CodeDeploy, which shifts nothing here', () => {
+    const plan = planWith({ Strategy: 'CANARY', CanaryConfiguration: { CanaryPercent: 5, CanaryBakeTimeInMinutes: 20 }, BakeTimeInMinutes: 10 });
+    expect(plan.stages[1].deploys[0].serviceRollouts[0]).toMatchObject({ service: 'tiles', shift: { type: 'canary', percent: 5, canaryBakeMinutes: 20, bakeMinutes: 10 }, totalMinutes: 30 });
+    expect(stageServiceExposure(plan, 'Prod')).toEqual({
+      sharePercent: 5,
+      minutes: 3,
+      percentMinutes: 15,
+      slowestAlarm: 'Tiles-5xx',
+      withinFirstStep: true,
+      constructPath: 'tiles',
+      stackName: 'Tiles-Service',
+      description: '5% of traffic for 3 minutes (15 %·min; slowest alarm: Tiles-5xx)',
+    });
+    expect(stageExposure(plan, 'Prod')).toEqual({ unavailable: 'Prod shifts no traffic through CodeDeploy' });
+  });
+
+  test('the ECS deployment is the stage\'s traffic step when it is the slowest', () => {
+    const plan = planWith({ Strategy: 'CANARY', CanaryConfiguration: { CanaryPercent: 5, CanaryBakeTimeInMinutes: 20 }, BakeTimeInMinutes: 10 });
+    const timeline = earliestTimeline(plan, { now: NOW, bakes: [], estimates: DEFAULT_ESTIMATES, promotionStages: ['Prod'] });
+    expect(timeline.steps.filter((s) => s.stage === 'Prod').map((s) => [s.kind, s.what, s.minutes])).toEqual([
+      ['deploy', 'Tiles-Service', 5],
+      ['traffic', 'canary 5 % for 20 min, then all, then a 10 min bake', 30],
+    ]);
+  });
+
+  test('a deployment that ends before its alarm can fire: no figure, and why', () => {
+    expect(stageServiceExposure(planWith({ Strategy: 'BLUE_GREEN', BakeTimeInMinutes: 2 }), 'Prod')).toEqual({
+      unavailable: 'tiles: the deployment ends 2 minutes after its first shift, before Tiles-5xx can roll it back (3 minutes): a bad revision is never rolled back; lengthen the bake',
+    });
+  });
+
+  test('a rolling update shifts no traffic: no shift, no traffic step, no ECS figure', () => {
+    const plan = planWith({ Strategy: 'ROLLING' });
+    expect(plan.stages[1].deploys[0].serviceRollouts[0]).toMatchObject({ strategy: 'ROLLING', shift: undefined, totalMinutes: 0, watchedAlarms: [] });
+    expect(stageServiceExposure(plan, 'Prod')).toEqual({ unavailable: 'Prod shifts no traffic through an ECS deployment' });
+    expect(earliestTimeline(plan, { now: NOW, bakes: [], estimates: DEFAULT_ESTIMATES, promotionStages: ['Prod'] }).steps.map((s) => s.kind)).toEqual(['build', 'deploy']);
+  });
+
+  test('a deployment the figure does not model: the plan says so instead of a figure', () => {
+    const plan = planWith({ Strategy: 'LINEAR' });
+    expect(plan.stages[1].deploys[0].serviceShiftsUnreadable).toBe('service Tiles deploys by LINEAR, which the figure does not model');
+    expect(stageServiceExposure(plan, 'Prod')).toEqual({ unavailable: 'Tiles-Service: service Tiles deploys by LINEAR, which the figure does not model' });
   });
 });

@@ -10,18 +10,27 @@ import { awsSolutionsFindings } from '../nag';
 const synthesized = sharedTollgate();
 
 describe.each([
-  ['Prod', () => synthesized.prod, 2],
-  ['Dev', () => synthesized.dev, 1],
-])('the %s tile server', (stage, templateOf, desiredCount) => {
+  ['Prod', () => synthesized.prod, 2, { Strategy: 'CANARY', CanaryConfiguration: { CanaryPercent: 10, CanaryBakeTimeInMinutes: 5 }, BakeTimeInMinutes: 5 }],
+  ['Dev', () => synthesized.dev, 1, { Strategy: 'BLUE_GREEN', CanaryConfiguration: Match.absent(), BakeTimeInMinutes: 5 }],
+])('the %s tile server', (stage, templateOf, desiredCount, strategy) => {
   const template = templateOf();
+  const resourceId = (type: string, pattern: RegExp) => {
+    const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
+    expect(ids).toHaveLength(1);
+    return ids[0];
+  };
 
-  test('runs on Fargate behind the load balancer, old tasks kept until the new ones are healthy', () => {
+  test('runs on Fargate behind the load balancer; a new revision starts in full beside the old one', () => {
     template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
       DesiredCount: desiredCount,
-      DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100, MaximumPercent: 200, Strategy: 'ROLLING' }),
+      DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100, MaximumPercent: 200 }),
       LoadBalancers: [Match.objectLike({ ContainerName: 'Server', ContainerPort: 8080 })],
     });
+  });
+
+  test(`takes a new revision by ECS's native ${strategy.Strategy} deployment, with its bake`, () => {
+    template.hasResourceProperties('AWS::ECS::Service', { DeploymentConfiguration: Match.objectLike(strategy) });
   });
 
   test('the circuit breaker and the deployment alarms roll a bad deployment back', () => {
@@ -31,20 +40,82 @@ describe.each([
         Alarms: { Enable: true, Rollback: true, AlarmNames: [`${stage}-Service-TileServer5xx`, `${stage}-Service-TileServerUnhealthy`] },
       }),
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: `${stage}-Service-TileServer5xx`, Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Period: 60, DatapointsToAlarm: 2, Threshold: 0,
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: `${stage}-Service-TileServerUnhealthy`, Namespace: 'AWS/ApplicationELB', MetricName: 'UnHealthyHostCount', Period: 60, DatapointsToAlarm: 2, Threshold: 0,
-    });
     // Named as strings, so the service must wait for them explicitly.
     const service = Object.values(template.findResources('AWS::ECS::Service'))[0];
     const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: Match.stringLikeRegexp('TileServer') } }));
     expect(service.DependsOn).toEqual(expect.arrayContaining(alarms));
   });
 
+  test('the alarms watch both target groups, since each release lands in the other one', () => {
+    const loadBalancer = resourceId('AWS::ElasticLoadBalancingV2::LoadBalancer', /TileServer/);
+    // The load balancer's own count of target 5xx: every target group behind it.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stage}-Service-TileServer5xx`, Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Statistic: 'Sum', Period: 60, DatapointsToAlarm: 2, Threshold: 0,
+      Dimensions: [{ Name: 'LoadBalancer', Value: { 'Fn::GetAtt': [loadBalancer, 'LoadBalancerFullName'] } }],
+    });
+    const [unhealthy] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: `${stage}-Service-TileServerUnhealthy` } }));
+    expect(unhealthy.Properties).toMatchObject({ DatapointsToAlarm: 2, EvaluationPeriods: 2, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    const metrics = unhealthy.Properties.Metrics as { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: any }[];
+    expect(metrics.filter((m) => m.ReturnData !== false).map((m) => m.Expression)).toEqual(['FILL(primary, 0) + FILL(alternate, 0)']);
+    const stats = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat]));
+    expect(Object.keys(stats).sort()).toEqual(['alternate', 'primary']);
+    for (const stat of Object.values(stats)) expect(stat).toMatchObject({ Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'UnHealthyHostCount' }, Period: 60, Stat: 'Maximum' });
+    const targetGroupOf = (id: string) => JSON.stringify(stats[id].Metric.Dimensions.find((d: { Name: string }) => d.Name === 'TargetGroup').Value);
+    expect(targetGroupOf('primary')).toContain(resourceId('AWS::ElasticLoadBalancingV2::TargetGroup', /TasksGroup/));
+    expect(targetGroupOf('alternate')).toContain(resourceId('AWS::ElasticLoadBalancingV2::TargetGroup', /AlternateTasks/));
+  });
+
+  test('ECS moves the production rule\'s weights between the two target groups', () => {
+    const primary = resourceId('AWS::ElasticLoadBalancingV2::TargetGroup', /TasksGroup/);
+    const alternate = resourceId('AWS::ElasticLoadBalancingV2::TargetGroup', /AlternateTasks/);
+    const rule = resourceId('AWS::ElasticLoadBalancingV2::ListenerRule', /ProductionRule/);
+    const role = resourceId('AWS::IAM::Role', /TrafficShiftRole/);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LoadBalancers: [{
+        ContainerName: 'Server',
+        ContainerPort: 8080,
+        TargetGroupArn: { Ref: primary },
+        AdvancedConfiguration: { AlternateTargetGroupArn: { Ref: alternate }, ProductionListenerRule: { Ref: rule }, RoleArn: { 'Fn::GetAtt': [role, 'Arn'] } },
+      }],
+    });
+    // Every request matches the rule; both target groups are in it, so the load balancer health-checks the new tasks.
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      ListenerArn: { Ref: resourceId('AWS::ElasticLoadBalancingV2::Listener', /TileServer/) },
+      Priority: 1,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+      Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: { Ref: primary }, Weight: 100 }, { TargetGroupArn: { Ref: alternate }, Weight: 0 }] } }],
+    });
+    // The same targets and health check in both: a release must not change how its tasks are judged.
+    const [first, second] = [primary, alternate].map((id) => template.toJSON().Resources[id].Properties);
+    expect(second).toEqual(first);
+  });
+
+  test('the traffic shift role lets ECS change only this service\'s rule and target groups', () => {
+    const role = resourceId('AWS::IAM::Role', /TrafficShiftRole/);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ecs.amazonaws.com' } }] },
+      ManagedPolicyArns: Match.absent(),
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+        Resource: '*',
+      },
+      {
+        Effect: 'Allow',
+        Action: ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets'],
+        Resource: [{ Ref: resourceId('AWS::ElasticLoadBalancingV2::TargetGroup', /AlternateTasks/) }, { Ref: resourceId('AWS::ElasticLoadBalancingV2::TargetGroup', /TasksGroup/) }],
+      },
+      { Effect: 'Allow', Action: 'elasticloadbalancing:ModifyRule', Resource: { Ref: resourceId('AWS::ElasticLoadBalancingV2::ListenerRule', /ProductionRule/) } },
+    ]);
+  });
+
   test('a health-check path decides when a task serves', () => {
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
+    template.allResourcesProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       HealthCheckPath: '/healthz', HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 2, UnhealthyThresholdCount: 3, TargetType: 'ip', Port: 8080,
     });
     template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 30 });
@@ -139,6 +210,12 @@ test('the sandbox tile server is removed with the sandbox', () => {
   synthesized.sandboxTemplate.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 1 });
 });
 
+test('the sandbox tile server takes a new revision all at once, without a bake', () => {
+  synthesized.sandboxTemplate.hasResourceProperties('AWS::ECS::Service', {
+    DeploymentConfiguration: Match.objectLike({ Strategy: 'BLUE_GREEN', BakeTimeInMinutes: 0, CanaryConfiguration: Match.absent(), Alarms: Match.objectLike({ Rollback: true }) }),
+  });
+});
+
 test('the stacks with a tile server pass cdk-nag AwsSolutions', () => {
   expect(awsSolutionsFindings(synthesized.pipelineStack.devStage.service)).toEqual([]);
   expect(awsSolutionsFindings(synthesized.sandbox.service)).toEqual([]);
@@ -182,6 +259,15 @@ test('with a certificate, HTTPS on 443 and port 80 only redirects to it', () => 
     Port: 80,
     Protocol: 'HTTP',
     DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+  });
+  // ECS shifts the HTTPS traffic; the redirect carries none.
+  const [https] = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::Listener', { Properties: { Port: 443 } }));
+  template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', { ListenerArn: { Ref: https } });
+});
+
+test('a traffic shift of its own: any canary percentage in steps of 0.1, a bake of 0', () => {
+  tileServerTemplate({ trafficShift: { type: 'canary', percent: 2.5, canaryBakeMinutes: 15, bakeMinutes: 0 } }).hasResourceProperties('AWS::ECS::Service', {
+    DeploymentConfiguration: Match.objectLike({ Strategy: 'CANARY', CanaryConfiguration: { CanaryPercent: 2.5, CanaryBakeTimeInMinutes: 15 }, BakeTimeInMinutes: 0 }),
   });
 });
 
