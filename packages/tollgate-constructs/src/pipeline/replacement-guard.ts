@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { parseAllowList } from '../domain/replacement-guard';
+import { REPLACEMENT_GUARD_STEP_PREFIX, parseAllowList } from '../domain/replacement-guard';
 
 /**
  * The guard's step (`src/lambdas/replacement-guard/index.ts`), bundled with the AWS SDK by the package's build
@@ -71,7 +71,7 @@ export class ReplacementGuard extends Construct {
       const qualifier = stack.synthesizer.bootstrapQualifier ?? cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER;
       const deployRoleArn = `arn:${cdk.Aws.PARTITION}:iam::${stack.account}:role/cdk-${qualifier}-deploy-role-${stack.account}-${stack.region}`;
       this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [deployRoleArn] }));
-      const step = new pipelines.CodeBuildStep(`ReplacementGuard-${stack.stackName}`, {
+      const step = new pipelines.CodeBuildStep(`${REPLACEMENT_GUARD_STEP_PREFIX}${stack.stackName}`, {
         input: this.props.cloudAssembly,
         commands: [`node ${GUARD_ASSEMBLY_DIR}/index.js`],
         role: this.role,
