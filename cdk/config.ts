@@ -9,6 +9,7 @@ import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { pipelineNameSchema } from './pipeline-name';
 import type { ReleaseSource } from '@tollgate/constructs';
 import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
+import { PriceOverrides, priceOverridesSchema } from '@tollgate/constructs/lib/domain/release-cost';
 
 // ConfigError lives in lambdas/shared so the calendar, which Lambdas bundle, can throw it without importing cdk/.
 export { ConfigError };
@@ -44,6 +45,11 @@ export interface TollgateConfig {
   readonly calendar: CalendarSettings;
   /** Who may assume the operator role `<pipelineName>-Operator` (the `operators` section). */
   readonly operators: OperatorsConfig;
+  /**
+   * Prices that replace the list prices `plan` and `metrics` compute a release's cost with (the `prices` section;
+   * see `@tollgate/constructs/lib/domain/release-cost`): e.g. the pipeline region's prices. Empty: list prices.
+   */
+  readonly prices: PriceOverrides;
 }
 
 /** On-call: who may change the run-time controls, through the operator role. */
@@ -74,6 +80,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   canary: DEFAULT_CANARY_SETTINGS,
   calendar: DEFAULT_CALENDAR_SETTINGS,
   operators: { principals: ['arn:aws:iam::111111111111:root'] },
+  prices: {},
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -133,6 +140,7 @@ export const tollgateSchema = z
           .optional(),
       })
       .prefault({}),
+    prices: priceOverridesSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     checkSandboxAccountIsItsOwn(config, ctx);

@@ -67,7 +67,7 @@ describe.each<[string, [ConfigSources, string][]]>([
     [{ context: { operators: { principals: ['*'] } } }, 'operators.principals[0] must be an IAM role, user or account root ARN like arn:aws:iam::111111111111:role/OnCall, got "*" (from cdk.json)'],
   ]],
   ['pipelineName', [
-    [{ context: { pipelineNmae: 'Shop' } }, 'pipelineNmae is not a known setting (pipelineName, deployment, dev, prod, sandbox, repository, bake, canary, calendar, operators), got "Shop" (from cdk.json)'],
+    [{ context: { pipelineNmae: 'Shop' } }, 'pipelineNmae is not a known setting (pipelineName, deployment, dev, prod, sandbox, repository, bake, canary, calendar, operators, prices), got "Shop" (from cdk.json)'],
     [{ context: { pipelineName: 7 } }, 'pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got 7 (from cdk.json)'],
     [{ context: { pipelineName: 'Shop' }, env: { TOLLGATE_PIPELINE_NAME: 'a.b' } }, 'pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got "a.b" (from TOLLGATE_PIPELINE_NAME)'],
   ]],
