@@ -1,37 +1,14 @@
 /** Shared by the CLI tests: running `main`, and a pipeline with a build baking and a release in Prod. */
 import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExecutionStatus, StageState } from '@aws-sdk/client-codepipeline';
 import { PipelineManifestDocument, manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
+import { MANIFEST } from './manifest-fixture';
 import { CliRun, runCli } from './cli-harness';
 import { FakeAwsEndpoint, STS_NS, assumeRoleReply, json, publishReply, xml } from './fake-aws-endpoint';
 
 export const NOW = new Date('2026-11-22T10:30:00Z');
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice@example.com';
 export const PIPELINE = 'Tollgate';
-
-/**
- * The manifest the default app's pipeline stack writes (test/templates/pipeline-manifest.tests.ts checks that
- * the synthesized one is exactly this), which the online commands read from {@link MANIFEST_PARAMETER}.
- */
-export const MANIFEST: PipelineManifestDocument = {
-  schemaVersion: 1,
-  pipelineName: PIPELINE,
-  stages: ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod'],
-  promotionStage: 'Prod',
-  gateActions: [
-    { kind: 'bake', stage: 'Dev', action: 'Bake', environment: 'dev', minutes: 60 },
-    { kind: 'bake', stage: 'Prod', action: 'ProdBake', environment: 'prod', minutes: 30 },
-    { kind: 'entry-check', stage: 'Prod', action: 'EntryCheck', environment: 'prod' },
-  ],
-  environments: [
-    { name: 'dev', account: '222222222222', region: 'us-east-1', healthAlarmName: 'Dev-Service-Health', otherAlarmNames: [], readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
-    { name: 'prod', account: '333333333333', region: 'us-east-1', healthAlarmName: 'Prod-Service-Health', otherAlarmNames: [], readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
-  ],
-  alarmLatencyMinutes: 3,
-  controls: { path: '/tollgate/Tollgate', haltParameterName: '/tollgate/Tollgate/halt' },
-  releaseTopic: { name: 'Tollgate-release-events', arn: 'arn:aws:sns:us-east-1:111111111111:Tollgate-release-events' },
-  gateStateTableName: 'Tollgate-BakeGateState',
-  operatorRoleArn: 'arn:aws:iam::111111111111:role/Tollgate-Operator',
-};
+export { MANIFEST };
 
 export const MANIFEST_PARAMETER = manifestParameterName(PIPELINE);
 

@@ -1,0 +1,163 @@
+/**
+ * Crafted pipeline histories for the release metrics: executions of the default app's pipeline as
+ * ListPipelineExecutions summarizes them and ListActionExecutions details their actions (the SDK's shapes), and
+ * their release records. Every action takes the minutes {@link STANDARD_PATH} gives it, one after the other.
+ */
+import type { ActionExecutionDetail, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
+import { ExecutionInput, PipelineShape, actionRunsOfHistory, actionRunsOfRecord } from '@tollgate/constructs/lib/domain/release-facts';
+import { MANIFEST } from './manifest-fixture';
+import { RELEASE_RECORD_SCHEMA_VERSION, ReleaseRecord, readReleaseRecord } from '@tollgate/constructs/lib/domain/release-record';
+
+/** The default app's pipeline as the metrics see it: the manifest's stages, promotion stage and gate approvals. */
+export const SHAPE: PipelineShape = MANIFEST;
+
+/** stage, action, category, provider, minutes. */
+export type Step = readonly [string, string, string, string, number];
+
+/** A release's path through the default pipeline, as it runs when nothing holds it. */
+export const STANDARD_PATH: readonly Step[] = [
+  ['Source', 'example-org_tollgate', 'Source', 'CodeStarSourceConnection', 1],
+  ['Build', 'Build', 'Build', 'CodeBuild', 9],
+  ['UpdatePipeline', 'SelfMutate', 'Build', 'CodeBuild', 3],
+  ['Assets', 'FileAssets', 'Build', 'CodeBuild', 2],
+  ['Dev', 'Prepare', 'Deploy', 'CloudFormation', 1],
+  ['Dev', 'ReplacementGuard-Dev-Service', 'Build', 'CodeBuild', 1],
+  ['Dev', 'Deploy', 'Deploy', 'CloudFormation', 4],
+  ['Dev', 'Bake', 'Approval', 'Manual', 63],
+  ['Prod', 'EntryCheck', 'Approval', 'Manual', 1],
+  ['Prod', 'Prepare', 'Deploy', 'CloudFormation', 1],
+  ['Prod', 'ReplacementGuard-Prod-Service', 'Build', 'CodeBuild', 1],
+  ['Prod', 'Deploy', 'Deploy', 'CloudFormation', 14],
+  ['Prod', 'ProdBake', 'Approval', 'Manual', 33],
+];
+
+/** The minutes of every step of {@link STANDARD_PATH} for which `which` holds. */
+export function pathMinutes(which: (step: Step) => boolean, path: readonly Step[] = STANDARD_PATH): number {
+  return path.filter(which).reduce((sum, s) => sum + s[4], 0);
+}
+
+/** A rollback's path: the promotion stage again, with the artifacts of the release it restores. */
+export const ROLLBACK_PATH: readonly Step[] = [
+  ['Prod', 'Prepare', 'Deploy', 'CloudFormation', 1],
+  ['Prod', 'Deploy', 'Deploy', 'CloudFormation', 9],
+];
+
+export interface ExecutionOptions {
+  /** The first line of the commit message. */
+  readonly message?: string;
+  /** Extra minutes the build waits in the dev bake's approval (a closed calendar holds it there). */
+  readonly holdMinutes?: number;
+  /** `Stage/Action` that fails; the steps after it do not run and the execution fails. */
+  readonly failAt?: string;
+  /** `Stage/Action` the execution did not reach, ending with `status` (Superseded, Stopped, InProgress). */
+  readonly endBefore?: string;
+  readonly status?: PipelineExecutionSummary['status'];
+  /** A rollback execution instead, started by CodePipeline (automated) or by someone. */
+  readonly rollback?: 'AutomatedRollback' | 'ManualRollback';
+  readonly path?: readonly Step[];
+}
+
+/** An execution as the history has it: its summary and its action details. */
+export interface CraftedExecution {
+  readonly summary: PipelineExecutionSummary;
+  readonly details: ActionExecutionDetail[];
+}
+
+/** A CodePipeline execution ID from a number. */
+export function executionId(n: number): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+/** Execution `n`, started at `start` (epoch ms), along {@link STANDARD_PATH} unless told otherwise. */
+export function craftExecution(n: number, start: number, options: ExecutionOptions = {}): CraftedExecution {
+  const id = executionId(n);
+  const path = options.path ?? (options.rollback ? ROLLBACK_PATH : STANDARD_PATH);
+  const details: ActionExecutionDetail[] = [];
+  let at = start;
+  let status: PipelineExecutionSummary['status'] = 'Succeeded';
+  for (const [stage, action, category, provider, minutes] of path) {
+    const key = `${stage}/${action}`;
+    if (key === options.endBefore) {
+      status = options.status ?? 'Superseded';
+      break;
+    }
+    const failed = key === options.failAt;
+    const took = minutes + (key === 'Dev/Bake' ? (options.holdMinutes ?? 0) : 0);
+    details.push({
+      pipelineExecutionId: id,
+      actionExecutionId: `${id}-${details.length}`,
+      stageName: stage,
+      actionName: action,
+      startTime: new Date(at),
+      lastUpdateTime: new Date(at + took * 60_000),
+      status: failed ? 'Failed' : 'Succeeded',
+      input: { actionTypeId: { category: category as 'Build', owner: 'AWS', provider, version: '1' }, configuration: {} },
+    });
+    at += took * 60_000;
+    if (failed) {
+      status = 'Failed';
+      break;
+    }
+  }
+  return {
+    summary: {
+      pipelineExecutionId: id,
+      status,
+      startTime: new Date(start),
+      lastUpdateTime: new Date(at),
+      executionType: options.rollback ? 'ROLLBACK' : 'STANDARD',
+      trigger: { triggerType: options.rollback ?? 'WebhookV2' },
+      sourceRevisions: [
+        {
+          actionName: 'Source',
+          revisionId: n.toString(16).padStart(40, '0'),
+          revisionSummary: JSON.stringify({ ProviderType: 'GitHub', CommitMessage: `${options.message ?? `Change ${n}`}\n\nBody` }),
+        },
+      ],
+    },
+    details: newestFirst(details),
+  };
+}
+
+/** ListActionExecutions answers newest first. */
+function newestFirst(details: ActionExecutionDetail[]): ActionExecutionDetail[] {
+  return [...details].sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime());
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The release record the recorder would have written for `execution`, committed `commitMinutesBefore` its start. */
+export function recordOf(execution: CraftedExecution, commitMinutesBefore: number, extra: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  const { summary, details } = execution;
+  const stages: ReleaseRecord['stages'] = {};
+  for (const d of [...details].reverse()) {
+    const stage = (stages[d.stageName!] ??= { reachedAt: iso(d.startTime!.getTime()) });
+    if (d.status === 'Failed') stage.failedAt = iso(d.lastUpdateTime!.getTime());
+  }
+  const prodBake = details.find((d) => d.stageName === 'Prod' && d.actionName === 'ProdBake' && d.status === 'Succeeded');
+  if (prodBake) stages.Prod.succeededAt = iso(prodBake.lastUpdateTime!.getTime());
+  return {
+    schemaVersion: RELEASE_RECORD_SCHEMA_VERSION,
+    pipelineName: 'Tollgate',
+    executionId: summary.pipelineExecutionId!,
+    version: `v1.4.${parseInt(summary.pipelineExecutionId!.slice(-12), 16)}`,
+    commitId: summary.sourceRevisions![0].revisionId,
+    commitTime: iso(summary.startTime!.getTime() - commitMinutesBefore * 60_000),
+    startedAt: iso(summary.startTime!.getTime()),
+    executionType: summary.executionType as 'STANDARD',
+    stages,
+    gates: [],
+    actions: actionRunsOfHistory(details).map((r) => ({ ...r, status: r.status as 'Succeeded', startedAt: iso(r.startedAt), endedAt: r.endedAt === undefined ? undefined : iso(r.endedAt) })),
+    outcome: prodBake ? 'released' : summary.status === 'Failed' ? 'rejected' : 'in-progress',
+    releasedAt: prodBake && iso(prodBake.lastUpdateTime!.getTime()),
+    endedAt: summary.status === 'InProgress' ? undefined : iso(summary.lastUpdateTime!.getTime()),
+    ...extra,
+  };
+}
+
+/** What the reader hands the metrics for `execution`: its record read as the reader reads an item, its actions from a readable record, else from its history. */
+export function inputOf(execution: CraftedExecution, item?: unknown): ExecutionInput {
+  const reading = item === undefined ? undefined : readReleaseRecord(item);
+  const recorded = reading && 'record' in reading ? reading.record.actions : undefined;
+  return { summary: execution.summary, record: reading, actions: recorded ? actionRunsOfRecord(recorded) : actionRunsOfHistory(execution.details) };
+}
