@@ -8,33 +8,10 @@ import type { PlanReport } from '../commands/plan';
 import { localMoment } from '../status-verdict';
 import type { BakeEvidence, PlanBake, PlanEntryCheck } from './bakes';
 import { ConditionSummary, PlanStage, TrafficShiftPlan, describeShift } from './promotion';
+import { WIDTH, hanging, wrap } from '../text';
 import type { TimelineStep } from './timeline';
 
-/** The widest line `plan` prints. */
-export const WIDTH = 100;
-
 const minutes = (n: number) => duration(n * 60_000);
-
-/** `text` in lines of at most `width` columns, broken at spaces (a longer word is cut). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ').flatMap((w) => w.match(new RegExp(`.{1,${width}}`, 'gu')) ?? [''])) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  return [...lines, line];
-}
-
-/** `text` after `lead` on the first line and under it, indented as deep, on the next ones. */
-function hanging(lead: string, text: string): string[] {
-  const indent = ' '.repeat(lead.length);
-  return wrap(text, WIDTH - lead.length).map((line, i) => `${i === 0 ? lead : indent}${line}`);
-}
 
 /** What the gate requires as evidence of traffic, in one line; loud when it requires none. */
 export function evidenceLine(evidence: BakeEvidence): string {
