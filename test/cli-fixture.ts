@@ -3,7 +3,7 @@ import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExe
 import { PipelineManifestDocument, manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { MANIFEST } from './manifest-fixture';
 import { CliRun, runCli } from './cli-harness';
-import { FakeAwsEndpoint, STS_NS, assumeRoleReply, json, publishReply, xml } from './fake-aws-endpoint';
+import { FakeAwsEndpoint, STS_NS, assumeRoleReply, json, jsonError, publishReply, toWire, xml } from './fake-aws-endpoint';
 
 export const NOW = new Date('2026-11-22T10:30:00Z');
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice@example.com';
@@ -113,11 +113,6 @@ export function stageIn(state: GetPipelineStateOutput, name: string): StageState
   return found;
 }
 
-/** A value in AWS JSON wire form (timestamps as epoch seconds). */
-export function toWire(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T.*Z$/.test(v) ? Date.parse(v) / 1000 : v)));
-}
-
 /** STS GetCallerIdentity's answer for `arn`. */
 export function callerIdentity(arn: string) {
   return xml('GetCallerIdentity', `<Arn>${arn}</Arn><UserId>AROAEXAMPLE:test</UserId><Account>${arn.split(':')[4]}</Account>`, STS_NS);
@@ -145,6 +140,9 @@ export function serveHealthyPipeline(endpoint: FakeAwsEndpoint): FakeAwsEndpoint
     .on('codepipeline:RollbackStage', () => json({ pipelineExecutionId: 'r1' }))
     .on('sns:Publish', () => publishReply())
     .on('dynamodb:Query', () => json({ Items: gateItems(), Count: 2 }))
+    // No release recorder deployed, and no action history kept for these executions.
+    .on('dynamodb:BatchGetItem', () => jsonError(400, 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', 'Requested resource not found'))
+    .on('codepipeline:ListActionExecutions', () => json({ actionExecutionDetails: [] }))
     .on('monitoring:DescribeAlarms', (r) => json({ CompositeAlarms: [{ AlarmName: r.input.AlarmNames, StateValue: 'OK' }], MetricAlarms: [] }));
 }
 

@@ -4,7 +4,9 @@
  * their release records. Every action takes the minutes {@link STANDARD_PATH} gives it, one after the other.
  */
 import type { ActionExecutionDetail, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { ExecutionInput, PipelineShape, actionRunsOfHistory, actionRunsOfRecord } from '@tollgate/constructs/lib/domain/release-facts';
+import { FakeAwsEndpoint, json, jsonError, toWire } from './fake-aws-endpoint';
 import { MANIFEST } from './manifest-fixture';
 import { RELEASE_RECORD_SCHEMA_VERSION, ReleaseRecord, readReleaseRecord } from '@tollgate/constructs/lib/domain/release-record';
 
@@ -65,7 +67,7 @@ export interface CraftedExecution {
 
 /** A CodePipeline execution ID from a number. */
 export function executionId(n: number): string {
-  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+  return `${n.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 }
 
 /** Execution `n`, started at `start` (epoch ms), along {@link STANDARD_PATH} unless told otherwise. */
@@ -160,4 +162,70 @@ export function inputOf(execution: CraftedExecution, item?: unknown): ExecutionI
   const reading = item === undefined ? undefined : readReleaseRecord(item);
   const recorded = reading && 'record' in reading ? reading.record.actions : undefined;
   return { summary: execution.summary, record: reading, actions: recorded ? actionRunsOfRecord(recorded) : actionRunsOfHistory(execution.details) };
+}
+
+/**
+ * Execution `i` of a long history ending at `end` (0 the newest), one started every `spacingMinutes`, computed
+ * on demand so that neither a test nor a benchmark holds the history: of every ten, one superseded, one rejected in
+ * its dev bake, one by its tests, one by its prod bake, the rest released (every seventh a fix); every fiftieth
+ * execution a rollback by hand instead.
+ */
+export function historyExecution(i: number, end: number, spacingMinutes: number): CraftedExecution {
+  const start = end - (i + 1) * spacingMinutes * 60_000;
+  if (i % 50 === 25) return craftExecution(i, start, { rollback: 'ManualRollback' });
+  switch (i % 10) {
+    case 0:
+      return craftExecution(i, start, { endBefore: 'Dev/Prepare', status: 'Superseded' });
+    case 1:
+      return craftExecution(i, start, { failAt: 'Dev/Bake' });
+    case 2:
+      return craftExecution(i, start, { failAt: 'Build/Build' });
+    case 3:
+      return craftExecution(i, start, { failAt: 'Prod/ProdBake' });
+    default:
+      return craftExecution(i, start, { message: i % 7 === 0 ? `fix: change ${i}` : undefined });
+  }
+}
+
+export interface ServedHistory {
+  /** Executions in the history, newest first. */
+  readonly count: number;
+  /** When the newest started + its spacing. */
+  readonly end: number;
+  readonly spacingMinutes: number;
+  /** Which executions have a release record; absent: the table does not exist. */
+  readonly recorded?: (i: number) => boolean;
+}
+
+/** Execution `i`'s record as the recorder writes it: committed 30 minutes before its start. */
+export const historyRecord = (execution: CraftedExecution): ReleaseRecord => recordOf(execution, 30);
+
+const indexOf = (id: string) => parseInt(id.slice(-12), 16);
+
+/**
+ * Serves `history` on `endpoint`, before any other answer, as CodePipeline and DynamoDB would: ListPipelineExecutions newest first, 100 a
+ * page; ListActionExecutions of one execution; BatchGetItem of the release record table (ResourceNotFoundException
+ * without one). Each answer is computed when asked.
+ */
+export function serveReleaseHistory(endpoint: FakeAwsEndpoint, history: ServedHistory): FakeAwsEndpoint {
+  const at = (i: number) => historyExecution(i, history.end, history.spacingMinutes);
+  const table = 'Tollgate-ReleaseRecord';
+  return endpoint
+    .first('codepipeline:ListPipelineExecutions', (r) => {
+      const from = Number(r.input.nextToken ?? 0);
+      const to = Math.min(history.count, from + Number(r.input.maxResults ?? 100));
+      const summaries = Array.from({ length: to - from }, (_, k) => at(from + k).summary);
+      return json(toWire({ pipelineExecutionSummaries: summaries, nextToken: to < history.count ? String(to) : undefined }));
+    })
+    .first('codepipeline:ListActionExecutions', (r) => {
+      const id = String((r.input.filter as { pipelineExecutionId?: string } | undefined)?.pipelineExecutionId);
+      return json(toWire({ actionExecutionDetails: at(indexOf(id)).details }));
+    })
+    .first('dynamodb:BatchGetItem', (r) => {
+      const recorded = history.recorded;
+      if (!recorded) return jsonError(400, 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', 'Requested resource not found');
+      const keys = (r.input.RequestItems as Record<string, { Keys: { executionId: { S: string } }[] }>)[table].Keys;
+      const items = keys.map((k) => indexOf(k.executionId.S)).filter(recorded).map((i) => marshall(historyRecord(at(i)), { removeUndefinedValues: true }));
+      return json({ Responses: { [table]: items }, UnprocessedKeys: {} });
+    });
 }
