@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { duration } from '@tollgate/constructs/lib/domain/duration';
-import { COST_ITEMS, ATTRIBUTED_ITEMS, formatDollars, priceTable } from '@tollgate/constructs/lib/domain/release-cost';
+import { describeCostItems, formatDollars, priceTable } from '@tollgate/constructs/lib/domain/release-cost';
 import { executionFacts } from '@tollgate/constructs/lib/domain/release-facts';
 import { DurationSummary, Missing, ReleaseMetrics, ReleaseMetricsFold } from '@tollgate/constructs/lib/domain/release-metrics';
 import { GATE_KINDS, RELEASE_OUTCOMES } from '@tollgate/constructs/lib/domain/release-record';
@@ -120,11 +120,7 @@ function tollgateLines(m: MetricsReport): [string, string][] {
 
 function costLines(m: MetricsReport): [string, string][] {
   const { perRelease, spend } = m.cost;
-  const items = 'missing' in perRelease
-    ? ''
-    : `: ${COST_ITEMS.filter((item) => perRelease.meanItems[item] !== undefined)
-        .map((item) => `${item} ${formatDollars(perRelease.meanItems[item]!)}${ATTRIBUTED_ITEMS.includes(item) ? ' (attributed)' : ''}`)
-        .join(', ')} on average`;
+  const items = 'missing' in perRelease ? '' : `: ${describeCostItems(perRelease.meanItems)} on average`;
   return [
     ['per release', 'missing' in perRelease ? `no data: ${perRelease.missing}` : `median ${formatDollars(perRelease.medianDollars)}, p90 ${formatDollars(perRelease.p90Dollars)}${items}`],
     [

@@ -4,6 +4,7 @@
  * {@link WIDTH} columns.
  */
 import { duration } from '@tollgate/constructs/lib/domain/duration';
+import { describeCostItems, formatDollars } from '@tollgate/constructs/lib/domain/release-cost';
 import type { PlanReport } from '../commands/plan';
 import { localMoment } from '../status-verdict';
 import type { BakeEvidence, PlanBake, PlanEntryCheck } from './bakes';
@@ -143,6 +144,12 @@ function gatesLines(report: PlanReport, prodStage: string): string[] {
   ];
 }
 
+/** A release's estimated cost, what makes it up and the prices it is computed with. */
+function costText({ cost, prices, notCounted }: PlanReport['cost']): string {
+  const left = notCounted.length > 0 ? `; not counted: ${notCounted.join('; ')}` : '';
+  return `~${formatDollars(cost.dollars)} a release: ${describeCostItems(cost.items)}${left} (${prices})`;
+}
+
 /** The whole plan as text, at most {@link WIDTH} columns a line. */
 export function planPicture(report: PlanReport, prodStage: string): string[] {
   const { promotion, exposure } = report;
@@ -157,6 +164,7 @@ export function planPicture(report: PlanReport, prodStage: string): string[] {
         ? `unknown (${exposure.unavailable})`
         : `a bad build in ${prodStage} reaches ${exposure.description}, ${exposure.constructPath} in ${exposure.stackName}`,
     ),
+    ...hanging('  cost          ', costText(report.cost)),
     '',
     'Stages',
     ...stagesLines(report),

@@ -207,3 +207,10 @@ export function formatDollars(dollars: number): string {
   if (dollars > 0 && dollars < 0.01) return `$${dollars.toPrecision(2)}`;
   return `$${dollars.toFixed(2)}`;
 }
+
+/** The items of a cost in one line: `CodePipeline $0.07, CodeBuild $0.16, synthetic checks $0.12 (attributed)`. */
+export function describeCostItems(items: Readonly<Partial<Record<CostItem, number>>>): string {
+  return COST_ITEMS.filter((item) => items[item] !== undefined)
+    .map((item) => `${item} ${formatDollars(items[item]!)}${ATTRIBUTED_ITEMS.includes(item) ? ' (attributed)' : ''}`)
+    .join(', ');
+}
