@@ -1,13 +1,13 @@
 /**
  * Reads a pipeline's executions since a moment, one page at a time, as the release metrics fold them: each
  * execution's summary (ListPipelineExecutions), its release record (BatchGetItem on `<pipeline>-ReleaseRecord`)
- * and its action runs, from the record when it has them and the execution is over, else from ListActionExecutions.
+ * and, unless its record covers the whole execution (over, with its usage), its action runs from ListActionExecutions.
  * At most one page of executions (100) is held at a time, so a history of any length is read in bounded memory.
  */
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CodePipelineClient, PipelineExecutionSummary, paginateListActionExecutions, paginateListPipelineExecutions } from '@aws-sdk/client-codepipeline';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ActionRun, ExecutionInput, actionRunsOfHistory, actionRunsOfRecord } from '@tollgate/constructs/lib/domain/release-facts';
+import { ActionRun, ExecutionInput, actionRunsOfHistory, recordCovers } from '@tollgate/constructs/lib/domain/release-facts';
 import { RELEASE_RECORD_KEY, ReleaseRecordReading, readReleaseRecord, releaseRecordTableName } from '@tollgate/constructs/lib/domain/release-record';
 import { describeError } from './aws';
 
@@ -86,11 +86,7 @@ export class ReleaseHistory {
   }
 
   private async input(summary: PipelineExecutionSummary, reading: ReleaseRecordReading | undefined): Promise<ExecutionInput> {
-    const record = reading && 'record' in reading ? reading.record : undefined;
-    // A record of an execution that is over has every action run the events reported; otherwise ask the history.
-    const actions: ActionRun[] =
-      record?.actions && record.endedAt !== undefined ? actionRunsOfRecord(record.actions) : await this.actionRuns(summary.pipelineExecutionId!);
-    return { summary, record: reading, actions };
+    return { summary, record: reading, actions: recordCovers(reading) ? undefined : await this.actionRuns(summary.pipelineExecutionId!) };
   }
 
   private async actionRuns(executionId: string): Promise<ActionRun[]> {

@@ -5,7 +5,8 @@
  */
 import type { ActionExecutionDetail, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { ExecutionInput, PipelineShape, actionRunsOfHistory, actionRunsOfRecord } from '@tollgate/constructs/lib/domain/release-facts';
+import { NO_USAGE, addUsage } from '@tollgate/constructs/lib/domain/release-cost';
+import { ExecutionInput, PipelineShape, actionRunUsage, gateKindOf, actionRunsOfHistory, recordCovers } from '@tollgate/constructs/lib/domain/release-facts';
 import { FakeAwsEndpoint, json, jsonError, toWire } from './fake-aws-endpoint';
 import { MANIFEST } from './manifest-fixture';
 import { RELEASE_RECORD_SCHEMA_VERSION, ReleaseRecord, readReleaseRecord } from '@tollgate/constructs/lib/domain/release-record';
@@ -137,6 +138,8 @@ export function recordOf(execution: CraftedExecution, commitMinutesBefore: numbe
     if (d.status === 'Failed') stage.failedAt = iso(d.lastUpdateTime!.getTime());
   }
   const prodBake = details.find((d) => d.stageName === 'Prod' && d.actionName === 'ProdBake' && d.status === 'Succeeded');
+  // What the recorder sums as each action ends.
+  const used = actionRunsOfHistory(details).reduce((sum, run) => addUsage(sum, actionRunUsage(run, SHAPE, run.endedAt ?? run.startedAt)), NO_USAGE);
   if (prodBake) stages.Prod.succeededAt = iso(prodBake.lastUpdateTime!.getTime());
   return {
     schemaVersion: RELEASE_RECORD_SCHEMA_VERSION,
@@ -148,8 +151,20 @@ export function recordOf(execution: CraftedExecution, commitMinutesBefore: numbe
     startedAt: iso(summary.startTime!.getTime()),
     executionType: summary.executionType as 'STANDARD',
     stages,
-    gates: [],
-    actions: actionRunsOfHistory(details).map((r) => ({ ...r, status: r.status as 'Succeeded', startedAt: iso(r.startedAt), endedAt: r.endedAt === undefined ? undefined : iso(r.endedAt) })),
+    // The verdict of the gate that stopped it, as the recorder writes it: an approval rejected, another action failed.
+    gates: details
+      .filter((d) => d.status === 'Failed')
+      .flatMap((d) => {
+        const kind = gateKindOf(d.stageName!, d.actionName!, d.input!.actionTypeId!.category!, d.input!.actionTypeId!.provider!, SHAPE);
+        const verdict = d.input!.actionTypeId!.category === 'Approval' ? ('REJECTED' as const) : ('FAILED' as const);
+        return kind ? [{ stage: d.stageName!, action: d.actionName!, kind, verdict, at: iso(d.lastUpdateTime!.getTime()) }] : [];
+      }),
+    usage: {
+      actionMinutes: used.actionMinutes,
+      buildMinutes: Object.values(used.buildMinutes).reduce((a, b) => a + b, 0),
+      gateMinutes: used.gateMinutes,
+      bakeMinutes: used.bakeMinutes,
+    },
     outcome: prodBake ? 'released' : summary.status === 'Failed' ? 'rejected' : 'in-progress',
     releasedAt: prodBake && iso(prodBake.lastUpdateTime!.getTime()),
     endedAt: summary.status === 'InProgress' ? undefined : iso(summary.lastUpdateTime!.getTime()),
@@ -157,11 +172,10 @@ export function recordOf(execution: CraftedExecution, commitMinutesBefore: numbe
   };
 }
 
-/** What the reader hands the metrics for `execution`: its record read as the reader reads an item, its actions from a readable record, else from its history. */
+/** What the reader hands the metrics for `execution`: its record read as the reader reads an item, and its action history unless the record covers it. */
 export function inputOf(execution: CraftedExecution, item?: unknown): ExecutionInput {
   const reading = item === undefined ? undefined : readReleaseRecord(item);
-  const recorded = reading && 'record' in reading ? reading.record.actions : undefined;
-  return { summary: execution.summary, record: reading, actions: recorded ? actionRunsOfRecord(recorded) : actionRunsOfHistory(execution.details) };
+  return { summary: execution.summary, record: reading, actions: recordCovers(reading) ? undefined : actionRunsOfHistory(execution.details) };
 }
 
 /**
@@ -203,29 +217,35 @@ export const historyRecord = (execution: CraftedExecution): ReleaseRecord => rec
 const indexOf = (id: string) => parseInt(id.slice(-12), 16);
 
 /**
- * Serves `history` on `endpoint`, before any other answer, as CodePipeline and DynamoDB would: ListPipelineExecutions newest first, 100 a
- * page; ListActionExecutions of one execution; BatchGetItem of the release record table (ResourceNotFoundException
- * without one). Each answer is computed when asked.
+ * Serves `history` on `endpoint`, before any other answer, as CodePipeline and DynamoDB would: ListPipelineExecutions
+ * newest first, 100 a page; ListActionExecutions of one execution; BatchGetItem of the release record table
+ * (ResourceNotFoundException without one). Each execution is made when first asked for, or all of them before the
+ * first answer with `precompute` (a benchmark then measures the command, not the fake).
  */
-export function serveReleaseHistory(endpoint: FakeAwsEndpoint, history: ServedHistory): FakeAwsEndpoint {
-  const at = (i: number) => historyExecution(i, history.end, history.spacingMinutes);
+export function serveReleaseHistory(endpoint: FakeAwsEndpoint, history: ServedHistory, precompute = false): FakeAwsEndpoint {
+  const made = new Map<number, { readonly execution: CraftedExecution; item?: Record<string, unknown> }>();
+  const at = (i: number) => {
+    if (!made.has(i)) made.set(i, { execution: historyExecution(i, history.end, history.spacingMinutes) });
+    return made.get(i)!;
+  };
+  const itemOf = (i: number) => (at(i).item ??= marshall(historyRecord(at(i).execution), { removeUndefinedValues: true }));
+  for (let i = 0; precompute && i < history.count; i++) if (history.recorded?.(i)) itemOf(i);
   const table = 'Tollgate-ReleaseRecord';
   return endpoint
     .first('codepipeline:ListPipelineExecutions', (r) => {
       const from = Number(r.input.nextToken ?? 0);
       const to = Math.min(history.count, from + Number(r.input.maxResults ?? 100));
-      const summaries = Array.from({ length: to - from }, (_, k) => at(from + k).summary);
+      const summaries = Array.from({ length: to - from }, (_, k) => at(from + k).execution.summary);
       return json(toWire({ pipelineExecutionSummaries: summaries, nextToken: to < history.count ? String(to) : undefined }));
     })
     .first('codepipeline:ListActionExecutions', (r) => {
       const id = String((r.input.filter as { pipelineExecutionId?: string } | undefined)?.pipelineExecutionId);
-      return json(toWire({ actionExecutionDetails: at(indexOf(id)).details }));
+      return json(toWire({ actionExecutionDetails: at(indexOf(id)).execution.details }));
     })
     .first('dynamodb:BatchGetItem', (r) => {
       const recorded = history.recorded;
       if (!recorded) return jsonError(400, 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', 'Requested resource not found');
       const keys = (r.input.RequestItems as Record<string, { Keys: { executionId: { S: string } }[] }>)[table].Keys;
-      const items = keys.map((k) => indexOf(k.executionId.S)).filter(recorded).map((i) => marshall(historyRecord(at(i)), { removeUndefinedValues: true }));
-      return json({ Responses: { [table]: items }, UnprocessedKeys: {} });
+      return json({ Responses: { [table]: keys.map((k) => indexOf(k.executionId.S)).filter(recorded).map(itemOf) }, UnprocessedKeys: {} });
     });
 }

@@ -250,6 +250,17 @@ describe('release records', () => {
   });
 });
 
+describe('builds stopped, by their records', () => {
+  const at = (n: number) => NOW - n * DAY;
+  const failed = [craftExecution(1, at(3), { failAt: 'Dev/Bake' }), craftExecution(2, at(2), { failAt: 'Build/Build' }), craftExecution(3, at(1), { failAt: 'Assets/FileAssets' })];
+
+  test("the gate's verdict says which gate; a failed stage without one is named by the stage", () => {
+    const m = metrics(failed.map((execution) => ({ execution, record: recordOf(execution, 10) })));
+    expect(m.executions.recorded).toBe(3);
+    expect(m.stoppedBy).toEqual({ gates: expect.objectContaining({ 'dev-bake': 1, tests: 1 }), other: { Assets: 1 } });
+  });
+});
+
 test('executions that started before the period are not counted', () => {
   const old = craftExecution(1, NOW - 40 * DAY);
   expect(metrics([old]).executions.read).toBe(0);

@@ -6,7 +6,7 @@
  */
 import type { PipelineManifestDocument } from './pipeline-manifest';
 import { NO_USAGE, ReleaseUsage, TOLLGATE_FOOTPRINT, addUsage } from './release-cost';
-import { GateKind, RecordedActionRun, ReleaseOutcome, ReleaseRecord, ReleaseRecordReading } from './release-record';
+import { GateKind, RecordedUsage, ReleaseOutcome, ReleaseRecord, ReleaseRecordReading } from './release-record';
 import { REPLACEMENT_GUARD_STEP_PREFIX } from './replacement-guard';
 import { parseRevisionSummary } from './revision-summary';
 
@@ -53,8 +53,13 @@ export interface ExecutionInput {
   readonly summary: ExecutionSummaryView;
   /** Its release record; absent when it has none (or there is no table). */
   readonly record?: ReleaseRecordReading;
-  /** Its action runs, from the record or from ListActionExecutions. */
-  readonly actions: readonly ActionRun[];
+  /** Its action runs from ListActionExecutions; absent when its record covers it ({@link recordCovers}). */
+  readonly actions?: readonly ActionRun[];
+}
+
+/** Whether a record alone tells all the metrics need of its execution: it is readable, over, and has its usage. */
+export function recordCovers(reading: ReleaseRecordReading | undefined): boolean {
+  return reading !== undefined && 'record' in reading && reading.record.endedAt !== undefined && reading.record.usage !== undefined;
 }
 
 /** One execution, as the metrics fold it. Instants are epoch milliseconds. */
@@ -119,11 +124,6 @@ export function actionRunsOfHistory(details: readonly ActionExecutionView[]): Ac
   );
 }
 
-/** A release record's action runs. */
-export function actionRunsOfRecord(runs: readonly RecordedActionRun[]): ActionRun[] {
-  return runs.map((r) => ({ ...r, startedAt: Date.parse(r.startedAt), endedAt: parsed(r.endedAt) }));
-}
-
 /** Which gate an action is: the gate's approvals by the manifest, the guard by its name, the tests by their stage, the canary by its deploy. */
 export function gateKindOf(stage: string, action: string, category: string, provider: string, shape: PipelineShape): GateKind | undefined {
   const owned = shape.gateActions.find((a) => a.stage === stage && a.action === action);
@@ -181,7 +181,9 @@ function pathOfRecord(record: ReleaseRecord, shape: PipelineShape): Path {
   const prod = record.stages[shape.promotionStage];
   const stopping = [...record.gates].reverse().find((g) => g.verdict !== 'APPROVED');
   const released = record.releasedAt !== undefined;
-  const stoppedBy = released ? undefined : stopping?.kind;
+  // A stage that failed with no gate's verdict on record is named by the stage.
+  const failedStage = Object.entries(record.stages).find(([, times]) => times.failedAt !== undefined)?.[0];
+  const stoppedBy = released ? undefined : (stopping?.kind ?? failedStage);
   const deployed = prod?.reachedAt !== undefined && !(stopping?.stage === shape.promotionStage && BEFORE_DEPLOY.includes(stoppedBy));
   // The failure began when the alarm that failed it fired, if the gate recorded one.
   const alarms = record.gates.filter((g) => g.stage === shape.promotionStage && g.verdict !== 'APPROVED' && g.alarmAt).map((g) => Date.parse(g.alarmAt!));
@@ -201,18 +203,26 @@ function merged(history: Path, record: Path | undefined): Path {
   return { ...history, ...known };
 }
 
-function usageOf(runs: readonly ActionRun[], shape: PipelineShape, now: number): ReleaseUsage {
-  return runs.reduce<ReleaseUsage>((usage, run) => {
-    const minutes = Math.ceil(Math.max(0, (run.endedAt ?? now) - run.startedAt) / 60_000);
-    const gate = shape.gateActions.find((a) => a.stage === run.stage && a.action === run.action);
-    return addUsage(usage, {
-      // CodePipeline pricing: every action type is billed but manual approval (and custom actions, which Tollgate has none of).
-      actionMinutes: run.category === 'Approval' ? 0 : minutes,
-      buildMinutes: run.provider === 'CodeBuild' ? { [TOLLGATE_FOOTPRINT.buildCompute]: minutes } : {},
-      gateMinutes: gate ? minutes : 0,
-      bakeMinutes: gate?.kind === 'bake' ? minutes : 0,
-    });
-  }, NO_USAGE);
+/**
+ * What one action run uses (until `now` while it runs): its minutes, rounded up, as CodePipeline action minutes
+ * unless it is an approval, as CodeBuild minutes when CodeBuild runs it, and as gate and bake minutes when it is one
+ * of the gate's approvals. The recorder adds it to the record's `usage` as each action ends.
+ */
+export function actionRunUsage(run: ActionRun, shape: PipelineShape, now: number): ReleaseUsage {
+  const minutes = Math.ceil(Math.max(0, (run.endedAt ?? now) - run.startedAt) / 60_000);
+  const gate = shape.gateActions.find((a) => a.stage === run.stage && a.action === run.action);
+  return {
+    // CodePipeline pricing: every action type is billed but manual approval (and custom actions, which Tollgate has none of).
+    actionMinutes: run.category === 'Approval' ? 0 : minutes,
+    buildMinutes: run.provider === 'CodeBuild' ? { [TOLLGATE_FOOTPRINT.buildCompute]: minutes } : {},
+    gateMinutes: gate ? minutes : 0,
+    bakeMinutes: gate?.kind === 'bake' ? minutes : 0,
+  };
+}
+
+/** A record's usage in the price table's terms: its builds ran on Tollgate's compute type. */
+function recordedUsage(usage: RecordedUsage): ReleaseUsage {
+  return { ...usage, buildMinutes: usage.buildMinutes > 0 ? { [TOLLGATE_FOOTPRINT.buildCompute]: usage.buildMinutes } : {} };
 }
 
 function outcomeOf(path: Path, status: string | undefined, record: ReleaseRecord | undefined): ReleaseOutcome {
@@ -231,7 +241,7 @@ function outcomeOf(path: Path, status: string | undefined, record: ReleaseRecord
 export function executionFacts(input: ExecutionInput, shape: PipelineShape, now: number): ExecutionFacts {
   const { summary } = input;
   const record = input.record && 'record' in input.record ? input.record.record : undefined;
-  const path = merged(pathOfRuns(input.actions, shape, summary), record && pathOfRecord(record, shape));
+  const path = merged(input.actions ? pathOfRuns(input.actions, shape, summary) : {}, record && pathOfRecord(record, shape));
   const startedAt = time(summary.startTime) ?? parsed(record?.startedAt) ?? now;
   const finished = FINISHED.has(summary.status ?? '');
   const message = parseRevisionSummary(summary.sourceRevisions?.[0]?.revisionSummary).message;
@@ -257,7 +267,11 @@ export function executionFacts(input: ExecutionInput, shape: PipelineShape, now:
     prodFailedAt: rollback ? undefined : path.failedInProdAt,
     stoppedBy: rollback || path.releasedAt !== undefined ? undefined : path.stoppedBy,
     haltLatencies,
-    usage: usageOf(input.actions, shape, now),
+    usage: input.actions
+      ? input.actions.reduce((sum, run) => addUsage(sum, actionRunUsage(run, shape, now)), NO_USAGE)
+      : record?.usage
+        ? recordedUsage(record.usage)
+        : NO_USAGE,
     recorded: record !== undefined,
     recordProblem: input.record && 'unreadable' in input.record ? input.record.unreadable : undefined,
   };

@@ -53,16 +53,18 @@ const gateVerdictSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
-const actionRunSchema = z.strictObject({
-  stage: text,
-  action: text,
-  /** CodePipeline's action category: Source, Build, Test, Deploy, Approval, Invoke, Compute. */
-  category: text,
-  /** CodePipeline's action provider: CodeBuild, CloudFormation, Manual, ... */
-  provider: text,
-  status: z.enum(['InProgress', 'Succeeded', 'Failed', 'Abandoned']),
-  startedAt: instant,
-  endedAt: instant.optional(),
+const minutes = z.number().int().min(0);
+
+/** What the execution used of each priced service, in the terms of `ReleaseUsage` (release-cost.ts). */
+const usageSchema = z.strictObject({
+  /** CodePipeline action-execution minutes: every action but manual approvals, each rounded up to the minute. */
+  actionMinutes: minutes,
+  /** CodeBuild minutes, each build rounded up to the minute. */
+  buildMinutes: minutes,
+  /** Minutes in the bake gate's approvals. */
+  gateMinutes: minutes,
+  /** Minutes in its bakes. */
+  bakeMinutes: minutes,
 });
 
 const releaseRecordSchema = z.strictObject({
@@ -81,10 +83,10 @@ const releaseRecordSchema = z.strictObject({
   /** Every verdict of a gate on this execution, in the order given. */
   gates: z.array(gateVerdictSchema),
   /**
-   * Every action run, as the action events reported it: what the execution's cost is computed from. With it (and
-   * `endedAt`), `metrics` needs no ListActionExecutions call for the execution.
+   * What it used, summed as each action ends (`actionRunUsage` in release-facts.ts gives an action's share): what its
+   * cost is computed from. With it and `endedAt`, `metrics` needs no ListActionExecutions call for the execution.
    */
-  actions: z.array(actionRunSchema).optional(),
+  usage: usageSchema.optional(),
   outcome: z.enum(RELEASE_OUTCOMES),
   /** The promotion stage succeeded: its last bake passed. */
   releasedAt: instant.optional(),
@@ -97,7 +99,7 @@ const releaseRecordSchema = z.strictObject({
 /** One execution's release record. */
 export type ReleaseRecord = z.output<typeof releaseRecordSchema>;
 export type GateVerdict = ReleaseRecord['gates'][number];
-export type RecordedActionRun = NonNullable<ReleaseRecord['actions']>[number];
+export type RecordedUsage = NonNullable<ReleaseRecord['usage']>;
 
 /** A record as read: the record, or why it cannot be used (then the execution is read from CodePipeline's history alone). */
 export type ReleaseRecordReading = { readonly record: ReleaseRecord } | { readonly unreadable: string };
