@@ -261,6 +261,16 @@ describe('builds stopped, by their records', () => {
   });
 });
 
+test('a build stopped while it deployed to prod (stop --abort) is a failed deployment, by its history or its record', () => {
+  const stopped = craftExecution(1, NOW - 2 * DAY, { endBefore: 'Prod/ProdBake', status: 'Stopped' });
+  const fromHistory = metrics([stopped]);
+  expect(fromHistory.changeFailureRate).toMatchObject({ deployments: 1, failedInProd: 1 });
+  expect(fromHistory.executions.outcomes.stopped).toBe(1);
+  const fromRecord = metrics([{ execution: stopped, record: recordOf(stopped, 10, { outcome: 'stopped' }) }]);
+  expect(fromRecord.executions.recorded).toBe(1);
+  expect(fromRecord.changeFailureRate).toEqual(fromHistory.changeFailureRate);
+});
+
 test('executions that started before the period are not counted', () => {
   const old = craftExecution(1, NOW - 40 * DAY);
   expect(metrics([old]).executions.read).toBe(0);

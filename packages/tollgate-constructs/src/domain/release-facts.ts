@@ -141,7 +141,6 @@ export function gateKindOf(stage: string, action: string, category: string, prov
 
 /** What a single source says of an execution's path; absent: that source does not know. */
 interface Path {
-  readonly reachedProd?: boolean;
   readonly releasedAt?: number;
   readonly failedInProdAt?: number;
   readonly stoppedBy?: GateKind | string;
@@ -163,9 +162,9 @@ function pathOfRuns(runs: readonly ActionRun[], shape: PipelineShape, summary: E
   const failed = runsNow.filter((r) => r.status === 'Failed').sort((a, b) => (a.endedAt ?? Infinity) - (b.endedAt ?? Infinity))[0];
   const later = runsNow.some((r) => shape.stages.indexOf(r.stage) > promotion);
   if (summary.executionType !== 'ROLLBACK') {
-    if (runs.length === 0 && summary.status === 'Succeeded') return { reachedProd: true, releasedAt: time(summary.lastUpdateTime) };
+    if (runs.length === 0 && summary.status === 'Succeeded') return { releasedAt: time(summary.lastUpdateTime) };
     if (inProd.length > 0 && inProd.every((r) => r.status === 'Succeeded') && (summary.status === 'Succeeded' || later)) {
-      return { reachedProd: true, releasedAt: Math.max(...inProd.map((r) => r.endedAt ?? 0)) };
+      return { releasedAt: Math.max(...inProd.map((r) => r.endedAt ?? 0)) };
     }
   }
   const stoppedBy = failed && (gateKindOf(failed.stage, failed.action, failed.category, failed.provider, shape) ?? `${failed.stage}/${failed.action}`);
@@ -173,7 +172,7 @@ function pathOfRuns(runs: readonly ActionRun[], shape: PipelineShape, summary: E
   let failedInProdAt: number | undefined;
   if (deployed && failed?.stage === shape.promotionStage) failedInProdAt = failed.endedAt;
   else if (deployed && !failed && STOPPED.has(summary.status ?? '')) failedInProdAt = Math.max(...inProd.map((r) => r.endedAt ?? r.startedAt));
-  return { reachedProd: inProd.length > 0, failedInProdAt, stoppedBy };
+  return { failedInProdAt, stoppedBy };
 }
 
 /** The path by the release record: its stage times and its gates' verdicts. */
@@ -187,9 +186,9 @@ function pathOfRecord(record: ReleaseRecord, shape: PipelineShape): Path {
   const deployed = prod?.reachedAt !== undefined && !(stopping?.stage === shape.promotionStage && BEFORE_DEPLOY.includes(stoppedBy));
   // The failure began when the alarm that failed it fired, if the gate recorded one.
   const alarms = record.gates.filter((g) => g.stage === shape.promotionStage && g.verdict !== 'APPROVED' && g.alarmAt).map((g) => Date.parse(g.alarmAt!));
-  const failedAt = parsed(prod?.failedAt);
+  // Stopped in prod (`stop --abort`): it deployed there and did not finish.
+  const failedAt = parsed(prod?.failedAt) ?? (record.outcome === 'stopped' ? parsed(record.endedAt) : undefined);
   return {
-    reachedProd: prod?.reachedAt !== undefined ? true : undefined,
     releasedAt: parsed(record.releasedAt),
     failedInProdAt: !released && deployed && failedAt !== undefined ? Math.min(failedAt, ...alarms) : undefined,
     stoppedBy,
