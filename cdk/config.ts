@@ -10,6 +10,7 @@ import { pipelineNameSchema } from './pipeline-name';
 import { checkWaves, ProdWave, resolveProdWaves, wavesSchema } from './prod-waves';
 import type { ReleaseSource } from '@tollgate/constructs';
 import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
+import { PriceOverrides, priceOverridesSchema } from '@tollgate/constructs/lib/domain/release-cost';
 
 // ConfigError lives in lambdas/shared so the calendar, which Lambdas bundle, can throw it without importing cdk/.
 export { ConfigError };
@@ -53,6 +54,11 @@ export interface TollgateConfig {
   readonly operators: OperatorsConfig;
   /** The pipeline's own sandbox stage before Dev (the `pipelineSandbox` section). */
   readonly pipelineSandbox: PipelineSandboxConfig;
+  /**
+   * Prices that replace the list prices `plan` and `metrics` compute a release's cost with (the `prices` section;
+   * see `@tollgate/constructs/lib/domain/release-cost`): e.g. the pipeline region's prices. Empty: list prices.
+   */
+  readonly prices: PriceOverrides;
 }
 
 /**
@@ -100,6 +106,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   calendar: DEFAULT_CALENDAR_SETTINGS,
   operators: { principals: ['arn:aws:iam::111111111111:root'] },
   pipelineSandbox: { recreate: false, syntheticChecks: false },
+  prices: {},
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -168,6 +175,7 @@ export const tollgateSchema = z
         syntheticChecks: z.boolean({ error: 'must be true or false' }).default(ex.pipelineSandbox.syntheticChecks),
       })
       .prefault({}),
+    prices: priceOverridesSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     checkSandboxAccountIsItsOwn(config, ctx);

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerFreezeCommand } from './commands/freeze';
 import { registerGuardCommand } from './commands/guard';
+import { registerMetricsCommand } from './commands/metrics';
 import { registerOverrideCommand } from './commands/override';
 import { registerPlanCommand } from './commands/plan';
 import { registerResumeCommand } from './commands/resume';
@@ -34,6 +35,7 @@ function buildProgram(ctx: CliContext, stdout: (line: string) => void): Command 
   registerFreezeCommand(program, ctx);
   registerOverrideCommand(program, ctx);
   registerGuardCommand(program, ctx);
+  registerMetricsCommand(program, ctx);
   for (const command of leafCommands(program)) {
     if (!command.options.some((o) => o.long === '--json')) command.option('--json', JSON_HELP);
   }

@@ -32,3 +32,12 @@ export function parseWholeNumber(option: string, unit: 'days' | 'minutes' | unde
     return n;
   };
 }
+
+const SPAN = /^(\d{1,4})([mhdw])$/;
+const SPAN_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** A length of time written `<n>m`, `<n>h`, `<n>d` or `<n>w` (`30m`, `4h`, `30d`, `2w`), in milliseconds; undefined when `text` is none. */
+export function spanMs(text: string): number | undefined {
+  const span = SPAN.exec(text);
+  return span ? Number(span[1]) * SPAN_MS[span[2]] : undefined;
+}

@@ -7,6 +7,7 @@ import {
   StageState,
   paginateListPipelineExecutions,
 } from '@aws-sdk/client-codepipeline';
+import { parseRevisionSummary } from '@tollgate/constructs/lib/domain/revision-summary';
 import { PipelineConnection, connectAsOperator, withAwsErrors } from './aws';
 import { CliContext, CliError, beforeAnyChange } from './context';
 import { PipelineManifest, readPipelineManifest } from './pipeline-manifest';
@@ -21,21 +22,6 @@ export interface Revision {
   readonly message?: string;
   readonly author?: string;
   readonly url?: string;
-}
-
-/** A CodeConnections source writes `{"ProviderType":"GitHub","CommitMessage":"..."}`; others plain text. */
-function parseSummary(summary: string | undefined): { message?: string; author?: string } {
-  if (!summary) return {};
-  try {
-    const parsed = JSON.parse(summary) as Record<string, unknown>;
-    if (parsed && typeof parsed === 'object' && typeof parsed.CommitMessage === 'string') {
-      const author = [parsed.AuthorDisplayName, parsed.Author, parsed.AuthorName].find((a) => typeof a === 'string') as string | undefined;
-      return { message: parsed.CommitMessage, author };
-    }
-  } catch {
-    // plain text summary
-  }
-  return { message: summary };
 }
 
 /** The author from the local clone, when the commit is there: GitHub connections do not report authors. */
@@ -56,7 +42,7 @@ function localAuthor(commitId: string | undefined): string | undefined {
 /** The commit of a source revision or artifact revision, its first line of message and its author. */
 export function describeRevision(revision: { revisionId?: string; revisionSummary?: string; revisionUrl?: string } | undefined): Revision {
   if (!revision) return {};
-  const { message, author } = parseSummary(revision.revisionSummary);
+  const { message, author } = parseRevisionSummary(revision.revisionSummary);
   return {
     commitId: revision.revisionId,
     message: message?.split('\n')[0],

@@ -27,6 +27,7 @@ const COMMANDS = [
   'freeze list',
   'override',
   'guard',
+  'metrics',
 ];
 
 test.each(COMMANDS)('%s --help: exit 0, a usage line, and --json among the options', async (command) => {
@@ -52,6 +53,8 @@ test.each([
   [['override', '--execution', EXECUTION, '--reason', 'hotfix'], 0],
   [['plan', '--dir', '/nonexistent/cdk.out'], 2],
   [['guard', '--assembly', '/nonexistent/cdk.out'], 2],
+  [['metrics'], 0],
+  [['metrics', '--since', 'last year'], 2],
   [['sandbox', 'list'], 2],
   [['stop'], 2],
 ])('%j --json: one envelope on stdout, exit %i', async (args, code) => {

@@ -1,37 +1,14 @@
 /** Shared by the CLI tests: running `main`, and a pipeline with a build baking and a release in Prod. */
 import { ActionState, GetPipelineStateOutput, PipelineExecutionSummary, StageExecutionStatus, StageState } from '@aws-sdk/client-codepipeline';
 import { PipelineManifestDocument, manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
+import { MANIFEST } from './manifest-fixture';
 import { CliRun, runCli } from './cli-harness';
-import { FakeAwsEndpoint, STS_NS, assumeRoleReply, json, publishReply, xml } from './fake-aws-endpoint';
+import { FakeAwsEndpoint, STS_NS, assumeRoleReply, json, jsonError, publishReply, toWire, xml } from './fake-aws-endpoint';
 
 export const NOW = new Date('2026-11-22T10:30:00Z');
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/OnCall/alice@example.com';
 export const PIPELINE = 'Tollgate';
-
-/**
- * The manifest the default app's pipeline stack writes (test/templates/pipeline-manifest.tests.ts checks that
- * the synthesized one is exactly this), which the online commands read from {@link MANIFEST_PARAMETER}.
- */
-export const MANIFEST: PipelineManifestDocument = {
-  schemaVersion: 2,
-  pipelineName: PIPELINE,
-  stages: ['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Prod'],
-  promotionStages: ['Prod'],
-  gateActions: [
-    { kind: 'bake', stage: 'Dev', action: 'Bake', environments: ['dev'], minutes: 60 },
-    { kind: 'bake', stage: 'Prod', action: 'ProdBake', environments: ['prod'], minutes: 30 },
-    { kind: 'entry-check', stage: 'Prod', action: 'EntryCheck', environments: ['prod'] },
-  ],
-  environments: [
-    { name: 'dev', account: '222222222222', region: 'us-east-1', healthAlarmName: 'Dev-Service-Health', otherAlarmNames: [], readerRoleArn: 'arn:aws:iam::222222222222:role/Tollgate-AlarmReader' },
-    { name: 'prod', account: '333333333333', region: 'us-east-1', healthAlarmName: 'Prod-Service-Health', otherAlarmNames: [], readerRoleArn: 'arn:aws:iam::333333333333:role/Tollgate-AlarmReader' },
-  ],
-  alarmLatencyMinutes: 3,
-  controls: { path: '/tollgate/Tollgate', haltParameterName: '/tollgate/Tollgate/halt' },
-  releaseTopic: { name: 'Tollgate-release-events', arn: 'arn:aws:sns:us-east-1:111111111111:Tollgate-release-events' },
-  gateStateTableName: 'Tollgate-BakeGateState',
-  operatorRoleArn: 'arn:aws:iam::111111111111:role/Tollgate-Operator',
-};
+export { MANIFEST };
 
 export const MANIFEST_PARAMETER = manifestParameterName(PIPELINE);
 
@@ -140,11 +117,6 @@ export function stageIn(state: GetPipelineStateOutput, name: string): StageState
   return found;
 }
 
-/** A value in AWS JSON wire form (timestamps as epoch seconds). */
-export function toWire(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T.*Z$/.test(v) ? Date.parse(v) / 1000 : v)));
-}
-
 /** STS GetCallerIdentity's answer for `arn`. */
 export function callerIdentity(arn: string) {
   return xml('GetCallerIdentity', `<Arn>${arn}</Arn><UserId>AROAEXAMPLE:test</UserId><Account>${arn.split(':')[4]}</Account>`, STS_NS);
@@ -172,6 +144,9 @@ export function serveHealthyPipeline(endpoint: FakeAwsEndpoint): FakeAwsEndpoint
     .on('codepipeline:RollbackStage', () => json({ pipelineExecutionId: 'r1' }))
     .on('sns:Publish', () => publishReply())
     .on('dynamodb:Query', () => json({ Items: gateItems(), Count: 2 }))
+    // No release recorder deployed, and no action history kept for these executions.
+    .on('dynamodb:BatchGetItem', () => jsonError(400, 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', 'Requested resource not found'))
+    .on('codepipeline:ListActionExecutions', () => json({ actionExecutionDetails: [] }))
     .on('monitoring:DescribeAlarms', (r) => json({ CompositeAlarms: [{ AlarmName: r.input.AlarmNames, StateValue: 'OK' }], MetricAlarms: [] }));
 }
 

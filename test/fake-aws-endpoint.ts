@@ -176,6 +176,11 @@ export function publishReply(): Reply {
   return xml('Publish', '<MessageId>msg-1</MessageId>', SNS_NS);
 }
 
+/** A value in AWS JSON wire form: timestamps (Dates, ISO strings in UTC) as epoch seconds. */
+export function toWire(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T.*Z$/.test(v) ? Date.parse(v) / 1000 : v)));
+}
+
 /** Seconds since the epoch, as the AWS JSON protocols write timestamps. */
 export function epoch(date: Date): number {
   return date.getTime() / 1000;

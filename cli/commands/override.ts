@@ -7,7 +7,7 @@ import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client
 import { AwsScope, connectAsOperator, withAwsErrors } from '../aws';
 import { awsFailure, deleteParameter, readParameter, writeParameter } from '../control-parameters';
 import { CliContext, CliError, beforeAnyChange } from '../context';
-import { parseReason, parseTime } from '../options';
+import { parseReason, parseTime, spanMs } from '../options';
 
 /** CodePipeline execution IDs are UUIDs. */
 const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -16,14 +16,12 @@ const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 const DEFAULT_LIFETIME_MS = 24 * 3600_000;
 /** The longest an override may last: a build held longer than this needs a new decision. */
 const MAX_LIFETIME_MS = 7 * 24 * 3600_000;
-const RELATIVE = /^\+(\d{1,4})([mhd])$/;
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3600_000, d: 24 * 3600_000 };
 
 /** `--until`: an ISO-8601 instant, a local time in the calendar zone, or `+<n>m|h|d` from now; epoch ms. */
 export function parseExpiry(text: string | undefined, now: number, timezone: string): number {
   if (text === undefined) return now + DEFAULT_LIFETIME_MS;
-  const relative = RELATIVE.exec(text);
-  const expires = relative ? now + Number(relative[1]) * UNIT_MS[relative[2]] : parseTime('--until', text, timezone);
+  const relative = text.startsWith('+') ? spanMs(text.slice(1)) : undefined;
+  const expires = relative !== undefined ? now + relative : parseTime('--until', text, timezone);
   if (expires <= now || expires > now + MAX_LIFETIME_MS) {
     throw new CliError(`--until must be later than now and at most 7 days ahead (like +4h or 2026-11-27T08:59), got ${JSON.stringify(text)}`);
   }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { lateStartMarginMinutes } from '../../cdk/bake-config';
 import { haltParameterName } from '@tollgate/constructs/lib/domain/pipeline-controls';
+import { priceTable } from '@tollgate/constructs/lib/domain/release-cost';
 import { loadAppConfig } from '../app-config';
 import { CliContext, CliError } from '../context';
 import { parseTime, parseWholeNumber } from '../options';
@@ -9,6 +10,7 @@ import { manifestOfStack } from '../pipeline-manifest';
 import { readAssembly } from '../plan/assembly';
 import { PlanBake, PlanEntryCheck, gateBakes, gateEntryChecks } from '../plan/bakes';
 import { calendarSettings, nextCalendarOpening } from '../plan/calendar';
+import { PlanCost, planCost } from '../plan/cost';
 import { planMermaid } from '../plan/mermaid';
 import { planPicture } from '../plan/picture';
 import { DeploymentExposure, ExposureFigure, PromotionPlan, promotionPlan, stageExposure, stageServiceExposure } from '../plan/promotion';
@@ -51,6 +53,8 @@ export interface PlanReport {
   readonly exposure: ExposureFigure;
   /** The same through the ECS services' own canary or blue/green deployments (the tile server). */
   readonly serviceExposure: ExposureFigure<DeploymentExposure>;
+  /** What a release along the earliest path costs, estimated. */
+  readonly cost: PlanCost;
 }
 
 function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
@@ -64,6 +68,14 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
   const { promotionStages } = manifestOfStack(pipelineStack, promotion.pipelineName);
   const bakes = gateBakes(pipelineStack, promotion.pipelineName);
   const entryChecks = gateEntryChecks(pipelineStack, promotion.pipelineName);
+  const timeline = earliestTimeline(promotion, {
+    now: options.pushedAt ? new Date(parseTime('--pushed-at', options.pushedAt, config.calendar.timezone)) : ctx.now(),
+    bakes,
+    entryChecks,
+    estimates,
+    promotionStages,
+    nextOpening: (at) => nextCalendarOpening(config, at, margin),
+  });
   return {
     assembly: options.dir,
     promotion,
@@ -76,17 +88,11 @@ function buildReport(ctx: CliContext, options: PlanOptions): PlanReport {
     calendarTimezone: config.calendar.timezone,
     lateStartMarginMinutes: margin,
     estimates,
-    timeline: earliestTimeline(promotion, {
-      now: options.pushedAt ? new Date(parseTime('--pushed-at', options.pushedAt, config.calendar.timezone)) : ctx.now(),
-      bakes,
-      entryChecks,
-      estimates,
-      promotionStages,
-      nextOpening: (at) => nextCalendarOpening(config, at, margin),
-    }),
+    timeline,
     promotionStages,
     exposure: stageExposure(promotion, promotionStages[0]),
     serviceExposure: stageServiceExposure(promotion, promotionStages[0]),
+    cost: planCost(promotion, timeline, stacks, priceTable(config.prices)),
   };
 }
 
@@ -94,7 +100,7 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
   const minutes = (option: string) => parseWholeNumber(option, 'minutes', 0, 24 * 60);
   program
     .command('plan')
-    .description('Dry run, offline, from the synthesized app (npm run synth): the promotion path, bake, canary, gates, the earliest a commit pushed now reaches prod, and the worst-case exposure')
+    .description('Dry run, offline, from the synthesized app (npm run synth): the promotion path, bake, canary, gates, the earliest a commit pushed now reaches prod, the worst-case exposure, and what a release costs')
     .option('--json', 'print the plan as JSON')
     .option('--dir <cdk.out>', 'the cloud assembly to read', path.join(PROJECT_ROOT, 'cdk.out'))
     .option('--build-minutes <minutes>', 'estimate for source, build, self-update and assets', minutes('--build-minutes'), DEFAULT_ESTIMATES.buildMinutes)

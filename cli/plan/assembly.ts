@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArtifactType, AwsCloudFormationStackProperties, Manifest, NestedCloudAssemblyProperties } from 'aws-cdk-lib/cloud-assembly-schema';
+import { ArtifactType, AssetManifestProperties, AwsCloudFormationStackProperties, Manifest, NestedCloudAssemblyProperties } from 'aws-cdk-lib/cloud-assembly-schema';
 import type { CfnTemplate } from '../../cdk/exposure';
 import { CliError } from '../context';
 
@@ -13,11 +13,36 @@ export interface SynthesizedStack {
   readonly region?: string;
   readonly tags: Record<string, string>;
   readonly template: CfnTemplate;
+  /**
+   * Bytes of the file assets publishing uploads for it (its template included), as they lie in cdk.out, unzipped;
+   * undefined when one is not staged in the assembly (synthesized without bundling, it is the source itself).
+   */
+  readonly fileAssetBytes?: number;
 }
 
 const ENVIRONMENT = /^aws:\/\/([^/]+)\/([^/]+)$/;
 
-function readDirectory(dir: string): SynthesizedStack[] {
+/** Bytes of a file, or of every file under a directory. */
+function bytesAt(at: string): number {
+  const stat = fs.statSync(at);
+  if (!stat.isDirectory()) return stat.size;
+  return fs.readdirSync(at).reduce((sum, name) => sum + bytesAt(path.join(at, name)), 0);
+}
+
+/** The bytes of the file assets of the asset manifests at `files` (their paths are relative to each), staged in `root`. */
+function fileAssetBytes(files: readonly string[], root: string): number | undefined {
+  let sum = 0;
+  for (const file of files) {
+    for (const asset of Object.values(Manifest.loadAssetManifest(file).files ?? {})) {
+      const at = path.resolve(path.dirname(file), asset.source.path ?? '');
+      if (path.relative(root, at).startsWith('..') || !fs.existsSync(at)) return undefined;
+      sum += bytesAt(at);
+    }
+  }
+  return sum;
+}
+
+function readDirectory(dir: string, root = dir): SynthesizedStack[] {
   const manifest = Manifest.loadAssemblyManifest(path.join(dir, 'manifest.json'));
   const stacks: SynthesizedStack[] = [];
   for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
@@ -31,9 +56,16 @@ function readDirectory(dir: string): SynthesizedStack[] {
         region: env?.[2],
         tags: props.tags ?? {},
         template: JSON.parse(fs.readFileSync(path.join(dir, props.templateFile), 'utf8')) as CfnTemplate,
+        fileAssetBytes: fileAssetBytes(
+          (artifact.dependencies ?? [])
+            .map((name) => manifest.artifacts?.[name])
+            .filter((dependency) => dependency?.type === ArtifactType.ASSET_MANIFEST)
+            .map((dependency) => path.join(dir, (dependency!.properties as AssetManifestProperties).file)),
+          root,
+        ),
       });
     } else if (artifact.type === ArtifactType.NESTED_CLOUD_ASSEMBLY) {
-      stacks.push(...readDirectory(path.join(dir, (artifact.properties as NestedCloudAssemblyProperties).directoryName)));
+      stacks.push(...readDirectory(path.join(dir, (artifact.properties as NestedCloudAssemblyProperties).directoryName), root));
     }
   }
   return stacks;

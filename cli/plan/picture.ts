@@ -3,39 +3,17 @@
  * calendar's local time with human durations, then the stages and gates in detail; no line wider than
  * {@link WIDTH} columns.
  */
-import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/pipeline/replacement-guard';
+import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/domain/replacement-guard';
 import { duration } from '@tollgate/constructs/lib/domain/duration';
+import { describeCostItems, formatDollars } from '@tollgate/constructs/lib/domain/release-cost';
 import type { PlanReport } from '../commands/plan';
 import { localMoment } from '../status-verdict';
 import type { BakeEvidence, PlanBake, PlanEntryCheck } from './bakes';
 import { ConditionSummary, DeploymentExposure, ExposureFigure, PlanStage, TrafficShiftPlan, describeEcsShift, describeShift } from './promotion';
+import { WIDTH, hanging, wrap } from '../text';
 import type { TimelineStep } from './timeline';
 
-/** The widest line `plan` prints. */
-export const WIDTH = 100;
-
 const minutes = (n: number) => duration(n * 60_000);
-
-/** `text` in lines of at most `width` columns, broken at spaces (a longer word is cut). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ').flatMap((w) => w.match(new RegExp(`.{1,${width}}`, 'gu')) ?? [''])) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  return [...lines, line];
-}
-
-/** `text` after `lead` on the first line and under it, indented as deep, on the next ones. */
-function hanging(lead: string, text: string): string[] {
-  const indent = ' '.repeat(lead.length);
-  return wrap(text, WIDTH - lead.length).map((line, i) => `${i === 0 ? lead : indent}${line}`);
-}
 
 /** What the gate requires as evidence of traffic, in one line; loud when it requires none. */
 export function evidenceLine(evidence: BakeEvidence): string {
@@ -184,6 +162,12 @@ function exposureText(kind: string, figure: ExposureFigure<DeploymentExposure>, 
   return `${kind}: a bad build in ${prodStage} reaches ${figure.description}, ${figure.constructPath} in ${figure.stackName}`;
 }
 
+/** A release's estimated cost, what makes it up and the prices it is computed with. */
+function costText({ cost, prices, notCounted }: PlanReport['cost']): string {
+  const left = notCounted.length > 0 ? `; not counted: ${notCounted.join('; ')}` : '';
+  return `~${formatDollars(cost.dollars)} a release: ${describeCostItems(cost.items)}${left} (${prices})`;
+}
+
 /** The whole plan as text, at most {@link WIDTH} columns a line. */
 export function planPicture(report: PlanReport, prodStage: string): string[] {
   const { promotion, exposure, serviceExposure } = report;
@@ -194,6 +178,7 @@ export function planPicture(report: PlanReport, prodStage: string): string[] {
     ...headline(report),
     ...hanging('  worst case    ', exposureText('Lambda', exposure, prodStage)),
     ...hanging('                ', exposureText('ECS', serviceExposure, prodStage)),
+    ...hanging('  cost          ', costText(report.cost)),
     '',
     'Stages',
     ...stagesLines(report),

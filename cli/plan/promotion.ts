@@ -18,6 +18,7 @@ import {
   worstCaseExposure,
 } from '../../cdk/exposure';
 import { duration } from '@tollgate/constructs/lib/domain/duration';
+import { codeBuildCompute } from '@tollgate/constructs/lib/domain/release-cost';
 import { CliError } from '../context';
 import { SynthesizedStack } from './assembly';
 
@@ -106,6 +107,8 @@ export interface PlanAction {
   readonly runOrder: number;
   readonly stackName?: string;
   readonly timeoutMinutes?: number;
+  /** A CodeBuild action's compute type, as the price table names it (`general1.medium`), else as its project says. */
+  readonly buildCompute?: string;
 }
 
 export interface PlanStage {
@@ -226,6 +229,12 @@ function conditions(raw: any, resources: Resources): ConditionSummary[] {
   return summaries.length > 0 ? summaries : [{ result: raw.Result, rules: [] }];
 }
 
+/** A CodeBuild project's compute type as the price table names it, else as its `Environment` says. */
+function buildCompute(project: Resources[string] | undefined): string {
+  const environment = project?.Properties?.Environment;
+  return codeBuildCompute(environment?.Type, environment?.ComputeType) ?? `${environment?.Type ?? '?'} ${environment?.ComputeType ?? '?'}`;
+}
+
 /**
  * Reads the promotion path from the synthesized stacks: the one pipeline (named `pipelineName` when several)
  * and every stack its stages deploy.
@@ -257,6 +266,7 @@ export function promotionPlan(stacks: SynthesizedStack[], pipelineName?: string)
       runOrder: a.RunOrder ?? 1,
       stackName: a.ActionTypeId?.Provider === 'CloudFormation' && a.Configuration?.StackName ? renderValue(a.Configuration.StackName, resources) : undefined,
       timeoutMinutes: a.TimeoutInMinutes,
+      buildCompute: a.ActionTypeId?.Provider === 'CodeBuild' ? buildCompute(resources[a.Configuration?.ProjectName?.Ref]) : undefined,
     }));
     const stackNames = [...new Set(actions.map((a) => a.stackName).filter((n): n is string => Boolean(n)))];
     return {

@@ -1,5 +1,5 @@
 import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
-import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/pipeline/replacement-guard';
+import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/domain/replacement-guard';
 import type { PlanBake, PlanEntryCheck } from './bakes';
 import { CalendarOpening } from './calendar';
 import { PlanStage, PromotionPlan, describeEcsShift, describeShift } from './promotion';

@@ -10,12 +10,16 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { PlanReport } from '../../cli/commands/plan';
-import { WIDTH, evidenceLine, planPicture } from '../../cli/plan/picture';
+import { evidenceLine, planPicture } from '../../cli/plan/picture';
+import { WIDTH } from '../../cli/text';
 import { readAssembly } from '../../cli/plan/assembly';
 import { PlanBake } from '../../cli/plan/bakes';
 import { promotionPlan, stageExposure, stageServiceExposure } from '../../cli/plan/promotion';
 import { MANIFEST_METADATA_KEY, PipelineManifestDocument } from '@tollgate/constructs/lib/domain/pipeline-manifest';
+import { LIST_PRICES, TOLLGATE_FOOTPRINT, codeBuildCompute, priceTable, releaseCost } from '@tollgate/constructs/lib/domain/release-cost';
+import { planCost } from '../../cli/plan/cost';
 import { DEFAULT_ESTIMATES, earliestTimeline } from '../../cli/plan/timeline';
 import { sharedTollgate } from '../fixture';
 import { NOW, clearTollgateEnv, run } from '../cli-fixture';
@@ -170,6 +174,49 @@ describe('plan on the synthesized app', () => {
     });
     expect(report.timeline.reachesProdAt).toBe('2026-11-23T14:00:00Z');
     expect(report.gates.calendar).toBe('Mon–Thu 09:00–16:00 America/New_York, closed on public holidays of US');
+  });
+
+  test("a release's cost follows from the earliest path: billed minutes of its work, CodeBuild at its projects' compute type, the gate's and the synthetic checks' minutes, the deployed stacks' assets", () => {
+    const minutes = (...kinds: string[]) => report.timeline.steps.filter((s) => kinds.includes(s.kind)).reduce((sum, s) => sum + s.minutes, 0);
+    expect(report.cost.usage).toEqual({
+      actionMinutes: minutes('build', 'guard', 'deploy', 'tests', 'traffic'),
+      // The guards and the Sandbox stage's integration tests run on the pipeline's CodeBuild compute type too.
+      buildMinutes: { 'general1.medium': minutes('build', 'guard', 'tests') },
+      // The build waits for the calendar in the gate's approval: the gate checks it every minute meanwhile.
+      gateMinutes: minutes('bake', 'alarm latency', 'calendar'),
+      bakeMinutes: minutes('bake', 'alarm latency'),
+      // The tests synthesize without bundling: the functions' assets are their sources, not staged in cdk.out.
+      assetBytes: undefined,
+      // Every stage is in the pipeline's region.
+      crossRegionAssetBytes: 0,
+    });
+    expect(report.cost.notCounted).toEqual(['S3 assets: not staged in the cloud assembly (synthesized without bundling?)']);
+    expect(report.cost.cost.dollars).toBeCloseTo(releaseCost(report.cost.usage, LIST_PRICES.prices).dollars, 12);
+    expect(report.cost.prices).toBe('us-east-1 list prices as of June 2025, unverified');
+  });
+
+  test('the assets a stack publishes, as staged in the cloud assembly: their bytes, its template included', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-assets-'));
+    const file = path.join(dir, 'payload.txt');
+    fs.writeFileSync(file, 'x'.repeat(1000));
+    const app = new cdk.App({ outdir: path.join(dir, 'cdk.out') });
+    const stack = new cdk.Stack(app, 'Assets', { env: { account: '222222222222', region: 'eu-west-1' } });
+    new s3assets.Asset(stack, 'Payload', { path: file });
+    // A template needs a resource (CloudFormation's validation warns of an empty one).
+    new cdk.CfnWaitConditionHandle(stack, 'Placeholder');
+    app.synth();
+    const [read] = readAssembly(path.join(dir, 'cdk.out'));
+    const template = fs.statSync(path.join(dir, 'cdk.out', 'Assets.template.json')).size;
+    expect(read).toMatchObject({ stackName: 'Assets', region: 'eu-west-1', fileAssetBytes: 1000 + template });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('metrics price what the synthesized pipeline runs on: every CodeBuild project, and the gate on arm64 with its memory', () => {
+    const projects = Object.values(pipelineTemplate.Resources).filter((r) => r.Type === 'AWS::CodeBuild::Project');
+    expect(projects.length).toBeGreaterThan(0);
+    for (const project of projects) expect(codeBuildCompute(project.Properties.Environment.Type, project.Properties.Environment.ComputeType)).toBe(TOLLGATE_FOOTPRINT.buildCompute);
+    const gate = Object.values(pipelineTemplate.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.BAKE_GATE_SETTINGS)!;
+    expect(gate.Properties).toMatchObject({ MemorySize: TOLLGATE_FOOTPRINT.gate.memoryMb, Architectures: ['arm64'] });
   });
 
   test('names the halt flag the gate honours', () => {
@@ -342,8 +389,8 @@ describe('reading traffic shifting and conditions from templates', () => {
   };
 
   const plan = promotionPlan([
-    { stackName: 'Shop-Pipeline', displayName: 'Shop-Pipeline', tags: {}, template: pipeline },
-    { stackName: 'Prod-Service', displayName: 'Prod-Service', account: '333333333333', region: 'eu-west-1', tags: {}, template: serviceTemplate() },
+    { stackName: 'Shop-Pipeline', displayName: 'Shop-Pipeline', tags: {}, template: pipeline, fileAssetBytes: 0 },
+    { stackName: 'Prod-Service', displayName: 'Prod-Service', account: '333333333333', region: 'eu-west-1', tags: {}, template: serviceTemplate(), fileAssetBytes: 0 },
   ]);
   const prod = plan.stages[2];
 
@@ -411,6 +458,19 @@ describe('reading traffic shifting and conditions from templates', () => {
     expect(timeline.neverBecause).toMatch(/does not open within a year/);
     expect(timeline.reachesProdAt).toBeUndefined();
     expect(timeline.releasedAt).toBeUndefined();
+  });
+
+  test("the cost of a release to another region: its assets are stored there and cross regions; a compute type without a price is named", () => {
+    const timeline = earliestTimeline(plan, { now: NOW, bakes, estimates: { ...DEFAULT_ESTIMATES, buildMinutes: 10, deployMinutes: 5 }, promotionStages: ['Prod'] });
+    const stacks = [
+      { stackName: 'Shop-Pipeline', displayName: 'Shop-Pipeline', region: 'us-east-1', tags: {}, template: pipeline, fileAssetBytes: 0 },
+      { stackName: 'Prod-Service', displayName: 'Prod-Service', region: 'eu-west-1', tags: {}, template: {}, fileAssetBytes: 3 * 1024 ** 3 },
+    ];
+    const gpu = { ...plan, stages: plan.stages.map((st, i) => (i === 0 ? { ...st, actions: [...st.actions, { name: 'Build', category: 'Build', provider: 'CodeBuild', runOrder: 2, buildCompute: 'LINUX_GPU_CONTAINER BUILD_GENERAL1_LARGE' }] } : st)) };
+    const { usage, cost, notCounted } = planCost(gpu, timeline, stacks, priceTable());
+    expect(usage).toMatchObject({ assetBytes: 3 * 1024 ** 3, crossRegionAssetBytes: 3 * 1024 ** 3, buildMinutes: {} });
+    expect(cost.items['S3 assets']).toBeCloseTo(3 * LIST_PRICES.prices.s3GbMonth + 3 * LIST_PRICES.prices.interRegionTransferGb, 12);
+    expect(notCounted).toEqual(['CodeBuild on LINUX_GPU_CONTAINER BUILD_GENERAL1_LARGE: no price for it']);
   });
 
   test('reads the real assembly format, nested stage assemblies included', () => {

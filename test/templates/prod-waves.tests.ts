@@ -5,7 +5,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseGateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import type { PlanReport } from '../../cli/commands/plan';
-import { WIDTH } from '../../cli/plan/picture';
+import { WIDTH } from '../../cli/text';
 import { clearTollgateEnv, run } from '../cli-fixture';
 import { synthesizeTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';

@@ -6,6 +6,12 @@
  * derives offline from two cloud assemblies ({@link diffTemplates}).
  */
 
+/**
+ * The guard's pipeline action is named `<prefix><stack name>` (CDK Pipelines names a step's action after its id):
+ * how `tollgate metrics` tells a build the guard stopped.
+ */
+export const REPLACEMENT_GUARD_STEP_PREFIX = 'ReplacementGuard-';
+
 /** `Details[].Target` of a resource change. */
 export interface ChangeTarget {
   readonly Attribute?: string;

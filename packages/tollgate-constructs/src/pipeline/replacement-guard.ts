@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { parseAllowList } from '../domain/replacement-guard';
+import { REPLACEMENT_GUARD_STEP_PREFIX, parseAllowList } from '../domain/replacement-guard';
 
 /**
  * The guard's step (`src/lambdas/replacement-guard/index.ts`), bundled with the AWS SDK by the package's build
@@ -18,9 +18,6 @@ export const GUARD_ASSEMBLY_DIR = 'tollgate-replacement-guard';
 
 /** CDK Pipelines' Prepare creates, and Deploy executes, a change set of this name (aws-cdk-lib 2.276 `CodePipeline`). */
 export const PIPELINE_CHANGE_SET_NAME = 'PipelineChange';
-
-/** How a guard step's name starts (`ReplacementGuard-<stack name>`): how `plan` tells the guard from other CodeBuild steps. */
-export const REPLACEMENT_GUARD_STEP_PREFIX = 'ReplacementGuard-';
 
 export interface ReplacementGuardProps {
   /** Physical name of the pipeline: consumed allow-list entries are kept under `/tollgate/<pipelineName>/allow-replace/`. */
