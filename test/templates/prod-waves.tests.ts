@@ -94,8 +94,12 @@ describe('prod in three waves of 1, 2 and 3 targets', () => {
     });
   });
 
-  test('cdk-nag finds nothing unsuppressed in the pipeline and in every wave target', () => {
+  test("cdk-nag finds nothing unsuppressed in the pipeline, its support stacks in the targets' regions, and every wave target", () => {
     expect(awsSolutionsFindings(synthesized.pipelineStack)).toEqual([]);
+    const support = Object.values(synthesized.pipelineStack.releasePipeline.codePipeline.crossRegionSupport);
+    // An artifact store per region a target deploys to (the pipeline's own region's is the artifact bucket).
+    expect(support.map((s) => s.stack.region).sort()).toEqual(['ap-southeast-2', 'eu-central-1', 'eu-west-1', 'us-east-1', 'us-west-2']);
+    for (const s of support) expect(awsSolutionsFindings(s.stack)).toEqual([]);
     for (const t of synthesized.pipelineStack.prodTargets) expect(awsSolutionsFindings(t.stage.service)).toEqual([]);
   });
 });
