@@ -12,7 +12,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   transform: {
-    // Transpile only (tsconfig.json's isolatedModules): `npm test` type-checks the whole project once with tsc first.
+    // Transpile only (tsconfig.json's isolatedModules): `npm test` type-checks the whole project with tsc beside jest.
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
     // temporal-polyfill (the release calendar's time zone arithmetic) ships ES modules only.
     '^.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, isolatedModules: true } }],
