@@ -14,6 +14,11 @@
 /** The Build's exported variable (and the service's environment variable) that carries the version. */
 export const RELEASE_VERSION_VARIABLE = 'RELEASE_VERSION';
 
+/** What the Build tells the release version command: the release line, the table, the commit. */
+export const RELEASE_ENV = 'RELEASE';
+export const RELEASE_VERSION_TABLE_ENV = 'RELEASE_VERSION_TABLE';
+export const RELEASE_COMMIT_ID_ENV = 'RELEASE_COMMIT_ID';
+
 /** What the service reports when it was not built by the pipeline (a sandbox, a test). */
 export const UNRELEASED = 'unreleased';
 
