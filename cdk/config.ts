@@ -10,6 +10,7 @@ import { pipelineNameSchema } from './pipeline-name';
 import { checkWaves, ProdWave, resolveProdWaves, wavesSchema } from './prod-waves';
 import type { ReleaseSource } from '@tollgate/constructs';
 import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
+import { DEFAULT_RELEASE, RELEASE_PATTERN } from '@tollgate/constructs/lib/domain/release-version';
 import { PriceOverrides, priceOverridesSchema } from '@tollgate/constructs/lib/domain/release-cost';
 
 // ConfigError lives in lambdas/shared so the calendar, which Lambdas bundle, can throw it without importing cdk/.
@@ -59,6 +60,11 @@ export interface TollgateConfig {
    * see `@tollgate/constructs/lib/domain/release-cost`): e.g. the pipeline region's prices. Empty: list prices.
    */
   readonly prices: PriceOverrides;
+  /**
+   * The release line, `<major>.<minor>` (`"release": "1.4"`): every commit that builds gets the version
+   * `v<release>.<n>` (see `@tollgate/constructs/lib/domain/release-version`).
+   */
+  readonly release: string;
 }
 
 /**
@@ -107,6 +113,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   operators: { principals: ['arn:aws:iam::111111111111:root'] },
   pipelineSandbox: { recreate: false, syntheticChecks: false },
   prices: {},
+  release: DEFAULT_RELEASE,
 };
 
 const ACCOUNT = /^\d{12}$/;
@@ -176,6 +183,7 @@ export const tollgateSchema = z
       })
       .prefault({}),
     prices: priceOverridesSchema.prefault({}),
+    release: matching(RELEASE_PATTERN, 'must be <major>.<minor> like "1.4"').default(ex.release),
   })
   .superRefine((config, ctx) => {
     checkSandboxAccountIsItsOwn(config, ctx);

@@ -7,7 +7,7 @@ import { AccountEnvironment, TollgateConfig } from './config';
 import { alarmReaderRoleName, gateStateTableName, operatorRoleName, releaseEventsTopicName } from '@tollgate/constructs/lib/domain/pipeline-controls';
 import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/shared/synthetic-checks';
 import { manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
-import { BakeGate, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleasePipeline } from '@tollgate/constructs';
+import { BakeGate, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleaseDashboard, ReleasePipeline, ReleaseRecorder, ReleaseRecordTable } from '@tollgate/constructs';
 import { PipelineSandbox } from './pipeline-sandbox';
 import { isSingleProd, ProdTarget, ProdWave, targetEnvironmentName, targetStageId } from './prod-waves';
 import { GateAccess } from './sample-service/service-stack';
@@ -15,6 +15,13 @@ import { ServiceStage } from './sample-service/service-stage';
 
 export interface PipelineStackProps extends cdk.StackProps {
   readonly config: TollgateConfig;
+  /**
+   * The release version the Build assigned to this commit (`RELEASE_VERSION`), carried by the Dev and prod service
+   * stages only: the pipeline stack's own template never holds it (see `release-version.ts` of the library).
+   *
+   * @default - none: the services report `unreleased`
+   */
+  readonly releaseVersion?: string;
 }
 
 /** The prod bake's approval, the last action of the Prod stage. */
@@ -37,6 +44,10 @@ export class PipelineStack extends cdk.Stack {
   readonly operatorRole: OperatorRole;
   /** The pipeline's shape for the `tollgate` command line. */
   readonly manifest: PipelineManifest;
+  /** Every execution's release record, and the release version counters. */
+  readonly releaseRecordTable: ReleaseRecordTable;
+  readonly releaseRecorder: ReleaseRecorder;
+  readonly releaseDashboard: ReleaseDashboard;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -61,6 +72,7 @@ export class PipelineStack extends cdk.Stack {
 
     this.devStage = new ServiceStage(this, 'Dev', {
       env: config.dev,
+      releaseVersion: props.releaseVersion,
       environmentKind: 'dev',
       canary: config.canary,
       gateAccess: gateAccess(config.dev, [...bake.extraAlarmNames]),
@@ -73,16 +85,20 @@ export class PipelineStack extends cdk.Stack {
         stage: new ServiceStage(this, targetStageId(wave, target), {
           env: { account: target.account, region: target.region },
           environmentKind: 'prod',
+          releaseVersion: props.releaseVersion,
           canary: config.canary,
           gateAccess: gateAccess(target, []),
         }),
       })),
     );
     this.prodStage = this.prodTargets[0].stage;
+    // Made before the pipeline: the Build assigns release versions in it.
+    this.releaseRecordTable = new ReleaseRecordTable(this, 'ReleaseRecord', { pipelineName: config.pipelineName });
     this.releasePipeline = new ReleasePipeline(this, 'Release', {
       pipelineName: config.pipelineName,
       source: config.repository,
       gateCheck: true,
+      releaseVersion: { release: config.release, table: this.releaseRecordTable },
       // Before each stack's deployment, fail on a change that replaces or removes a stateful resource unannounced.
       replacementGuard: { allowListFile: 'tollgate-allow-replace.json' },
     });
@@ -185,6 +201,16 @@ export class PipelineStack extends cdk.Stack {
       topicName: releaseEventsTopicName(config.pipelineName),
       stateTableName: gateStateTableName(config.pipelineName),
     });
+
+    // Every execution on the record, from the pipeline's own events; a release announced on the gate's topic.
+    this.releaseRecorder = new ReleaseRecorder(this, 'ReleaseRecorder', {
+      pipeline: this.releasePipeline.codePipeline,
+      table: this.releaseRecordTable,
+      shape: this.manifest.document,
+      topic: this.bakeGate.topic,
+      prices: config.prices,
+    });
+    this.releaseDashboard = new ReleaseDashboard(this, 'ReleaseDashboard', { pipelineName: config.pipelineName });
   }
 }
 

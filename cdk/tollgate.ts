@@ -1,7 +1,8 @@
 import * as os from 'node:os';
 import * as cdk from 'aws-cdk-lib';
 import { FunctionLogRetention } from './function-log-retention';
-import { loadConfig, resolveSandboxName, TollgateConfig } from './config';
+import { ConfigError, loadConfig, resolveSandboxName, TollgateConfig } from './config';
+import { RELEASE_VERSION_PATTERN, RELEASE_VERSION_VARIABLE } from '@tollgate/constructs/lib/domain/release-version';
 import { PipelineStack } from './pipeline-stack';
 import { SandboxCleanerStack } from './sandbox-cleaner-stack';
 import { resolveSandboxExpiry } from './sandbox-expiry';
@@ -34,6 +35,18 @@ export interface TollgateApp {
 }
 
 /**
+ * The release version the pipeline's Build exported for this synth (`RELEASE_VERSION`), if any.
+ *
+ * @throws ConfigError when it is set but not `v<major>.<minor>.<n>`
+ */
+function releaseVersionOf(env: Record<string, string | undefined>): string | undefined {
+  const version = env[RELEASE_VERSION_VARIABLE];
+  if (version === undefined || version === '') return undefined;
+  if (!RELEASE_VERSION_PATTERN.test(version)) throw new ConfigError(RELEASE_VERSION_VARIABLE, version, 'must be v<major>.<minor>.<n> like v1.4.17', 'the environment');
+  return version;
+}
+
+/**
  * Builds the whole release system: the pipeline stack (which carries the Dev and Prod service stages) and
  * one personal sandbox stage, named by the `sandbox` context value or the OS user, and the cleaner that deletes
  * expired sandboxes in the sandbox account.
@@ -52,6 +65,7 @@ export function createTollgateApp(options: TollgateAppOptions = {}): TollgateApp
   const pipelineStack = new PipelineStack(app, 'Tollgate-Pipeline', {
     env: config.deployment,
     config,
+    releaseVersion: releaseVersionOf(options.env ?? process.env),
     description: 'Tollgate release pipeline',
   });
   const sandbox = new ServiceStage(app, sandboxName, {

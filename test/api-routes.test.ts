@@ -1,4 +1,4 @@
-import { ItemStore, route } from '../lambdas/api/routes';
+import { httpResult, ItemStore, route } from '../lambdas/api/routes';
 
 function memoryStore(initial: Record<string, Record<string, unknown>> = {}): ItemStore & { items: typeof initial } {
   const items = { ...initial };
@@ -11,12 +11,37 @@ function memoryStore(initial: Record<string, Record<string, unknown>> = {}): Ite
   };
 }
 
-test('GET /health answers ok with the running version, for the smoke test', async () => {
-  await expect(route({ method: 'GET', path: '/health' }, memoryStore(), '7')).resolves.toEqual({
+test('GET /health answers ok with the release version, for the smoke test and for people', async () => {
+  await expect(route({ method: 'GET', path: '/health' }, memoryStore(), 'v1.4.17')).resolves.toEqual({
     statusCode: 200,
-    body: { status: 'ok', version: '7' },
+    body: { status: 'ok', version: 'v1.4.17' },
   });
-  expect((await route({ method: 'POST', path: '/health' }, memoryStore(), '7')).statusCode).toBe(405);
+  expect((await route({ method: 'POST', path: '/health' }, memoryStore(), 'v1.4.17')).statusCode).toBe(405);
+});
+
+test('every response, an error too, carries the release version in x-release-version', async () => {
+  const missing = await route({ method: 'GET', path: '/nowhere' }, memoryStore(), 'v1.4.17');
+  expect(httpResult(missing, 'v1.4.17')).toEqual({
+    statusCode: 404,
+    headers: { 'content-type': 'application/json', 'x-release-version': 'v1.4.17' },
+    body: JSON.stringify({ message: 'no route for /nowhere' }),
+  });
+});
+
+test('the deployed handler reports the version from RELEASE_VERSION, and unreleased without it', async () => {
+  const load = async (env: string | undefined) => {
+    jest.resetModules();
+    if (env === undefined) delete process.env.RELEASE_VERSION;
+    else process.env.RELEASE_VERSION = env;
+    const { handler } = await import('../lambdas/api/index');
+    return handler({ requestContext: { http: { method: 'GET' } }, rawPath: '/health' } as never);
+  };
+  try {
+    expect(await load('v1.4.17')).toMatchObject({ headers: { 'x-release-version': 'v1.4.17' }, body: JSON.stringify({ status: 'ok', version: 'v1.4.17' }) });
+    expect(await load(undefined)).toMatchObject({ headers: { 'x-release-version': 'unreleased' }, body: JSON.stringify({ status: 'ok', version: 'unreleased' }) });
+  } finally {
+    delete process.env.RELEASE_VERSION;
+  }
 });
 
 const CALLER = 'arn:aws:sts::222222222222:assumed-role/dev-service-checks/cwsyn-dev-service-checks';

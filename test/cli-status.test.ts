@@ -1,6 +1,6 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient, GetPipelineStateCommand, ListPipelineExecutionsCommand } from '@aws-sdk/client-codepipeline';
-import { AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -194,10 +194,23 @@ test('text output: the verdict first, then the details and every section (golden
   dynamodb.on(QueryCommand).resolves({
     Items: [...gateHealthItems(new Date(NOW.getTime() - 40_000).toISOString()).Items, { pk: { S: 'gate' }, sk: { S: 'waiting#e3000000-0000-0000-0000-000000000003/Dev/Bake' }, summary: { S: 'calendar closed: Sunday' }, at: { S: '2026-11-22T10:29:00Z' } }],
   });
+  dynamodb.on(GetItemCommand, { TableName: 'Tollgate-ReleaseRecord' }).resolves({ Item: { version: { S: 'v1.4.17' } } });
   const result = await run('status');
   expect(result.code).toBe(0);
   expect(result.err).toEqual([]);
   expectGolden('status', result.out);
+});
+
+test("the last release's version comes from its release record, and is unknown without one or without access", async () => {
+  dynamodb.on(GetItemCommand).resolves({ Item: { version: { S: 'v1.4.17' } } });
+  expect((await statusJson()).prod.lastSuccessfulRelease?.version).toBe('v1.4.17');
+  expect(dynamodb.commandCalls(GetItemCommand)[0].args[0].input).toMatchObject({ TableName: 'Tollgate-ReleaseRecord', Key: { executionId: { S: 'e2000000-0000-0000-0000-000000000002' } } });
+  dynamodb.on(GetItemCommand).resolves({});
+  expect((await statusJson()).prod.lastSuccessfulRelease?.version).toBe('unknown');
+  dynamodb.on(GetItemCommand).rejects(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }));
+  const result = await run('status');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('last release: unknown e2000000-0000-0000-0000-000000000002');
 });
 
 test('an unreadable halt flag is shown as blocking, and a denied SSM read as unknown, without failing status', async () => {

@@ -192,3 +192,15 @@ describe('prod in waves', () => {
     expect(error.message).toContain(message);
   });
 });
+
+describe('release', () => {
+  test('defaults to 0.1 and takes <major>.<minor>', () => {
+    expect(loadConfig({}).release).toBe('0.1');
+    expect(loadConfig({ context: { release: '1.4' } }).release).toBe('1.4');
+  });
+
+  test.each(['1', '1.4.2', 'v1.4', 1.4])('%j is refused in one line naming the field and the value', (release) => {
+    expect(() => loadConfig({ context: { release } })).toThrow(`release must be <major>.<minor> like "1.4"`);
+    expect(() => loadConfig({ context: { release } })).toThrow(JSON.stringify(release));
+  });
+});

@@ -47,13 +47,17 @@ export function synthesizeTollgate(context: Record<string, unknown> = {}, option
 
 let shared: SynthesizedTollgate | undefined;
 
+/** The release version the shared app is synthesized with. */
+export const SHARED_RELEASE_VERSION = 'v1.4.17';
+
 /**
- * `synthesizeTollgate()` with no context and no options, built once per jest module registry (the suites under
+ * `synthesizeTollgate()` with no context and the Build's release version, built once per jest module registry (the suites under
  * test/templates/ share one per group file): only for suites that read the default app and change nothing in it.
  * A suite that adds to the app, or needs other context, synthesizes its own.
  */
 export function sharedTollgate(): SynthesizedTollgate {
-  shared ??= synthesizeTollgate();
+  // As the pipeline's Build synthesizes it: with the release version it assigned to the commit.
+  shared ??= synthesizeTollgate({}, { env: { RELEASE_VERSION: SHARED_RELEASE_VERSION } });
   return shared;
 }
 

@@ -11,3 +11,4 @@ import './templates/synthetic-checks.tests';
 import './templates/app.tests';
 import './templates/operator-role.tests';
 import './templates/prod-waves.tests';
+import './templates/release-recorder.tests';

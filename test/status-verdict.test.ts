@@ -25,7 +25,7 @@ function facts(overrides: Partial<StatusFacts> = {}): StatusFacts {
       { name: 'Prod-Service-Health', account: '333333333333', region: 'us-east-1', state: 'OK' },
     ],
     waves: [{ wave: 1, stage: 'Prod', status: 'Succeeded', targets: [{ environment: 'prod', account: '333333333333', region: 'us-east-1', health: 'OK' }] }],
-    prod: { latestExecutionId: 'e2', latestStatus: 'Succeeded', lastSuccessfulRelease: { executionId: 'e2', revision: { commitId: '2222222bbbb' } } },
+    prod: { latestExecutionId: 'e2', latestStatus: 'Succeeded', lastSuccessfulRelease: { executionId: 'e2', version: 'v1.4.17', revision: { commitId: '2222222bbbb' } } },
     ...overrides,
   };
 }

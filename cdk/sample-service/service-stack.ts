@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
+import { RELEASE_VERSION_VARIABLE } from '@tollgate/constructs/lib/domain/release-version';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -78,6 +79,13 @@ export interface ServiceStackProps extends cdk.StackProps {
    * @default - none
    */
   readonly integrationTestInvoker?: IntegrationTestInvokerProps;
+  /**
+   * The release version the pipeline's Build assigned (`v1.4.17`): the API answers it in `/health` and in the
+   * `x-release-version` header.
+   *
+   * @default - none: the API reports `unreleased`
+   */
+  readonly releaseVersion?: string;
 }
 
 /** {@link ServiceStackProps.integrationTestInvoker}: the role integration tests assume to write to the API. */
@@ -141,7 +149,7 @@ export class ServiceStack extends cdk.Stack {
     this.handler = new NodejsLambda(this, 'Handler', {
       entry: 'lambdas/api/index.ts',
       description: 'Sample service API',
-      environment: { TABLE_NAME: this.table.tableName },
+      environment: { TABLE_NAME: this.table.tableName, ...(props.releaseVersion ? { [RELEASE_VERSION_VARIABLE]: props.releaseVersion } : {}) },
       logRemovalPolicy: removalPolicy,
       // Old versions stay published so CodeDeploy can shift back to them (keep the old version as failover).
       currentVersionOptions: { removalPolicy: cdk.RemovalPolicy.RETAIN },

@@ -54,6 +54,13 @@ export interface ServiceStageProps extends cdk.StageProps {
    * @default - none
    */
   readonly integrationTestInvoker?: IntegrationTestInvokerProps;
+  /**
+   * The release version the pipeline's Build assigned, carried by this stage's stacks only (never the pipeline
+   * stack's: see `src/domain/release-version.ts` of the library for why).
+   *
+   * @default - none: the service reports `unreleased`
+   */
+  readonly releaseVersion?: string;
 }
 
 /**
@@ -78,6 +85,7 @@ export class ServiceStage extends cdk.Stage {
       environmentKind: props.environmentKind,
       canary: props.canary,
       gateAccess: props.gateAccess,
+      releaseVersion: props.releaseVersion,
       syntheticChecks: props.syntheticChecks,
       description: `Tollgate sample service (${id})`,
       tags: sandbox && props.expires ? { ...tags, [EXPIRES_TAG]: props.expires } : tags,

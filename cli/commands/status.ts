@@ -1,5 +1,6 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { RELEASE_RECORD_KEY, releaseRecordTableName } from '@tollgate/constructs/lib/domain/release-record';
 import { GetPipelineStateOutput, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { Command } from 'commander';
 import { TollgateConfig } from '../../cdk/config';
@@ -116,6 +117,8 @@ export type StatusReport = StatusVerdict & StatusFacts;
 
 export interface ReleaseReport {
   readonly executionId: string;
+  /** Its release version from the release record; `unknown` when there is no record, no version, or it cannot be read. */
+  readonly version: string;
   readonly revision: Revision;
   readonly finishedAt?: string;
 }
@@ -327,6 +330,17 @@ function gateHealthLine(health: GateHealthReport, now: Date): string {
   return parts.join('; ');
 }
 
+/** The release version in an execution's release record (read with the caller's own credentials), or `unknown`. */
+async function recordedVersion(clients: AwsClients, pipelineName: string, executionId: string): Promise<string> {
+  try {
+    const answer = await clients.dynamodb.send(new GetItemCommand({ TableName: releaseRecordTableName(pipelineName), Key: { [RELEASE_RECORD_KEY]: { S: executionId } }, ProjectionExpression: 'version' }));
+    return answer.Item?.version?.S ?? 'unknown';
+  } catch {
+    // No table (the recorder is not deployed) or no access: status still says everything else.
+    return 'unknown';
+  }
+}
+
 async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Promise<StatusFacts> {
   const { config, aws: clients, identity } = connection;
   const { pipelineName } = config;
@@ -346,7 +360,11 @@ async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Pr
   const stages = stageReports(state, executions);
   const position = prodPosition(state, executions, manifest.promotionStages[0]);
   const release = lastSuccessfulRelease(executions);
-  const [records, alarms] = await Promise.all([gateRecords(clients, manifest.document.gateStateTableName), alarmReports(connection, manifest)]);
+  const [records, alarms, version] = await Promise.all([
+    gateRecords(clients, manifest.document.gateStateTableName),
+    alarmReports(connection, manifest),
+    release ? recordedVersion(clients, pipelineName, release.pipelineExecutionId!) : undefined,
+  ]);
   return {
     pipeline: { name: pipelineName, account: config.deployment.account, region: config.deployment.region, version: state.pipelineVersion, at: isoSeconds(now) },
     stages,
@@ -370,6 +388,7 @@ async function gatherStatus(ctx: CliContext, connection: PipelineConnection): Pr
       rollbackExecutionId: position?.rollbackExecutionId,
       lastSuccessfulRelease: release && {
         executionId: release.pipelineExecutionId!,
+        version: version ?? 'unknown',
         revision: describeRevision(release.sourceRevisions?.[0]),
         finishedAt: iso(release.lastUpdateTime),
       },
@@ -458,7 +477,7 @@ function printStatus(ctx: CliContext, report: StatusReport): void {
     ctx.out('  latest run:   never');
   }
   const release = prod.lastSuccessfulRelease;
-  ctx.out(`  last release: ${release ? `${release.executionId} ${formatRevision(release.revision)}, finished ${release.finishedAt ?? '?'}` : 'none in the execution history'}`);
+  ctx.out(`  last release: ${release ? `${release.version} ${release.executionId} ${formatRevision(release.revision)}, finished ${release.finishedAt ?? '?'}` : 'none in the execution history'}`);
 }
 
 async function status(ctx: CliContext): Promise<void> {

@@ -1,10 +1,12 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ItemStore, route } from './routes';
+import { RELEASE_VERSION_VARIABLE, UNRELEASED } from '@tollgate/constructs/lib/domain/release-version';
+import { httpResult, ItemStore, route } from './routes';
 
 const client = new DynamoDBClient({});
 const tableName = process.env.TABLE_NAME ?? '';
-const version = process.env.AWS_LAMBDA_FUNCTION_VERSION ?? 'unknown';
+// The release version the pipeline's Build assigned; a sandbox or a local run has none.
+const releaseVersion = process.env[RELEASE_VERSION_VARIABLE] || UNRELEASED;
 
 /** Items are stored as one JSON attribute so the sample stays schema-free. */
 const store: ItemStore = {
@@ -26,7 +28,7 @@ export async function handler(event: ApiEvent): Promise<APIGatewayProxyStructure
   const response = await route(
     { method: event.requestContext.http.method, path: event.rawPath, body: event.body, caller: iam ? iam.userArn || iam.callerId || 'an IAM principal' : undefined },
     store,
-    version,
+    releaseVersion,
   );
-  return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(response.body) };
+  return httpResult(response, releaseVersion);
 }

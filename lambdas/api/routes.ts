@@ -24,8 +24,17 @@ export interface ApiResponse {
   readonly body: Record<string, unknown>;
 }
 
+/** The header every response carries: the release version that answered. */
+export const RELEASE_VERSION_HEADER = 'x-release-version';
+
+/** A response as API Gateway's HTTP API takes it from the function (payload format 2.0), with the release version's header. */
+export function httpResult(response: ApiResponse, releaseVersion: string): { statusCode: number; headers: Record<string, string>; body: string } {
+  return { statusCode: response.statusCode, headers: { 'content-type': 'application/json', [RELEASE_VERSION_HEADER]: releaseVersion }, body: JSON.stringify(response.body) };
+}
+
 const ITEM_PATH = /^\/items\/([A-Za-z0-9_-]{1,64})$/;
 
+/** `version`: the release version (`v1.4.17`, or `unreleased`), answered by `/health`. */
 export async function route(request: ApiRequest, store: ItemStore, version: string): Promise<ApiResponse> {
   if (request.path === '/health') {
     // The pre-traffic smoke test and the tile server's clients rely on this shape.

@@ -57,14 +57,14 @@ describe('the release pipeline', () => {
     });
   });
 
-  test('the build installs, tests, synthesizes once and checks the gate floor before self-mutation', () => {
+  test('the build installs, assigns the release version, tests, synthesizes once and checks the gate floor before self-mutation', () => {
     template.hasResourceProperties('AWS::CodeBuild::Project', {
       Source: {
         BuildSpec: Match.serializedJson(
           Match.objectLike({
             phases: Match.objectLike({
               install: { 'runtime-versions': { nodejs: '22' } },
-              build: { commands: ['npm ci', 'npm test', 'npm run synth', 'npm run gate-check'] },
+              build: { commands: ['npm ci', 'export RELEASE_VERSION=$(npm run -s release-version)', 'npm test', 'npm run synth', 'npm run gate-check'] },
             }),
             artifacts: Match.objectLike({ 'base-directory': 'cdk.out' }),
           }),

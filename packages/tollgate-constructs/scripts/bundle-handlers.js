@@ -8,7 +8,7 @@ const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
 // Lambda handlers: the runtime provides the AWS SDK v3 and Smithy.
-const handlers = { 'bake-gate': 'src/lambdas/bake-gate/index.ts' };
+const handlers = { 'bake-gate': 'src/lambdas/bake-gate/index.ts', 'release-recorder': 'src/lambdas/release-recorder/index.ts' };
 // The replacement guard runs in CodeBuild, which provides no SDK: its bundle carries it.
 const selfContained = { 'replacement-guard': 'src/lambdas/replacement-guard/index.ts' };
 

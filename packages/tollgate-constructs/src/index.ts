@@ -22,6 +22,10 @@ export * from './pipeline/alarm-topic';
 export * from './pipeline/dead-letters';
 export * from './pipeline/operator-role';
 export * from './pipeline/pipeline-manifest';
+// The release record, its metrics and dashboard.
+export * from './pipeline/release-record-table';
+export * from './pipeline/release-recorder';
+export * from './pipeline/release-dashboard';
 // What a gated stage carries in its own account.
 export * from './target/alarm-reader-role';
 export * from './target/alarm-event-forwarder';

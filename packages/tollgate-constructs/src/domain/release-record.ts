@@ -94,6 +94,11 @@ const releaseRecordSchema = z.strictObject({
   endedAt: instant.optional(),
   /** On a rollback execution: the execution whose release it rolled back (not the one it restored). */
   rollbackOf: executionId.optional(),
+  /**
+   * The recorder's write counter: each write is conditional on the revision it read, so two events handled at once
+   * cannot lose each other's fields (the later write fails, re-reads and applies its event again).
+   */
+  revision: z.number().int().min(0).optional(),
 });
 
 /** One execution's release record. */

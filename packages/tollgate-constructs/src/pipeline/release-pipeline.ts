@@ -7,10 +7,12 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { COMMIT_MESSAGE_ENV, GATE_CHECK_PIPELINE_ENV, GATE_FLOOR_PARAMETER_ENV, gateFloorParameterName } from '../domain/gate-floor';
+import { RELEASE_COMMIT_ID_ENV, RELEASE_ENV, RELEASE_VERSION_TABLE_ENV, RELEASE_VERSION_VARIABLE } from '../domain/release-version';
 import { retainArtifacts } from './artifact-retention';
 import { PIPELINE_BUILD_NODE_MAJOR, pinnedDevDependency } from './pinned-tools';
 import { BakeGate, BakeGateProps } from './bake-gate';
 import { GatedStage, GatedStageOptions, GatedWaveOptions, gateOwnedActions } from './gated-stage';
+import { ReleaseRecordTable } from './release-record-table';
 import { ReplacementGuard } from './replacement-guard';
 import { StageConditionOverrides, StageConditions } from './stage-conditions';
 
@@ -72,7 +74,33 @@ export interface ReleasePipelineProps {
    * @default - no guard
    */
   readonly replacementGuard?: { readonly allowListFile?: string };
+  /**
+   * Give every build a release version, `v<release>.<n>`, once per commit (see `src/domain/release-version.ts`): right
+   * after the build's `npm ci` (first, when no command is `npm ci`), the Build runs `command`, which prints the
+   * commit's version, and exports it as `RELEASE_VERSION` to the rest of the build (the synth passes it to the
+   * service stages) and as a CodeBuild exported variable (shown with the execution's variables, read by the release
+   * recorder). `command` is told the release line (`RELEASE`), the table (`RELEASE_VERSION_TABLE`) and the commit
+   * (`RELEASE_COMMIT_ID`), and may touch only the table's version items.
+   *
+   * @default - no release version
+   */
+  readonly releaseVersion?: ReleaseVersionOptions;
 }
+
+/** {@link ReleasePipelineProps.releaseVersion}. */
+export interface ReleaseVersionOptions {
+  /** The release line, `<major>.<minor>`. */
+  readonly release: string;
+  /** Where the counter and the commits' versions are kept. */
+  readonly table: ReleaseRecordTable;
+  /**
+   * The command that prints the commit's version.
+   *
+   * @default 'npm run -s release-version'
+   */
+  readonly command?: string;
+}
+
 
 /**
  * A CodePipeline (V2) that builds once and promotes the same cloud assembly through a list of stages, each
@@ -252,15 +280,27 @@ export class ReleasePipeline extends Construct {
       triggerOnPush: true,
     });
     this.releaseSource = source;
-    const commands = props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'];
-    const env = { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' };
-    if (!props.gateCheck) return new pipelines.CodeBuildStep('Build', { input: source, commands, primaryOutputDirectory: 'cdk.out', env });
-    const floor = gateFloorParameterName(props.pipelineName);
-    return new pipelines.CodeBuildStep('Build', {
-      input: source,
-      commands: [...commands, 'npm run gate-check'],
-      primaryOutputDirectory: 'cdk.out',
-      env: {
+    let commands = props.buildCommands ?? ['npm ci', 'npm test', 'npm run synth'];
+    let env: Record<string, string> = { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' };
+    const rolePolicyStatements: iam.PolicyStatement[] = [];
+    const version = props.releaseVersion;
+    if (version) {
+      const install = commands.findIndex((c) => c.trim() === 'npm ci') + 1;
+      const assign = `export ${RELEASE_VERSION_VARIABLE}=$(${version.command ?? 'npm run -s release-version'})`;
+      commands = [...commands.slice(0, install), assign, ...commands.slice(install)];
+      env = {
+        ...env,
+        [RELEASE_ENV]: version.release,
+        [RELEASE_VERSION_TABLE_ENV]: version.table.table.tableName,
+        // The CodeStarSourceConnection action's output variable `CommitId` (CodePipeline User Guide, "Variables reference").
+        [RELEASE_COMMIT_ID_ENV]: source.sourceAttribute('CommitId'),
+      };
+      rolePolicyStatements.push(version.table.versionAssignmentStatement());
+    }
+    if (props.gateCheck) {
+      const floor = gateFloorParameterName(props.pipelineName);
+      commands = [...commands, 'npm run gate-check'];
+      env = {
         ...env,
         // Set by the deployed pipeline, not read from the commit: which gate to check and where its floor is.
         [GATE_CHECK_PIPELINE_ENV]: props.pipelineName,
@@ -269,14 +309,18 @@ export class ReleasePipeline extends Construct {
         // (CodePipeline User Guide, "Variables reference": the message of the last commit on the tracked branch;
         // aws-cdk-lib 2.276 `CodePipelineSource.sourceAttribute` renders it as `#{<namespace>.CommitMessage}`).
         [COMMIT_MESSAGE_ENV]: source.sourceAttribute('CommitMessage'),
-      },
-      rolePolicyStatements: [
+      };
+      rolePolicyStatements.push(
         new iam.PolicyStatement({
           actions: ['ssm:GetParameter'],
           resources: [cdk.Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: floor.slice(1) })],
         }),
-      ],
-    });
+      );
+    }
+    const step = new pipelines.CodeBuildStep('Build', { input: source, commands, primaryOutputDirectory: 'cdk.out', env, rolePolicyStatements });
+    // A CodeBuild exported variable (buildspec `env.exported-variables`): shown with the execution's variables.
+    if (version) step.exportedVariable(RELEASE_VERSION_VARIABLE);
+    return step;
   }
 
   /** The pipeline stage of that name. */
