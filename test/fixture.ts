@@ -61,6 +61,42 @@ export function sharedTollgate(): SynthesizedTollgate {
   return shared;
 }
 
+/** The metric the configured app's dev bake counts requests by. */
+export const CONFIGURED_REQUESTS_METRIC = { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: { ApiId: 'a1b2c3', Stage: '$default' } };
+/** The configured app's release calendar: Berlin's weekdays and holidays. */
+export const CONFIGURED_CALENDAR = { timezone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], holidays: { country: 'DE', region: 'BE' } };
+
+let configured: SynthesizedTollgate | undefined;
+
+/**
+ * One app with every setting changed that the configuration suites check, built once per jest module registry
+ * (a whole-app synthesis costs a second or more): a 12-hour dev bake, a 45-minute prod bake, an extra alarm, a
+ * minimum of requests, no evidence required, dev in the deployment account, Berlin's calendar, the sandbox in
+ * eu-west-1 named after the OS user `Carol.Smith`. Suites read it and change nothing in it.
+ */
+export function configuredTollgate(): SynthesizedTollgate {
+  configured ??= synthesizeTollgate(
+    {
+      tollgate: {
+        dev: { account: '111111111111', region: 'us-east-1' },
+        sandbox: { account: '444444444444', region: 'eu-west-1' },
+        calendar: CONFIGURED_CALENDAR,
+        bake: {
+          minutes: 720,
+          extraAlarmNames: ['Dev-Queue-Depth'],
+          minimumRequests: { count: 500, metric: CONFIGURED_REQUESTS_METRIC },
+          maxHoldDays: 7,
+          prodDeployMinutes: 15,
+          prodBakeMinutes: 45,
+          allowNoTraffic: true,
+        },
+      },
+    },
+    { userName: () => 'Carol.Smith' },
+  );
+  return configured;
+}
+
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
 function readCdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };

@@ -7,7 +7,7 @@ import { BakeGate, BakeGateProps } from '@tollgate/constructs';
 import { RELEASE_CALENDAR_ENV } from '@tollgate/constructs/lib/lambdas/bake-gate/release-window';
 import { parseGateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
 import { DEFAULT_CALENDAR_SETTINGS, parseCalendarSettings } from '@tollgate/constructs/lib/domain/release-calendar';
-import { sharedTollgate, synthesizeTollgate } from '../fixture';
+import { CONFIGURED_CALENDAR, CONFIGURED_REQUESTS_METRIC, configuredTollgate, sharedTollgate } from '../fixture';
 import { awsSolutionsFindings } from '../nag';
 
 const synthesized = sharedTollgate();
@@ -370,9 +370,7 @@ describe('the release calendar', () => {
 
   test('the gate gets the configured calendar (the defaults unless configured) as JSON it validates', () => {
     expect(parseCalendarSettings(JSON.parse(calendarOf(pipeline)))).toEqual(DEFAULT_CALENDAR_SETTINGS);
-    const berlin = { timezone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], holidays: { country: 'DE', region: 'BE' } };
-    const configured = synthesizeTollgate({ tollgate: { calendar: berlin } });
-    expect(JSON.parse(calendarOf(configured.pipeline))).toEqual({ ...DEFAULT_CALENDAR_SETTINGS, ...berlin });
+    expect(JSON.parse(calendarOf(configuredTollgate().pipeline))).toEqual({ ...DEFAULT_CALENDAR_SETTINGS, ...CONFIGURED_CALENDAR });
   });
 
   test('the topic has the fixed name the break-glass command announces on', () => {
@@ -472,22 +470,8 @@ test('the pipeline stack with the gate passes cdk-nag AwsSolutions', () => {
 });
 
 describe('configured: a 12-hour bake, a 45-minute prod bake, an extra alarm, a minimum of requests, no evidence required, dev in the deployment account', () => {
-  const metric = { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: { ApiId: 'a1b2c3', Stage: '$default' } };
-  const configured = synthesizeTollgate({
-    tollgate: {
-      dev: { account: '111111111111', region: 'us-east-1' },
-      sandbox: { account: '444444444444', region: 'us-east-1' },
-      bake: {
-        minutes: 720,
-        extraAlarmNames: ['Dev-Queue-Depth'],
-        minimumRequests: { count: 500, metric },
-        maxHoldDays: 7,
-        prodDeployMinutes: 15,
-        prodBakeMinutes: 45,
-        allowNoTraffic: true,
-      },
-    },
-  });
+  const metric = CONFIGURED_REQUESTS_METRIC;
+  const configured = configuredTollgate();
 
   test('the approval holds 12 hours plus 7 days, and the gate gets every setting', () => {
     expect(bakeAction(configured.pipeline).TimeoutInMinutes).toBe(720 + 7 * 1440);

@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { EXPIRES_TAG, OWNER_TAG, SANDBOX_TAG } from '../../lambdas/shared/sandbox-tags';
-import { synthesizeTollgate } from '../fixture';
+import { configuredTollgate, synthesizeTollgate } from '../fixture';
 
 function stackTags(app: cdk.App, stackName: string): Record<string, string> {
   const assembly = app.synth();
@@ -61,11 +61,8 @@ describe('a personal sandbox', () => {
 });
 
 test('the sandbox defaults to the OS user name, normalized, and goes to the configured sandbox account', () => {
-  const synthesized = synthesizeTollgate(
-    { tollgate: { sandbox: { account: '444444444444', region: 'eu-west-1' } } },
-    { userName: () => 'Carol.Smith' },
-  );
+  const synthesized = configuredTollgate();
   expect(synthesized.sandbox.service.stackName).toBe('carol-smith-Service');
-  expect(synthesized.sandbox.service.account).toBe('444444444444');
+  expect([synthesized.sandbox.service.account, synthesized.sandbox.service.region]).toEqual(['444444444444', 'eu-west-1']);
   expect(stackTags(synthesized.app, 'carol-smith-Service')[OWNER_TAG]).toBe('Carol.Smith');
 });
