@@ -8,6 +8,7 @@ import { type CanarySettings, canarySchema, DEFAULT_CANARY_SETTINGS, ecsShiftMin
 import { ConfigError } from '@tollgate/constructs/lib/domain/config-error';
 import { pipelineNameSchema } from './pipeline-name';
 import { checkWaves, ProdWave, resolveProdWaves, wavesSchema } from './prod-waves';
+import { PreProdStage, preProdSchema, resolvePreProdStages } from './pre-prod-stages';
 import type { ReleaseSource } from '@tollgate/constructs';
 import { CalendarSettings, calendarSchema, DEFAULT_CALENDAR_SETTINGS } from '@tollgate/constructs/lib/domain/release-calendar';
 import { DEFAULT_RELEASE, RELEASE_PATTERN } from '@tollgate/constructs/lib/domain/release-version';
@@ -31,6 +32,8 @@ export interface TollgateConfig {
   /** Where the pipeline runs. */
   readonly deployment: AccountEnvironment;
   readonly dev: AccountEnvironment;
+  /** Gated stages between dev and prod, in order (the `preProd` section; none by default: dev → prod). */
+  readonly preProd: readonly PreProdStage[];
   /** Prod's account; its region unless `prod.waves` lists the targets (see {@link prodWaves}). */
   readonly prod: AccountEnvironment;
   /**
@@ -100,6 +103,7 @@ export const EXAMPLE_CONFIG: TollgateConfig = {
   deployment: { account: '111111111111', region: 'us-east-1' },
   dev: { account: '222222222222', region: 'us-east-1' },
   prod: { account: '333333333333', region: 'us-east-1' },
+  preProd: [],
   prodWaves: resolveProdWaves({ account: '333333333333', region: 'us-east-1' }, DEFAULT_BAKE_CONFIG.prodBakeMinutes),
   sandbox: { account: '444444444444', region: 'us-east-1' },
   repository: {
@@ -148,6 +152,8 @@ export const tollgateSchema = z
     pipelineName: pipelineNameSchema.default(ex.pipelineName),
     deployment: environmentSchema(ex.deployment),
     dev: environmentSchema(ex.dev),
+    /** Gated stages between dev and prod, e.g. `[{ "name": "staging", "account": …, "region": … }]`. */
+    preProd: preProdSchema(account, region),
     /** With `waves`, the targets in order; a target's account defaults to `account`. */
     prod: z
       .strictObject({ account: account.default(ex.prod.account), region: region.default(ex.prod.region), waves: wavesSchema(account, region) })
@@ -193,8 +199,9 @@ export const tollgateSchema = z
     checkWaves(config.prod.waves, config.bake.waveBakeMinutes, ctx);
   })
   .transform(
-    ({ sandbox, operators, prod: { waves, ...prod }, ...config }): TollgateConfig => ({
+    ({ sandbox, operators, prod: { waves, ...prod }, preProd, ...config }): TollgateConfig => ({
       ...config,
+      preProd: resolvePreProdStages(preProd, config.bake.minutes),
       prod,
       prodWaves: resolveProdWaves({ ...prod, waves }, config.bake.prodBakeMinutes, config.bake.waveBakeMinutes),
       sandbox: { account: sandbox.account, region: sandbox.region ?? config.dev.region },
@@ -275,7 +282,8 @@ export function loadConfig(sources: ConfigSources = {}): TollgateConfig {
 }
 
 type Issues = z.core.$RefinementCtx;
-type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators' | 'prodWaves' | 'prod'> & {
+type Parsed = Omit<TollgateConfig, 'sandbox' | 'operators' | 'prodWaves' | 'prod' | 'preProd'> & {
+  readonly preProd: readonly { readonly account: string }[];
   readonly sandbox: { readonly account: string };
   readonly prod: AccountEnvironment & { readonly waves?: readonly (readonly { readonly account?: string }[])[] };
 };
@@ -289,7 +297,8 @@ function checkSandboxAccountIsItsOwn(config: Parsed, ctx: Issues): void {
   const account = config.sandbox.account;
   const owner =
     (['deployment', 'dev', 'prod'] as const).find((name) => config[name].account === account) ??
-    (config.prod.waves?.flat().some((target) => target.account === account) ? 'prod' : undefined);
+    (config.prod.waves?.flat().some((target) => target.account === account) ? 'prod' : undefined) ??
+    (config.preProd.some((stage) => stage.account === account) ? 'preProd' : undefined);
   if (owner === undefined) return;
   const whose = owner === 'deployment' ? 'the deployment account' : `${owner}'s account`;
   ctx.addIssue({

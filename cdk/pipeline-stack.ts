@@ -10,6 +10,7 @@ import { manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-
 import { BakeGate, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleaseDashboard, ReleasePipeline, ReleaseRecorder, ReleaseRecordTable } from '@tollgate/constructs';
 import { PipelineSandbox } from './pipeline-sandbox';
 import { isSingleProd, ProdTarget, ProdWave, targetEnvironmentName, targetStageId } from './prod-waves';
+import { PreProdStage, preProdStageId } from './pre-prod-stages';
 import { GateAccess } from './sample-service/service-stack';
 import { ServiceStage } from './sample-service/service-stage';
 
@@ -38,6 +39,8 @@ export class PipelineStack extends cdk.Stack {
   readonly devStage: ServiceStage;
   /** Prod's first target (the only one without prod.waves). */
   readonly prodStage: ServiceStage;
+  /** The gated stages between dev and prod (`preProd`), in order, with their service stages. */
+  readonly preProdStages: readonly { readonly stage: PreProdStage; readonly serviceStage: ServiceStage }[];
   /** Every prod target's service stage, wave by wave. */
   readonly prodTargets: readonly { readonly wave: ProdWave; readonly target: ProdTarget; readonly stage: ServiceStage }[];
   readonly bakeGate: BakeGate;
@@ -77,6 +80,17 @@ export class PipelineStack extends cdk.Stack {
       canary: config.canary,
       gateAccess: gateAccess(config.dev, [...bake.extraAlarmNames]),
     });
+    // Between dev and prod, the configured gated stages (e.g. staging), each a shared, non-prod environment like dev.
+    this.preProdStages = config.preProd.map((stage) => ({
+      stage,
+      serviceStage: new ServiceStage(this, preProdStageId(stage), {
+        env: { account: stage.account, region: stage.region },
+        releaseVersion: props.releaseVersion,
+        environmentKind: 'dev',
+        canary: config.canary,
+        gateAccess: gateAccess(stage, []),
+      }),
+    }));
     // Prod: one service stage per target, wave by wave (without prod.waves, the one stage `Prod`).
     this.prodTargets = config.prodWaves.flatMap((wave) =>
       wave.targets.map((target) => ({
@@ -109,7 +123,9 @@ export class PipelineStack extends cdk.Stack {
       pipelineName: config.pipelineName,
       deployment,
       sandbox: config.sandbox,
-      releaseAccounts: [...new Set([config.dev.account, config.prod.account, ...config.prodWaves.flatMap((w) => w.targets.map((t) => t.account)), deployment.account])],
+      releaseAccounts: [
+        ...new Set([config.dev.account, ...config.preProd.map((s) => s.account), config.prod.account, ...config.prodWaves.flatMap((w) => w.targets.map((t) => t.account)), deployment.account]),
+      ],
       canary: config.canary,
       settings: config.pipelineSandbox,
       source: this.releasePipeline.source,
@@ -136,6 +152,19 @@ export class PipelineStack extends cdk.Stack {
         allowNoTraffic: bake.allowNoTraffic,
       },
     });
+    // Each stage between dev and prod: checked at its door, baked before the next, like dev.
+    for (const { stage, serviceStage } of this.preProdStages) {
+      this.releasePipeline.addGatedStage(serviceStage, {
+        environment: environment(stage.name, serviceStage, { account: stage.account, region: stage.region }, []),
+        entryCheck: {},
+        bake: {
+          bakeTime: cdk.Duration.minutes(stage.bakeMinutes),
+          maxHold: cdk.Duration.days(bake.maxHoldDays),
+          evidenceGrace: cdk.Duration.minutes(bake.evidenceGraceMinutes),
+          allowNoTraffic: bake.allowNoTraffic,
+        },
+      });
+    }
     // Each prod wave: its targets in parallel, checked at its door (however a build got there: a resume, a
     // re-enabled transition), then baked; a rejected bake fails the wave's stage, which redeploys its last successful
     // release (CodePipeline "Configure stage rollback": V2 pipelines roll a failed stage back to its last successful

@@ -71,7 +71,7 @@ describe.each<[string, [ConfigSources, string][]]>([
     [{ context: { pipelineSandbox: { recrate: true } } }, 'pipelineSandbox.recrate is not a known setting (recreate, syntheticChecks), got true (from cdk.json)'],
   ]],
   ['pipelineName', [
-    [{ context: { pipelineNmae: 'Shop' } }, 'pipelineNmae is not a known setting (pipelineName, deployment, dev, prod, sandbox, repository, bake, canary, calendar, operators, pipelineSandbox, prices, release), got "Shop" (from cdk.json)'],
+    [{ context: { pipelineNmae: 'Shop' } }, 'pipelineNmae is not a known setting (pipelineName, deployment, dev, preProd, prod, sandbox, repository, bake, canary, calendar, operators, pipelineSandbox, prices, release), got "Shop" (from cdk.json)'],
     [{ context: { pipelineName: 7 } }, 'pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got 7 (from cdk.json)'],
     [{ context: { pipelineName: 'Shop' }, env: { TOLLGATE_PIPELINE_NAME: 'a.b' } }, 'pipelineName must be 1-52 characters of A-Z a-z 0-9 _ - (it prefixes IAM role, SNS topic and SSM names), got "a.b" (from TOLLGATE_PIPELINE_NAME)'],
   ]],
@@ -93,7 +93,9 @@ test('tollgate.schema.json is what npm run config-schema writes from the schema 
 test('the JSON Schema refuses unknown keys in every section, as loadConfig does', () => {
   const tollgate = JSON.parse(configJsonSchemaText()).properties.context.properties.tollgate;
   expect(tollgate.additionalProperties).toBe(false);
-  for (const [name, section] of Object.entries<{ additionalProperties?: unknown }>(tollgate.properties)) {
-    if (name !== 'pipelineName' && name !== 'release') expect([name, section.additionalProperties]).toEqual([name, false]);
+  for (const [name, section] of Object.entries<{ additionalProperties?: unknown; items?: { additionalProperties?: unknown } }>(tollgate.properties)) {
+    // A list section (preProd) refuses them in each of its items.
+    const object = section.items ?? section;
+    if (name !== 'pipelineName' && name !== 'release') expect([name, object.additionalProperties]).toEqual([name, false]);
   }
 });

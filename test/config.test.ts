@@ -204,3 +204,36 @@ describe('release', () => {
     expect(() => loadConfig({ context: { release } })).toThrow(JSON.stringify(release));
   });
 });
+
+describe('gated stages between dev and prod', () => {
+  test('none by default: dev → prod', () => {
+    expect(loadConfig().preProd).toEqual([]);
+  });
+
+  test('each stage bakes for its own minutes, else the dev bake\'s', () => {
+    const config = loadConfig({
+      context: {
+        preProd: [
+          { name: 'staging', account: '666666666666', region: 'us-east-1', bakeMinutes: 90 },
+          { name: 'pre-prod', account: '777777777777', region: 'eu-west-1' },
+        ],
+        bake: { minutes: 45 },
+      },
+    });
+    expect(config.preProd).toEqual([
+      { name: 'staging', account: '666666666666', region: 'us-east-1', bakeMinutes: 90 },
+      { name: 'pre-prod', account: '777777777777', region: 'eu-west-1', bakeMinutes: 45 },
+    ]);
+  });
+
+  test.each<[string, unknown, string]>([
+    ['a reserved name', [{ name: 'prod', account: '666666666666', region: 'us-east-1' }], 'preProd[0].name must match [a-z][a-z0-9-]{0,19} and not be dev, prod or sandbox, got "prod"'],
+    ['a name twice', [{ name: 'qa', account: '666666666666', region: 'us-east-1' }, { name: 'qa', account: '777777777777', region: 'us-east-1' }], 'preProd must name each stage once'],
+    ['a bad account', [{ name: 'qa', account: '42', region: 'us-east-1' }], 'preProd[0].account must be a 12-digit AWS account ID, got "42"'],
+    ['the sandbox account', [{ name: 'qa', account: '444444444444', region: 'us-east-1' }], "sandbox.account must be an account of its own, not preProd's account"],
+  ])('refuses %s with one line naming the field', (_what, preProd, message) => {
+    const error = errorOf(() => loadConfig({ context: { preProd } }));
+    expect(error.message.split('\n')).toHaveLength(1);
+    expect(error.message).toContain(message);
+  });
+});

@@ -1,6 +1,7 @@
 /**
- * Prod in waves: a 3-wave, 6-target configuration (three regions in the first two waves, a second account in
- * the last) synthesized whole, with cdk-nag over every stack, the waves' service stacks included.
+ * Any number of gated stages, as configuration: dev → staging → prod in a 3-wave, 6-target configuration (three
+ * regions in the first two waves, a second account in the last), synthesized whole, with cdk-nag over every stack,
+ * the waves' and staging's service stacks included.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseGateSettings } from '@tollgate/constructs/lib/lambdas/bake-gate/settings';
@@ -15,7 +16,8 @@ const waves = [
   [{ region: 'us-west-2' }, { region: 'eu-west-1' }],
   [{ region: 'eu-central-1' }, { region: 'ap-southeast-2' }, { account: '555555555555', region: 'us-east-1', name: 'us-east-1-b' }],
 ];
-const synthesized = synthesizeTollgate({ tollgate: { prod: { waves }, bake: { waveBakeMinutes: [120, 60, 30] } } });
+const staging = { name: 'staging', account: '666666666666', region: 'us-east-1', bakeMinutes: 90 };
+const synthesized = synthesizeTollgate({ tollgate: { preProd: [staging], prod: { waves }, bake: { waveBakeMinutes: [120, 60, 30] } } });
 const template = synthesized.pipeline;
 const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
 type Action = { Name: string; RunOrder: number; ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, unknown>; RoleArn?: unknown };
@@ -30,10 +32,21 @@ const settings = parseGateSettings(
   })(),
 );
 
-describe('prod in three waves of 1, 2 and 3 targets', () => {
-  test('the waves follow Dev in order, one pipeline stage each', () => {
+describe('dev → staging → prod in three waves of 1, 2 and 3 targets', () => {
+  test('staging follows Dev and the waves follow staging, in order, one pipeline stage each', () => {
     // CDK Pipelines renders the first wave, of one target, as that target's stage.
-    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Prod-us-east-1', 'Prod-Wave2', 'Prod-Wave3']);
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Sandbox', 'Dev', 'Staging', 'Prod-us-east-1', 'Prod-Wave2', 'Prod-Wave3']);
+  });
+
+  test("staging is a gated stage of its own: Staging-Service in its account, the gate's entry check and bake, promoting to the first wave; no rollback", () => {
+    const { serviceStage } = synthesized.pipelineStack.preProdStages[0];
+    expect([serviceStage.service.stackName, serviceStage.account, serviceStage.region]).toEqual(['Staging-Service', '666666666666', 'us-east-1']);
+    const names = stageNamed('Staging').Actions.filter((a) => a.ActionTypeId.Category === 'Approval').map((a) => a.Name).sort();
+    expect(names).toEqual(['Bake', 'EntryCheck']);
+    expect(stageNamed('Staging').OnFailure).toBeUndefined();
+    const bake = settings.bakes.find((b) => b.stageName === 'Staging')!;
+    expect([bake.minutes, bake.environments, bake.upstream?.stageName, bake.promotion?.stageName]).toEqual([90, ['staging'], 'Dev', 'Prod-us-east-1']);
+    expect(settings.entryChecks.find((c) => c.stageName === 'Staging')).toMatchObject({ upstream: { stageName: 'Dev' }, promotion: { environments: ['staging'] } });
   });
 
   test("a wave's targets deploy in parallel: each target's Deploy action has the same run order, into its own account and region", () => {
@@ -65,7 +78,7 @@ describe('prod in three waves of 1, 2 and 3 targets', () => {
   test('the gate bakes each wave over all its targets, for that wave\'s minutes, each promoting to the next wave', () => {
     const prodBakes = settings.bakes.filter((b) => b.stageName.startsWith('Prod-'));
     expect(prodBakes.map((b) => [b.stageName, b.minutes, b.environments, b.promotion?.stageName ?? null, b.upstream?.stageName])).toEqual([
-      ['Prod-us-east-1', 120, ['prod-us-east-1'], 'Prod-Wave2', 'Dev'],
+      ['Prod-us-east-1', 120, ['prod-us-east-1'], 'Prod-Wave2', 'Staging'],
       ['Prod-Wave2', 60, ['prod-us-west-2', 'prod-eu-west-1'], 'Prod-Wave3', 'Prod-us-east-1'],
       ['Prod-Wave3', 30, ['prod-eu-central-1', 'prod-ap-southeast-2', 'prod-us-east-1-b'], null, 'Prod-Wave2'],
     ]);
@@ -101,6 +114,7 @@ describe('prod in three waves of 1, 2 and 3 targets', () => {
     expect(support.map((s) => s.stack.region).sort()).toEqual(['ap-southeast-2', 'eu-central-1', 'eu-west-1', 'us-east-1', 'us-west-2']);
     for (const s of support) expect(awsSolutionsFindings(s.stack)).toEqual([]);
     for (const t of synthesized.pipelineStack.prodTargets) expect(awsSolutionsFindings(t.stage.service)).toEqual([]);
+    expect(awsSolutionsFindings(synthesized.pipelineStack.preProdStages[0].serviceStage.service)).toEqual([]);
   });
 });
 
