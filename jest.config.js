@@ -12,10 +12,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   transform: {
-    // Transpile only (tsconfig.json's isolatedModules): `npm test` type-checks the whole project with tsc beside jest.
-    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // Transpile only, with swc (tsconfig.json's isolatedModules keeps that sound): `npm test` type-checks the whole
+    // project with tsc beside jest. swc rather than ts-jest: a fresh clone transpiles every file once, and swc does
+    // it in a fraction of ts-jest's CPU time. @swc/jest hoists jest.mock() above the imports, as ts-jest does.
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
     // temporal-polyfill (the release calendar's time zone arithmetic) ships ES modules only.
-    '^.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, isolatedModules: true } }],
+    '^.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(temporal-polyfill|temporal-utils|temporal-spec)/)'],
   // Template tests synthesize whole apps; two workers match the two cores.
