@@ -39,11 +39,6 @@ export interface WatchedAlarm {
 export class PipelineManifest {
   constructor(readonly document: PipelineManifestDocument) {}
 
-  /** The first of {@link promotionStages}: the stage the commands act on until they address waves. */
-  get promotionStage(): string {
-    return this.document.promotionStages[0];
-  }
-
   /** The gated stages after the first bake, in order: what `stop` closes and `rollback --wave N` addresses. */
   get promotionStages(): readonly string[] {
     return this.document.promotionStages;
@@ -69,11 +64,11 @@ export class PipelineManifest {
   }
 
   /**
-   * Whether the approval is a bake in the promotion stage: it ends that stage, so its rejection fails the stage,
-   * which rolls it back.
+   * Whether the approval is a bake in a promotion stage (prod, or a wave of it): it ends that stage, so its rejection
+   * fails the stage, which rolls it back.
    */
   isPromotionStageBake(stage: string | undefined, action: string | undefined): boolean {
-    return stage === this.promotionStage && this.bakeAt(stage, action) !== undefined;
+    return stage !== undefined && this.promotionStages.includes(stage) && this.bakeAt(stage, action) !== undefined;
   }
 
   /** Every alarm the gate watches, each environment's health alarm first, in the order of the environments. */
