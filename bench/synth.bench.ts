@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { exampleProdWaves } from '../cdk/prod-waves';
 
 const root = path.join(__dirname, '..');
 const runs = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
@@ -24,6 +23,26 @@ function timed(label: string, command: string, args: string[]): number {
     throw new Error(`${label} failed (exit ${result.status}):\n${result.stderr.slice(-2000)}`);
   }
   return seconds;
+}
+
+/** Regions for the example fleets: commercial regions enabled by default in every account. */
+const EXAMPLE_REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-central-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1'];
+
+/**
+ * `prod.waves` for an example fleet of `targets` targets in waves of growing size (1, 2, 3, … the last takes the
+ * rest), spread over ten regions and, beyond ten targets, a second account: what this bench synthesizes.
+ */
+function exampleProdWaves(targets: number, secondAccount = '555555555555'): { region: string; account?: string; name: string }[][] {
+  const fleet = Array.from({ length: targets }, (_, i) => {
+    const region = EXAMPLE_REGIONS[i % EXAMPLE_REGIONS.length];
+    return i < EXAMPLE_REGIONS.length ? { region, name: region } : { region, account: secondAccount, name: `${region}-b` };
+  });
+  const waves: (typeof fleet)[] = [];
+  for (let size = 1, at = 0; at < fleet.length; size++) {
+    waves.push(fleet.slice(at, at + size));
+    at += size;
+  }
+  return waves;
 }
 
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');

@@ -9,7 +9,7 @@ import { syntheticChecksCanaryName, syntheticChecksMetric } from '../lambdas/sha
 import { manifestParameterName } from '@tollgate/constructs/lib/domain/pipeline-manifest';
 import { BakeGate, GateEnvironmentProps, OperatorRole, PipelineManifest, ReleaseDashboard, ReleasePipeline, ReleaseRecorder, ReleaseRecordTable } from '@tollgate/constructs';
 import { PipelineSandbox } from './pipeline-sandbox';
-import { isSingleProd, ProdTarget, ProdWave, targetEnvironmentName, targetStageId } from './prod-waves';
+import { ProdTarget, ProdWave, targetEnvironmentName, targetStageId } from './prod-waves';
 import { PreProdStage, preProdStageId } from './pre-prod-stages';
 import { GateAccess } from './sample-service/service-stack';
 import { ServiceStage } from './sample-service/service-stage';
@@ -185,8 +185,8 @@ export class PipelineStack extends cdk.Stack {
         rollBackOnFailure: true,
       };
       const environments = targets.map(({ target, stage }) => environment(targetEnvironmentName(wave, target), stage, { account: target.account, region: target.region }, []));
-      if (isSingleProd(config.prodWaves)) this.releasePipeline.addGatedStage(targets[0].stage, { ...options, environment: environments[0] });
-      else this.releasePipeline.addGatedWave(wave.stageName, targets.map((t) => t.stage), { ...options, environments });
+      // A wave of one target (prod without waves included) is that target's own stage (see addGatedWave).
+      this.releasePipeline.addGatedWave(wave.stageName, targets.map((t) => t.stage), { ...options, environments });
     });
     this.bakeGate = this.releasePipeline.addBakeGate(this, 'BakeGate', {
       stateTableName: gateStateTableName(config.pipelineName),

@@ -29,12 +29,12 @@ export interface ProdWave {
 }
 
 /** The stage of the only prod target when no waves are configured: today's names. */
-export const SINGLE_PROD_STAGE = 'Prod';
+const SINGLE_PROD_STAGE = 'Prod';
 
 const TARGET_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const TARGET_NAME_RULE = 'must match [a-z][a-z0-9-]{0,19}';
 /** More targets than this would not fit the pipeline manifest's 8 KB parameter, nor a sane pipeline. */
-export const MAX_PROD_TARGETS = 20;
+const MAX_PROD_TARGETS = 20;
 
 /** `prod.waves` as written: a list of waves, each a list of targets; a target's account defaults to prod.account. */
 export function wavesSchema(account: z.ZodType<string>, region: z.ZodType<string>) {
@@ -100,11 +100,6 @@ export function resolveProdWaves(prod: AccountEnvironment & { readonly waves?: W
   });
 }
 
-/** Whether the waves are prod as it was before waves: one stage `Prod`, one target. */
-export function isSingleProd(waves: readonly ProdWave[]): boolean {
-  return waves.length === 1 && waves[0].stageName === SINGLE_PROD_STAGE;
-}
-
 /** The service stage of a target: `Prod` for the single target, `Prod-<name>` in waves. */
 export function targetStageId(wave: ProdWave, target: ProdTarget): string {
   return wave.stageName === SINGLE_PROD_STAGE ? SINGLE_PROD_STAGE : `${SINGLE_PROD_STAGE}-${target.name}`;
@@ -113,25 +108,4 @@ export function targetStageId(wave: ProdWave, target: ProdTarget): string {
 /** The gate's name for a target's environment: `prod` for the single target, `prod-<name>` in waves. */
 export function targetEnvironmentName(wave: ProdWave, target: ProdTarget): string {
   return targetStageId(wave, target).toLowerCase();
-}
-
-/** Regions for example fleets (bench, tests): commercial regions enabled by default in every account. */
-const EXAMPLE_REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-central-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1'];
-
-/**
- * `prod.waves` for an example fleet of `targets` targets in waves of growing size (1, 2, 3, … the last takes the
- * rest), spread over ten regions and, beyond ten targets, a second account: what `npm run bench` and the template
- * tests synthesize.
- */
-export function exampleProdWaves(targets: number, secondAccount = '555555555555'): { region: string; account?: string; name: string }[][] {
-  const fleet = Array.from({ length: targets }, (_, i) => {
-    const region = EXAMPLE_REGIONS[i % EXAMPLE_REGIONS.length];
-    return i < EXAMPLE_REGIONS.length ? { region, name: region } : { region, account: secondAccount, name: `${region}-b` };
-  });
-  const waves: (typeof fleet)[] = [];
-  for (let size = 1, at = 0; at < fleet.length; size++) {
-    waves.push(fleet.slice(at, at + size));
-    at += size;
-  }
-  return waves;
 }
