@@ -1,4 +1,4 @@
-import { allowEntryKey, describeVerdict, diffTemplates, evaluateChangeSets, parseAllowList } from '@tollgate/constructs/lib/domain/replacement-guard';
+import { allowEntryKey, describeVerdict, diffTemplates, evaluateChangeSets, guardedStackOf, parseAllowList } from '@tollgate/constructs/lib/domain/replacement-guard';
 import {
   NESTED_CHANGE_SET_ID,
   bucketRenamed,
@@ -130,4 +130,13 @@ describe('offline template diff', () => {
       ['Old', 'remove', undefined],
     ]);
   });
+});
+
+test.each([
+  ['ReplacementGuard-Dev-Service', 'Dev-Service'],
+  ['Pipeline-Service.ReplacementGuard-Pipeline-Service', 'Pipeline-Service'],
+  ['IntegrationTests', undefined],
+  ['NoReplacementGuard-Dev-Service', undefined],
+])('the pipeline action %s guards %s', (action, stack) => {
+  expect(guardedStackOf(action)).toBe(stack);
 });

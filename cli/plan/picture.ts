@@ -3,7 +3,7 @@
  * calendar's local time with human durations, then the stages and gates in detail; no line wider than
  * {@link WIDTH} columns.
  */
-import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/domain/replacement-guard';
+import { guardedStackOf } from '@tollgate/constructs/lib/domain/replacement-guard';
 import { duration } from '@tollgate/constructs/lib/domain/duration';
 import { describeCostItems, formatDollars } from '@tollgate/constructs/lib/domain/release-cost';
 import type { PlanReport } from '../commands/plan';
@@ -102,7 +102,7 @@ function stageFacts(stage: PlanStage, bakes: readonly PlanBake[], entryChecks: r
   // A release stage's own CodeBuild steps (replacement guards, the Sandbox stage's integration tests): a failure stops the release there.
   if (stage.deploys.length > 0) {
     for (const a of stage.actions.filter((ac) => ac.provider === 'CodeBuild')) {
-      const guard = a.name.includes(REPLACEMENT_GUARD_STEP_PREFIX);
+      const guard = guardedStackOf(a.name) !== undefined;
       facts.push([0, guard ? `before deploying, CodeBuild ${a.name}: a stateful replacement stops the release in ${stage.name}` : `then CodeBuild ${a.name}; a failure stops the release in ${stage.name}`]);
     }
   }

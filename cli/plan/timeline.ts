@@ -1,5 +1,5 @@
 import { isoSeconds } from '@tollgate/constructs/lib/domain/iso-time';
-import { REPLACEMENT_GUARD_STEP_PREFIX } from '@tollgate/constructs/lib/domain/replacement-guard';
+import { guardedStackOf } from '@tollgate/constructs/lib/domain/replacement-guard';
 import type { PlanBake, PlanEntryCheck } from './bakes';
 import { CalendarOpening } from './calendar';
 import { PlanStage, PromotionPlan, describeEcsShift, describeShift } from './promotion';
@@ -97,8 +97,8 @@ function codeBuildParts(stage: PlanStage, estimates: DurationEstimates): Part[] 
   return stage.actions
     .filter((a) => a.provider === 'CodeBuild')
     .map((a) => {
-      // `<stack>.ReplacementGuard-<stack>` or `ReplacementGuard-<stack>`: the guard's `what` is the stack it guards.
-      const guarded = a.name.split(REPLACEMENT_GUARD_STEP_PREFIX)[1];
+      // The guard's `what` is the stack it guards.
+      const guarded = guardedStackOf(a.name);
       if (guarded !== undefined) return { order: a.runOrder, kind: 'guard' as const, what: guarded, minutes: estimates.guardMinutes };
       return { order: a.runOrder, kind: 'tests' as const, what: a.name, minutes: estimates.testsMinutes };
     });

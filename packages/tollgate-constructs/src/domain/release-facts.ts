@@ -7,7 +7,7 @@
 import type { PipelineManifestDocument } from './pipeline-manifest';
 import { NO_USAGE, ReleaseUsage, TOLLGATE_FOOTPRINT, addUsage } from './release-cost';
 import { GateKind, RecordedUsage, ReleaseOutcome, ReleaseRecord, ReleaseRecordReading } from './release-record';
-import { REPLACEMENT_GUARD_STEP_PREFIX } from './replacement-guard';
+import { guardedStackOf } from './replacement-guard';
 import { parseRevisionSummary } from './revision-summary';
 
 /** A pipeline execution as ListPipelineExecutions summarizes it: the fields the metrics read. */
@@ -135,8 +135,7 @@ export function gateKindOf(stage: string, action: string, category: string, prov
   if (owned?.kind === 'entry-check') return 'entry-check';
   // Prod's first bake is the prod bake; the bakes of later waves are wave bakes.
   if (owned?.kind === 'bake') return stage === shape.promotionStages[0] ? 'prod-bake' : index > promotion ? 'wave-bake' : 'dev-bake';
-  // `ReplacementGuard-<stack>`, or `<stack>.ReplacementGuard-<stack>` in a stage with other steps.
-  if (provider === 'CodeBuild' && action.includes(REPLACEMENT_GUARD_STEP_PREFIX)) return 'guard';
+  if (provider === 'CodeBuild' && guardedStackOf(action) !== undefined) return 'guard';
   // The stage after Source builds: `npm ci`, `npm test`, synth and the gate check.
   if (index === 1) return 'tests';
   // A CodeDeploy rollback on alarm fails the CloudFormation deployment that carries it.

@@ -12,6 +12,16 @@
  */
 export const REPLACEMENT_GUARD_STEP_PREFIX = 'ReplacementGuard-';
 
+/**
+ * The stack a pipeline action guards, when it is a guard step: `ReplacementGuard-<stack>`, or
+ * `<stack>.ReplacementGuard-<stack>` in a stage with other steps (CDK Pipelines prefixes the stack's name there).
+ */
+export function guardedStackOf(actionName: string): string | undefined {
+  const at = actionName.indexOf(REPLACEMENT_GUARD_STEP_PREFIX);
+  if (at < 0 || (at > 0 && actionName[at - 1] !== '.')) return undefined;
+  return actionName.slice(at + REPLACEMENT_GUARD_STEP_PREFIX.length);
+}
+
 /** `Details[].Target` of a resource change. */
 export interface ChangeTarget {
   readonly Attribute?: string;
